@@ -1,0 +1,187 @@
+//! `gammaflow eval`: bulk evaluation of JSON Lines cases, streamed in bounded memory.
+
+use crate::eval::{BackendChoice, Evaluator, Item, Problem};
+use crate::hardware::Hardware;
+use crate::mapping::Genome;
+use crate::model::Evaluation;
+use crate::workload::Layer;
+use anyhow::Context;
+use clap::Args;
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// JSON Lines file of cases (`-` for standard input); fields as in the oracle format:
+    /// id, layer {K,C,Y,X,R,S,T}, genome, num_pe, l1_size, l2_size, noc_bw, offchip_bw.
+    #[arg(long, short)]
+    pub input: String,
+    /// Output file (default: standard output).
+    #[arg(long, short)]
+    pub output: Option<String>,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+    /// Cases per batch: bounds memory, and sizes GPU dispatches.
+    #[arg(long, default_value_t = 1 << 16)]
+    pub batch: usize,
+}
+
+#[derive(Deserialize)]
+struct CaseIn {
+    #[serde(default)]
+    id: Option<Value>,
+    layer: Layer,
+    genome: Genome,
+    num_pe: i64,
+    #[serde(default = "unlimited")]
+    l1_size: i64,
+    #[serde(default = "unlimited")]
+    l2_size: i64,
+    #[serde(default = "unlimited")]
+    noc_bw: i64,
+    #[serde(default = "unlimited")]
+    offchip_bw: i64,
+}
+
+fn unlimited() -> i64 {
+    -1
+}
+
+/// A parsed case, or the error line to print in its place.
+type Parsed = Result<(Option<Value>, Problem, Genome), Value>;
+
+fn parse_line(lineno: usize, line: &str) -> Parsed {
+    let err = |id: Option<Value>, msg: String| {
+        let mut m = Map::new();
+        if let Some(id) = id {
+            m.insert("id".into(), id);
+        }
+        m.insert("line".into(), json!(lineno));
+        m.insert("error".into(), json!(format!("line {lineno}: {msg}")));
+        Value::Object(m)
+    };
+    let case: CaseIn = match serde_json::from_str(line) {
+        Ok(c) => c,
+        Err(e) => {
+            // Echo the id when the line is JSON at all, so a caller can match the error up.
+            let id = serde_json::from_str::<Value>(line).ok().and_then(|v| v.get("id").cloned());
+            return Err(err(id, e.to_string()));
+        }
+    };
+    if let Err((field, msg)) = case.layer.validate() {
+        return Err(err(case.id, format!("layer field {field}: {msg}")));
+    }
+    let hw = Hardware { num_pe: case.num_pe, l1_size: case.l1_size, l2_size: case.l2_size, noc_bw: case.noc_bw, offchip_bw: case.offchip_bw };
+    if let Err(msg) = hw.validate() {
+        return Err(err(case.id, msg));
+    }
+    Ok((case.id, Problem { layer: case.layer, hw }, case.genome))
+}
+
+/// The output object: the oracle's `expect` fields plus `valid_physical`.
+pub fn evaluation_json(id: Option<Value>, p: &Problem, ev: &Evaluation) -> Value {
+    let mut o = Map::new();
+    if let Some(id) = id {
+        o.insert("id".into(), id);
+    }
+    match ev.metrics {
+        Some(m) => {
+            if let Value::Object(mm) = serde_json::to_value(m).expect("metrics serialise") {
+                o.extend(mm);
+            }
+        }
+        None => {
+            for k in METRIC_KEYS {
+                o.insert(k.into(), Value::Null);
+            }
+        }
+    }
+    o.insert("valid".into(), json!(ev.valid));
+    o.insert("valid_physical".into(), json!(ev.valid_physical));
+    o.insert("crash".into(), json!(ev.crash.is_some()));
+    o.insert("error".into(), json!(ev.error(&p.hw)));
+    o.insert("expected_macs".into(), json!(ev.expected_macs));
+    o.insert("area_gamma_external".into(), json!(ev.area_gamma_external(p.hw.num_pe)));
+    let positive = ev.metrics.map(|m| m.runtime_cycles > 0 && m.energy_nj > 0.0 && m.power > 0.0 && m.area > 0.0 && m.throughput > 0.0);
+    o.insert("all_metrics_positive".into(), json!(positive));
+    Value::Object(o)
+}
+
+const METRIC_KEYS: [&str; 20] = [
+    "runtime_cycles", "throughput", "energy_nJ", "area", "power", "l1_size_req", "l2_size_req", "num_macs", "l1_input_read", "l1_input_write",
+    "l1_weight_read", "l1_weight_write", "l1_output_read", "l1_output_write", "l2_input_read", "l2_input_write", "l2_weight_read",
+    "l2_weight_write", "l2_output_read", "l2_output_write",
+];
+
+pub fn run(a: EvalArgs) -> anyhow::Result<()> {
+    let input: Box<dyn BufRead> = if a.input == "-" {
+        Box::new(BufReader::new(std::io::stdin().lock()))
+    } else {
+        Box::new(BufReader::new(std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input))?))
+    };
+    let out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("creating {p}"))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = BufWriter::new(out);
+    let mut ev = Evaluator::new(a.backend)?;
+    if let Some(why) = &ev.fallback_reason {
+        eprintln!("note: {why}");
+    }
+    let batch = a.batch.max(1);
+    let mut lines = input.lines();
+    let mut lineno = 0usize;
+    let (mut n_ok, mut n_err) = (0usize, 0usize);
+    loop {
+        let mut chunk = Vec::with_capacity(batch.min(1 << 20));
+        for l in lines.by_ref() {
+            let l = l.with_context(|| format!("{}: reading line {}", a.input, lineno + 1))?;
+            lineno += 1;
+            if l.trim().is_empty() {
+                continue;
+            }
+            chunk.push((lineno, l));
+            if chunk.len() == batch {
+                break;
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let parsed: Vec<Parsed> = chunk.par_iter().map(|(n, l)| parse_line(*n, l)).collect();
+        let mut problems = Vec::new();
+        let mut items = Vec::new();
+        for p in parsed.iter().flatten() {
+            items.push(Item { problem: problems.len(), genome: p.2.clone(), num_pe: None });
+            problems.push(p.1);
+        }
+        let mut evals = ev.evaluate(&problems, &items).into_iter();
+        let mut next_problem = 0..;
+        // Pair each parsed case with its evaluation (in order), then render in parallel.
+        let paired: Vec<Result<(Option<Value>, usize, Evaluation), Value>> = parsed
+            .into_iter()
+            .map(|p| p.map(|(id, _, _)| (id, next_problem.next().unwrap_or(0), evals.next().expect("one evaluation per parsed case"))))
+            .collect();
+        let texts: Vec<(bool, String)> = paired
+            .into_par_iter()
+            .map(|r| match r {
+                Ok((id, pi, e)) => (true, evaluation_json(id, &problems[pi], &e).to_string()),
+                Err(v) => (false, v.to_string()),
+            })
+            .collect();
+        for (ok, t) in &texts {
+            if *ok {
+                n_ok += 1;
+            } else {
+                n_err += 1;
+            }
+            out.write_all(t.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+    }
+    eprintln!("evaluated {n_ok} cases on {}, {n_err} lines rejected", ev.describe());
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! The `gammaflow` command line.
+
+mod eval_cmd;
+mod search_cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "gammaflow", version, about = "GAMMA-style mapping search and accelerator co-design on a MAESTRO-compatible cost model, batched on the GPU")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Search mappings for a model (or some of its layers) on an accelerator (the main job;
+    /// the default when no command is given).
+    Search(search_cmd::SearchArgs),
+    /// Evaluate mappings in bulk: JSON Lines cases in, one JSON line per case out.
+    Eval(eval_cmd::EvalArgs),
+}
+
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Search(a)) => search_cmd::run(a),
+        Some(Command::Eval(a)) => eval_cmd::run(a),
+        None => search_cmd::run(search_cmd::SearchArgs::parse_from(["search"])),
+    }
+}

@@ -1,0 +1,275 @@
+//! `gammaflow search`: GAMMA's search over a model's layers on one accelerator.
+
+use crate::eval::{BackendChoice, Evaluator};
+use crate::hardware::{load_hwconfig, Hardware};
+use crate::report::search_out::{totals, write_search_outputs};
+use crate::search::{search, Objective, Rates, SearchConfig, SpaceOptions};
+use crate::workload::builtin::resolve_model;
+use anyhow::{bail, Context};
+use clap::{Args, Parser};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(name = "search")]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub a: SearchOpts,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SearchOpts {
+    /// First objective.
+    #[arg(long, value_enum, default_value_t = Objective::Latency)]
+    pub fitness1: Objective,
+    /// Second objective (breaks ties of the first; spans the Pareto front). `none` to disable.
+    #[arg(long, default_value = "power")]
+    pub fitness2: String,
+    /// Built-in model name or a model CSV path.
+    #[arg(long, default_value = "resnet18")]
+    pub model: String,
+    /// Search only this layer (1-based).
+    #[arg(long)]
+    pub layer: Option<usize>,
+    /// Search only the first N layers.
+    #[arg(long)]
+    pub num_layers: Option<usize>,
+    /// Accelerator file: GAMMA's hwconfig text format, or TOML (`.toml`). Flags below override it.
+    #[arg(long)]
+    pub hwconfig: Option<PathBuf>,
+    #[arg(long)]
+    pub num_pe: Option<i64>,
+    /// L1 (per PE) cap in elements; ≤ 0 means unlimited.
+    #[arg(long, allow_hyphen_values = true)]
+    pub l1_size: Option<i64>,
+    /// L2 cap in elements; ≤ 0 means unlimited.
+    #[arg(long, allow_hyphen_values = true)]
+    pub l2_size: Option<i64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub noc_bw: Option<i64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub offchip_bw: Option<i64>,
+    #[arg(long, default_value_t = 2)]
+    pub slevel_min: usize,
+    #[arg(long, default_value_t = 2)]
+    pub slevel_max: usize,
+    /// Generations.
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    /// Population per layer.
+    #[arg(long, default_value_t = 100)]
+    pub num_pop: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value = "out")]
+    pub outdir: PathBuf,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+    /// Stop after this many evaluations in total.
+    #[arg(long)]
+    pub max_evals: Option<u64>,
+    /// Stop after this many seconds of wall time (results then depend on machine speed).
+    #[arg(long)]
+    pub max_time: Option<f64>,
+    /// Allow R and S as parallel dims.
+    #[arg(long)]
+    pub par_rs: bool,
+    /// Fix the cluster size of every inner level.
+    #[arg(long)]
+    pub fixed_cluster: Option<i64>,
+    /// Only tiles that divide their dimension.
+    #[arg(long)]
+    pub factor_tiles: bool,
+    /// GAMMA's own tile ranges (Y/X tiles up to the input size; MAESTRO then sees impossible
+    /// mappings, which `valid_physical` still rejects).
+    #[arg(long)]
+    pub gamma_compat: bool,
+    /// Let R and S tiles be partial (GAMMA fixes them to the full R and S by default).
+    #[arg(long)]
+    pub free_rs: bool,
+    #[arg(long, default_value_t = 0.57)]
+    pub crossover_rate: f64,
+    #[arg(long, default_value_t = 0.47)]
+    pub order_rate: f64,
+    #[arg(long, default_value_t = 0.53)]
+    pub tile_rate: f64,
+    #[arg(long, default_value_t = 0.1)]
+    pub par_swap_rate: f64,
+    #[arg(long, default_value_t = 0.57)]
+    pub grow_rate: f64,
+    #[arg(long, default_value_t = 0.27)]
+    pub aging_rate: f64,
+    #[arg(long, default_value_t = 0.05)]
+    pub elite_ratio: f64,
+    #[arg(long, default_value_t = 0.4)]
+    pub parents_ratio: f64,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl SearchOpts {
+    pub fn hardware(&self) -> anyhow::Result<Hardware> {
+        let mut hw = match &self.hwconfig {
+            Some(p) => load_hwconfig(p)?,
+            None => Hardware::default(),
+        };
+        if let Some(v) = self.num_pe {
+            hw.num_pe = v;
+        }
+        if let Some(v) = self.l1_size {
+            hw.l1_size = v;
+        }
+        if let Some(v) = self.l2_size {
+            hw.l2_size = v;
+        }
+        if let Some(v) = self.noc_bw {
+            hw.noc_bw = v;
+        }
+        if let Some(v) = self.offchip_bw {
+            hw.offchip_bw = v;
+        }
+        hw.validate().map_err(|e| anyhow::anyhow!("accelerator: {e}"))?;
+        Ok(hw)
+    }
+
+    pub fn config(&self) -> anyhow::Result<SearchConfig> {
+        let fitness2 = match self.fitness2.to_ascii_lowercase().as_str() {
+            "none" | "" => None,
+            s => Some(<Objective as clap::ValueEnum>::from_str(s, true).map_err(|_| anyhow::anyhow!("--fitness2: unknown objective {s:?}"))?),
+        };
+        if self.slevel_min < 1 || self.slevel_max < self.slevel_min || self.slevel_max > 4 {
+            bail!("--slevel-min/--slevel-max: need 1 <= min <= max <= 4, got {}..{}", self.slevel_min, self.slevel_max);
+        }
+        if self.num_pop < 2 {
+            bail!("--num-pop must be at least 2");
+        }
+        for (name, r) in [
+            ("crossover-rate", self.crossover_rate),
+            ("order-rate", self.order_rate),
+            ("tile-rate", self.tile_rate),
+            ("par-swap-rate", self.par_swap_rate),
+            ("grow-rate", self.grow_rate),
+            ("aging-rate", self.aging_rate),
+            ("elite-ratio", self.elite_ratio),
+            ("parents-ratio", self.parents_ratio),
+        ] {
+            if !(0.0..=1.0).contains(&r) {
+                bail!("--{name} must be within [0, 1], got {r}");
+            }
+        }
+        if let Some(z) = self.fixed_cluster {
+            if z < 1 {
+                bail!("--fixed-cluster must be positive, got {z}");
+            }
+        }
+        Ok(SearchConfig {
+            fitness1: self.fitness1,
+            fitness2,
+            num_pop: self.num_pop,
+            epochs: self.epochs.max(1),
+            seed: self.seed,
+            space: SpaceOptions {
+                slevel_min: self.slevel_min,
+                slevel_max: self.slevel_max,
+                par_rs: self.par_rs,
+                fixed_cluster: self.fixed_cluster,
+                factor_tiles: self.factor_tiles,
+                gamma_compat: self.gamma_compat,
+                rs_full: !self.free_rs,
+            },
+            rates: Rates {
+                crossover: self.crossover_rate,
+                order: self.order_rate,
+                tile: self.tile_rate,
+                tile_loci: 3,
+                par_swap: self.par_swap_rate,
+                grow: self.grow_rate,
+                aging: self.aging_rate,
+                elite_ratio: self.elite_ratio,
+                parents_ratio: self.parents_ratio,
+            },
+            max_evals: self.max_evals,
+            max_time: self.max_time.map(Duration::from_secs_f64),
+        })
+    }
+}
+
+pub fn run(args: SearchArgs) -> anyhow::Result<()> {
+    let a = args.a;
+    let model = resolve_model(&a.model)?;
+    let hw = a.hardware()?;
+    let cfg = a.config()?;
+    let n = model.layers.len();
+    let selected: Vec<usize> = match (a.layer, a.num_layers) {
+        (Some(l), _) if l == 0 || l > n => bail!("--layer {l}: model {} has layers 1..{n}", model.name),
+        (Some(l), _) => vec![l - 1],
+        (None, Some(k)) => (0..k.min(n)).collect(),
+        (None, None) => (0..n).collect(),
+    };
+    let tasks: Vec<_> = selected.iter().map(|&i| (i, model.layers[i], hw)).collect();
+    let mut ev = Evaluator::new(a.backend)?;
+    if let Some(why) = &ev.fallback_reason {
+        eprintln!("note: {why}");
+    }
+    eprintln!(
+        "searching {} layer(s) of {} on {} PEs (L1 {}, L2 {}), {} x {} generations, {} then {}, backend {}",
+        tasks.len(),
+        model.name,
+        hw.num_pe,
+        hw.l1_cap(),
+        hw.l2_cap(),
+        cfg.num_pop,
+        cfg.epochs,
+        cfg.fitness1.name(),
+        cfg.fitness2.map(|o| o.name()).unwrap_or("nothing"),
+        ev.describe()
+    );
+    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.epochs as u64) };
+    bar.set_style(ProgressStyle::with_template("{bar:30} gen {pos}/{len} {msg}").expect("valid template"));
+    let start = Instant::now();
+    let results = search(&tasks, &cfg, &mut ev, |p| {
+        bar.set_position(p.generation as u64 + 1);
+        let rate = p.evaluations as f64 / p.elapsed.as_secs_f64().max(1e-9);
+        let best = p.total_best_f1.map(|b| format!("{b:.6e}")).unwrap_or_else(|| "none yet".into());
+        bar.set_message(format!("best {} {best} | {} evals, {:.0} evals/s", cfg.fitness1.name(), p.evaluations, rate));
+    });
+    bar.finish_and_clear();
+    let wall = start.elapsed().as_secs_f64();
+    write_search_outputs(&a.outdir, &model.name, &cfg, &results).with_context(|| format!("writing results to {}", a.outdir.display()))?;
+    for r in &results {
+        match &r.best {
+            Some(b) => {
+                let m = b.eval.metrics.unwrap_or_default();
+                println!(
+                    "layer {:>3}: {} = {} | runtime {} cycles, energy {:.6e} nJ, L1 {}, L2 {} | {}",
+                    r.index + 1,
+                    cfg.fitness1.name(),
+                    cfg.fitness1.value(&b.eval, &r.hw).unwrap_or(f64::NAN),
+                    m.runtime_cycles,
+                    m.energy_nj,
+                    m.l1_size_req,
+                    m.l2_size_req,
+                    b.genome.describe()
+                );
+            }
+            None => println!("layer {:>3}: no valid mapping found in {} evaluations", r.index + 1, r.evaluations),
+        }
+    }
+    let t = totals(&results);
+    println!(
+        "total: runtime {} cycles, energy {:.6e} nJ over {} layer(s); {} evaluations in {:.2} s ({:.0}/s); results in {}",
+        t.runtime_cycles,
+        t.energy_nj,
+        t.layers - t.layers_without_valid_mapping,
+        t.evaluations,
+        wall,
+        t.evaluations as f64 / wall.max(1e-9),
+        a.outdir.display()
+    );
+    if t.layers_without_valid_mapping > 0 {
+        println!("warning: {} layer(s) have no valid mapping", t.layers_without_valid_mapping);
+    }
+    Ok(())
+}

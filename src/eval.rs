@@ -1,0 +1,169 @@
+//! One evaluation API for both backends: a batch of (problem, genome) items in, one
+//! [`Evaluation`] per item out, in order. The GPU backend computes the integer model in WGSL; the
+//! floating-point outputs (energy, area, power) are then derived on the CPU by the same code for
+//! both backends, so results are identical whichever backend ran.
+
+use crate::gpu::{GpuContext, GpuEvaluator, GpuOptions};
+use crate::hardware::Hardware;
+use crate::mapping::pack::{join64, pack_genome, stride_for, PackedProblem, PackedResult};
+use crate::mapping::Genome;
+use crate::model::{evaluate, finish, Crash, Evaluation, RawResult, TopResult};
+use crate::workload::Layer;
+use rayon::prelude::*;
+
+/// Which backend to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// The GPU when an adapter exists, else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+/// A layer on an accelerator: what a genome is evaluated against.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Problem {
+    pub layer: Layer,
+    pub hw: Hardware,
+}
+
+/// One genome to evaluate against `problems[problem]`; `num_pe` overrides the problem's PE count
+/// (co-exploration evaluates every genome on its own PE count).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub problem: usize,
+    pub genome: Genome,
+    pub num_pe: Option<i64>,
+}
+
+enum Backend {
+    Cpu,
+    Gpu(Box<GpuEvaluator>),
+}
+
+/// The batch evaluator. Keeps the GPU device, pipeline and buffers across calls.
+pub struct Evaluator {
+    backend: Backend,
+    /// Set when the GPU was asked for (or auto) but could not be used.
+    pub fallback_reason: Option<String>,
+    words: Vec<u32>,
+    results: Vec<PackedResult>,
+}
+
+impl Evaluator {
+    /// Opens the chosen backend. `Gpu` fails if no adapter can be used; `Auto` falls back to the
+    /// CPU and records why in `fallback_reason`.
+    pub fn new(choice: BackendChoice) -> anyhow::Result<Evaluator> {
+        Self::with_options(choice, &GpuOptions::default())
+    }
+
+    pub fn with_options(choice: BackendChoice, opts: &GpuOptions) -> anyhow::Result<Evaluator> {
+        let cpu = |reason| Evaluator { backend: Backend::Cpu, fallback_reason: reason, words: Vec::new(), results: Vec::new() };
+        match choice {
+            BackendChoice::Cpu => Ok(cpu(None)),
+            BackendChoice::Gpu | BackendChoice::Auto => {
+                let opened = GpuContext::new(opts).and_then(GpuEvaluator::new);
+                match opened {
+                    Ok(g) => Ok(Evaluator { backend: Backend::Gpu(Box::new(g)), fallback_reason: None, words: Vec::new(), results: Vec::new() }),
+                    Err(e) if choice == BackendChoice::Auto => Ok(cpu(Some(format!("no usable GPU ({e}); evaluating on the CPU")))),
+                    Err(e) => Err(anyhow::anyhow!("GPU backend requested but not available: {e}")),
+                }
+            }
+        }
+    }
+
+    pub fn is_gpu(&self) -> bool {
+        matches!(self.backend, Backend::Gpu(_))
+    }
+
+    /// A short description of the backend (adapter name on the GPU).
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Cpu => format!("cpu ({} threads)", rayon::current_num_threads()),
+            Backend::Gpu(g) => format!("gpu ({})", g.adapter_info()),
+        }
+    }
+
+    /// Evaluates every item. If the GPU fails mid-run (device lost), the batch is redone on the
+    /// CPU and the evaluator stays on the CPU from then on, with the reason recorded.
+    pub fn evaluate(&mut self, problems: &[Problem], items: &[Item]) -> Vec<Evaluation> {
+        if let Backend::Gpu(gpu) = &mut self.backend {
+            match gpu_batch(gpu, problems, items, &mut self.words, &mut self.results) {
+                Ok(r) => return r,
+                Err(e) => {
+                    self.fallback_reason = Some(format!("GPU failed ({e}); continuing on the CPU"));
+                    eprintln!("warning: {}", self.fallback_reason.as_deref().unwrap_or_default());
+                    self.backend = Backend::Cpu;
+                }
+            }
+        }
+        cpu_batch(problems, items)
+    }
+}
+
+fn hw_for(p: &Problem, it: &Item) -> Hardware {
+    Hardware { num_pe: it.num_pe.unwrap_or(p.hw.num_pe), ..p.hw }
+}
+
+/// CPU backend: every item on the rayon pool.
+pub fn cpu_batch(problems: &[Problem], items: &[Item]) -> Vec<Evaluation> {
+    items
+        .par_iter()
+        .with_min_len(256)
+        .map(|it| {
+            let p = &problems[it.problem];
+            evaluate(&p.layer, &it.genome, &hw_for(p, it))
+        })
+        .collect()
+}
+
+fn gpu_batch(
+    gpu: &mut GpuEvaluator,
+    problems: &[Problem],
+    items: &[Item],
+    words: &mut Vec<u32>,
+    results: &mut Vec<PackedResult>,
+) -> anyhow::Result<Vec<Evaluation>> {
+    let packed: Vec<PackedProblem> = problems.iter().map(|p| PackedProblem::new(&p.layer, &p.hw)).collect();
+    let max_levels = items.iter().map(|i| i.genome.num_levels()).max().unwrap_or(1);
+    let stride = stride_for(max_levels);
+    words.clear();
+    words.reserve(items.len() * stride);
+    for it in items {
+        let p = &problems[it.problem];
+        pack_genome(&it.genome, it.problem as u32, hw_for(p, it).num_pe, stride, words);
+    }
+    gpu.evaluate(&packed, words, stride, results)?;
+    Ok(items
+        .par_iter()
+        .zip(results.par_iter())
+        .with_min_len(256)
+        .map(|(it, r)| {
+            let p = &problems[it.problem];
+            from_packed(&p.layer, &hw_for(p, it), it.genome.num_levels(), r)
+        })
+        .collect())
+}
+
+/// Completes a packed integer result into an [`Evaluation`] (energy, area, validity).
+pub fn from_packed(layer: &Layer, hw: &Hardware, num_levels: usize, r: &PackedResult) -> Evaluation {
+    if r.status != 0 {
+        let c = Crash::from_code(r.status).unwrap_or(Crash::OccurrenceWrap);
+        return Evaluation::crashed(c, layer.shape().true_macs());
+    }
+    let raw = RawResult {
+        top: TopResult {
+            runtime: join64(r.runtime),
+            macs: join64(r.macs),
+            l2_read_i: join64(r.l2_read_i),
+            l2_read_w: join64(r.l2_read_w),
+            l2_write_o: join64(r.l2_write_o),
+            ..TopResult::default()
+        },
+        l1: r.l1 as i64,
+        l2: r.l2 as i64,
+    };
+    finish(layer, hw, &raw, num_levels)
+}

@@ -1,0 +1,303 @@
+//! Accelerator configuration: PE count, buffer caps and bandwidths, as GAMMA passes them to MAESTRO.
+
+use serde::{Deserialize, Serialize};
+
+/// What GAMMA uses for "unlimited": a non-positive cap or bandwidth becomes 2^30.
+pub const UNLIMITED: i64 = 1 << 30;
+
+/// A fixed accelerator. Caps are in elements ("bytes" in MAESTRO's CSV, which has no word size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Hardware {
+    pub num_pe: i64,
+    /// L1 (per PE) cap; ≤ 0 means unlimited.
+    pub l1_size: i64,
+    /// L2 (global buffer) cap; ≤ 0 means unlimited.
+    pub l2_size: i64,
+    /// NoC bandwidth, elements/cycle; ≤ 0 means unlimited.
+    pub noc_bw: i64,
+    /// Off-chip bandwidth, elements/cycle; ≤ 0 means unlimited.
+    pub offchip_bw: i64,
+}
+
+impl Default for Hardware {
+    /// GAMMA's default: 1024 PEs, everything else unlimited.
+    fn default() -> Self {
+        Hardware { num_pe: 1024, l1_size: -1, l2_size: -1, noc_bw: -1, offchip_bw: -1 }
+    }
+}
+
+fn cap(v: i64) -> i64 {
+    if v <= 0 {
+        UNLIMITED
+    } else {
+        v
+    }
+}
+
+impl Hardware {
+    pub fn l1_cap(&self) -> i64 {
+        cap(self.l1_size)
+    }
+    pub fn l2_cap(&self) -> i64 {
+        cap(self.l2_size)
+    }
+    pub fn noc_bw_eff(&self) -> i64 {
+        cap(self.noc_bw)
+    }
+    pub fn offchip_bw_eff(&self) -> i64 {
+        cap(self.offchip_bw)
+    }
+}
+
+/// Largest PE count accepted; far above any real design, and keeps per-PE products in range.
+pub const MAX_NUM_PE: i64 = 1 << 24;
+/// MAESTRO reads every hardware parameter as a C++ `int`.
+pub const MAX_HW_VALUE: i64 = i32::MAX as i64;
+
+/// A hardware configuration file could not be read or is invalid.
+#[derive(thiserror::Error, Debug)]
+pub enum HardwareError {
+    #[error("{path}: cannot read hardware config: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `field` is absent only for syntax errors that are not about one key.
+    #[error("{file} line {line}{}: {message}", field.as_ref().map(|f| format!(", field {f}")).unwrap_or_default())]
+    Invalid { file: String, line: usize, field: Option<String>, message: String },
+}
+
+/// The five parameters, in the order of [`Hardware`]'s fields, with their canonical field names.
+const FIELDS: [&str; 5] = ["num_pe", "l1_size", "l2_size", "noc_bw", "offchip_bw"];
+
+fn field_mut(hw: &mut Hardware, i: usize) -> &mut i64 {
+    match i {
+        0 => &mut hw.num_pe,
+        1 => &mut hw.l1_size,
+        2 => &mut hw.l2_size,
+        3 => &mut hw.noc_bw,
+        _ => &mut hw.offchip_bw,
+    }
+}
+
+/// Range check of one parameter; shared by [`Hardware::validate`] and the file parsers so that
+/// file errors can point at the line that set the value.
+fn check_value(i: usize, name: &str, v: i64) -> Result<(), String> {
+    if i == 0 && !(1..=MAX_NUM_PE).contains(&v) {
+        return Err(format!("{name} must be between 1 and {MAX_NUM_PE}, got {v}"));
+    }
+    if v > MAX_HW_VALUE {
+        return Err(format!("{name} = {v} exceeds {MAX_HW_VALUE} (MAESTRO reads it as a 32-bit int)"));
+    }
+    Ok(())
+}
+
+impl Hardware {
+    /// Checks the ranges MAESTRO and the cost model accept. Non-positive caps and bandwidths are
+    /// valid: they mean unlimited.
+    pub fn validate(&self) -> Result<(), String> {
+        let values = [self.num_pe, self.l1_size, self.l2_size, self.noc_bw, self.offchip_bw];
+        values.iter().enumerate().try_for_each(|(i, &v)| check_value(i, FIELDS[i], v))
+    }
+}
+
+/// Maps a GAMMA/MAESTRO key to a field index. Keys compare case-insensitively with `_` ignored,
+/// and MAESTRO's own hardware-file spellings (`num_pes`, `l1_size_cstr`, ...) are accepted too.
+fn gamma_key(key: &str) -> Option<usize> {
+    let k: String = key.chars().filter(|&c| c != '_').collect::<String>().to_ascii_lowercase();
+    match k.strip_suffix("cstr").unwrap_or(&k) {
+        "numpes" | "numpe" => Some(0),
+        "l1size" => Some(1),
+        "l2size" => Some(2),
+        "nocbw" => Some(3),
+        "offchipbw" => Some(4),
+        _ => None,
+    }
+}
+
+/// Parses GAMMA's hardware text format: `Key: value` lines (`NumPEs`, `L1Size`, `L2Size`,
+/// `NoC_BW`, `OffChip_BW`), with blank lines and `//` or `#` comments. Missing keys keep
+/// [`Hardware::default`]'s values. `source` names the file in error messages.
+pub fn parse_gamma_hwconfig(text: &str, source: &str) -> Result<Hardware, HardwareError> {
+    let err = |line: usize, field: Option<&str>, message: String| HardwareError::Invalid {
+        file: source.to_string(),
+        line,
+        field: field.map(str::to_string),
+        message,
+    };
+    let mut hw = Hardware::default();
+    let mut seen = [None::<usize>; 5];
+    for (idx, raw) in text.strip_prefix('\u{feff}').unwrap_or(text).lines().enumerate() {
+        let line = idx + 1;
+        let content = raw.split("//").next().unwrap_or("");
+        let content = content.split('#').next().unwrap_or("").trim();
+        if content.is_empty() {
+            continue;
+        }
+        let Some((key, value)) = content.split_once(':').or_else(|| content.split_once('=')) else {
+            return Err(err(line, None, format!("expected `Key: value`, got {content:?}")));
+        };
+        let key = key.trim();
+        let value = value.trim().trim_end_matches(';').trim();
+        let Some(i) = gamma_key(key) else {
+            return Err(err(
+                line,
+                Some(key),
+                format!("unknown key {key:?} (expected NumPEs, L1Size, L2Size, NoC_BW or OffChip_BW)"),
+            ));
+        };
+        if let Some(prev) = seen[i] {
+            return Err(err(line, Some(key), format!("{key} is already set on line {prev}")));
+        }
+        seen[i] = Some(line);
+        let v: i64 =
+            value.parse().map_err(|_| err(line, Some(key), format!("{key} must be an integer, got {value:?}")))?;
+        check_value(i, key, v).map_err(|m| err(line, Some(key), m))?;
+        *field_mut(&mut hw, i) = v;
+    }
+    Ok(hw)
+}
+
+/// 1-based line containing byte `offset` of `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// Parses the TOML form: top-level integer keys `num_pe`, `l1_size`, `l2_size`, `noc_bw`,
+/// `offchip_bw`. Missing keys keep the defaults; unknown keys are rejected so that a typo cannot
+/// silently leave a parameter unlimited.
+pub fn parse_hardware_toml(text: &str, source: &str) -> Result<Hardware, HardwareError> {
+    let err = |line: usize, field: Option<&str>, message: String| HardwareError::Invalid {
+        file: source.to_string(),
+        line,
+        field: field.map(str::to_string),
+        message,
+    };
+    // The span-preserving table is what lets errors name the line of the offending key.
+    let table = toml::de::DeTable::parse(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+        err(line, None, format!("invalid TOML: {}", e.message().trim()))
+    })?;
+    let mut hw = Hardware::default();
+    // Check keys in file order so the first problem in the file is the one reported.
+    let mut entries: Vec<_> = table.get_ref().iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    for (key, value) in entries {
+        let name: &str = key.get_ref();
+        let line = line_of(text, key.span().start);
+        let Some(i) = FIELDS.iter().position(|f| *f == name) else {
+            return Err(err(line, Some(name), format!("unknown key {name:?} (expected one of {})", FIELDS.join(", "))));
+        };
+        let Some(int) = value.get_ref().as_integer() else {
+            let ty = value.get_ref().type_str();
+            return Err(err(line, Some(name), format!("{name} must be an integer (found {ty})")));
+        };
+        // as_str() is documented as from_str_radix-compatible (prefix and `_` already removed).
+        let v = i64::from_str_radix(int.as_str(), int.radix())
+            .map_err(|_| err(line, Some(name), format!("{name} = {} is out of range", int.as_str())))?;
+        check_value(i, name, v).map_err(|m| err(line, Some(name), m))?;
+        *field_mut(&mut hw, i) = v;
+    }
+    Ok(hw)
+}
+
+/// Loads a hardware file: `.toml` files as TOML, anything else (GAMMA uses `.m`) as GAMMA text.
+pub fn load_hwconfig(path: &std::path::Path) -> Result<Hardware, HardwareError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| HardwareError::Io { path: shown.clone(), source })?;
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+        parse_hardware_toml(&text, &shown)
+    } else {
+        parse_gamma_hwconfig(&text, &shown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn assert_locates(e: &HardwareError, file: &str, line: usize, field: Option<&str>) {
+        let msg = e.to_string();
+        assert!(msg.starts_with(&format!("{file} line {line}")), "{msg}");
+        if let Some(f) = field {
+            assert!(msg.contains(&format!("field {f}:")), "{msg}");
+        }
+    }
+
+    #[test]
+    fn gamma_text_format() {
+        let text = "// accelerator\nNumPEs: 168\n\nL1Size: 512   # per PE\nL2Size: 108000\nNoC_BW: 81920000\n";
+        let hw = parse_gamma_hwconfig(text, "hw.m").unwrap();
+        assert_eq!(hw, Hardware { num_pe: 168, l1_size: 512, l2_size: 108000, noc_bw: 81920000, offchip_bw: -1 });
+        let hw = parse_gamma_hwconfig("numpes:64\noffchip_bw : 50\nl2_size_cstr: 3000", "hw.m").unwrap();
+        assert_eq!((hw.num_pe, hw.offchip_bw, hw.l2_size, hw.l1_size), (64, 50, 3000, -1));
+        assert_eq!(parse_gamma_hwconfig("", "hw.m").unwrap(), Hardware::default());
+    }
+
+    #[test]
+    fn gamma_text_errors() {
+        let e = parse_gamma_hwconfig("NumPEs: 168\nL1Size: 5x\n", "hw.m").unwrap_err();
+        assert_locates(&e, "hw.m", 2, Some("L1Size"));
+        let e = parse_gamma_hwconfig("NumPEs: 168\n\nL3Size: 5\n", "hw.m").unwrap_err();
+        assert_locates(&e, "hw.m", 3, Some("L3Size"));
+        let e = parse_gamma_hwconfig("NumPEs 168\n", "hw.m").unwrap_err();
+        assert_locates(&e, "hw.m", 1, None);
+        let e = parse_gamma_hwconfig("NumPEs: 0\n", "hw.m").unwrap_err();
+        assert_locates(&e, "hw.m", 1, Some("NumPEs"));
+        let e = parse_gamma_hwconfig("L2Size: 4294967296\n", "hw.m").unwrap_err();
+        assert_locates(&e, "hw.m", 1, Some("L2Size"));
+        let e = parse_gamma_hwconfig("NumPEs: 1\nnumpes: 2\n", "hw.m").unwrap_err();
+        assert_locates(&e, "hw.m", 2, Some("numpes"));
+    }
+
+    #[test]
+    fn toml_format() {
+        let text = "# cloud\nnum_pe = 1_024\nl2_size = 0x100\nnoc_bw = -1\n";
+        let hw = parse_hardware_toml(text, "hw.toml").unwrap();
+        assert_eq!(hw, Hardware { num_pe: 1024, l1_size: -1, l2_size: 256, noc_bw: -1, offchip_bw: -1 });
+        assert_eq!(parse_hardware_toml("", "hw.toml").unwrap(), Hardware::default());
+    }
+
+    #[test]
+    fn toml_errors() {
+        let e = parse_hardware_toml("num_pe = 4\nl1size = 5\n", "hw.toml").unwrap_err();
+        assert_locates(&e, "hw.toml", 2, Some("l1size"));
+        let e = parse_hardware_toml("num_pe = 4\n\nl1_size = \"big\"\n", "hw.toml").unwrap_err();
+        assert_locates(&e, "hw.toml", 3, Some("l1_size"));
+        let e = parse_hardware_toml("num_pe = 4.0\n", "hw.toml").unwrap_err();
+        assert_locates(&e, "hw.toml", 1, Some("num_pe"));
+        let e = parse_hardware_toml("num_pe = 16777217\n", "hw.toml").unwrap_err();
+        assert_locates(&e, "hw.toml", 1, Some("num_pe"));
+        let e = parse_hardware_toml("num_pe = 4\nnoc_bw = 2147483648\n", "hw.toml").unwrap_err();
+        assert_locates(&e, "hw.toml", 2, Some("noc_bw"));
+        let e = parse_hardware_toml("num_pe = 4\nl2_size = \n", "hw.toml").unwrap_err();
+        assert_locates(&e, "hw.toml", 2, None);
+        let e = parse_hardware_toml("zz = 1\naa = 2\n", "hw.toml").unwrap_err();
+        assert_locates(&e, "hw.toml", 1, Some("zz"));
+        let e = parse_hardware_toml("[hw]\nnum_pe = 4\n", "hw.toml").unwrap_err();
+        assert_locates(&e, "hw.toml", 1, Some("hw"));
+    }
+
+    #[test]
+    fn validate_ranges() {
+        assert!(Hardware::default().validate().is_ok());
+        let ok = Hardware { num_pe: MAX_NUM_PE, l1_size: MAX_HW_VALUE, l2_size: i64::MIN, noc_bw: 0, offchip_bw: -5 };
+        assert!(ok.validate().is_ok());
+        assert!(Hardware { num_pe: 0, ..ok }.validate().unwrap_err().contains("num_pe"));
+        assert!(Hardware { num_pe: MAX_NUM_PE + 1, ..ok }.validate().is_err());
+        assert!(Hardware { offchip_bw: MAX_HW_VALUE + 1, ..ok }.validate().unwrap_err().contains("offchip_bw"));
+    }
+
+    #[test]
+    fn shipped_files_load() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/hw");
+        let g = load_hwconfig(&root.join("gamma_example.m")).unwrap();
+        assert_eq!(g, Hardware { num_pe: 168, l1_size: 512, l2_size: 108000, noc_bw: 81920000, offchip_bw: -1 });
+        let c = load_hwconfig(&root.join("cloud.toml")).unwrap();
+        assert_eq!(c, Hardware::default());
+        let e = load_hwconfig(&root.join("missing.m")).unwrap_err();
+        assert!(matches!(e, HardwareError::Io { .. }) && e.to_string().contains("missing.m"));
+    }
+}

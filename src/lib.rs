@@ -1,0 +1,13 @@
+//! gammaflow: genetic search of DNN accelerator mappings (GAMMA), constrained map spaces and
+//! hardware co-design (DiGamma), on a MAESTRO-compatible cost model evaluated in batches on the
+//! CPU or, through wgpu compute shaders, on the GPU.
+
+pub mod hardware;
+pub mod mapping;
+pub mod model;
+pub mod workload;
+pub mod gpu;
+pub mod eval;
+pub mod search;
+pub mod cli;
+pub mod report;

@@ -1,0 +1,968 @@
+//! Case enumeration and accumulation (spec §2.3-2.7), evaluated bottom-up through a per-level memo
+//! of sub-cluster runtimes keyed by the parent's edge mask (spec §2.6, §4.3), so no recursion
+//! depth beyond the level count and every sub-level table is evaluated at most once per mask.
+
+use super::tables::*;
+
+/// Why MAESTRO would have died on this mapping (it writes no CSV; GAMMA marks it invalid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crash {
+    /// Π cluster sizes > PEs (SIGFPE).
+    ClusterProduct,
+    /// A case's occurrence product wrapped to ≤ 0 in 32 bits (failed assert, SIGABRT).
+    OccurrenceWrap,
+    /// Top-level `comp == 0` in some case (SIGFPE in the off-chip bandwidth requirement).
+    ZeroCompute,
+    /// A changing temporal directive with no unique part (`exit(-1)`).
+    ZeroUnique,
+}
+
+impl Crash {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Crash::ClusterProduct => "MAESTRO crash (SIGFPE): product of cluster sizes exceeds the PE count",
+            Crash::OccurrenceWrap => "MAESTRO crash (SIGABRT): a case occurrence count wraps to <= 0 in 32 bits",
+            Crash::ZeroCompute => "MAESTRO crash (SIGFPE): a top-level case has zero compute delay",
+            Crash::ZeroUnique => "MAESTRO crash (exit -1): changing temporal loop has no unique tile",
+        }
+    }
+    pub fn code(self) -> u32 {
+        match self {
+            Crash::ClusterProduct => 1,
+            Crash::OccurrenceWrap => 2,
+            Crash::ZeroCompute => 3,
+            Crash::ZeroUnique => 4,
+        }
+    }
+    pub fn from_code(c: u32) -> Option<Crash> {
+        match c {
+            1 => Some(Crash::ClusterProduct),
+            2 => Some(Crash::OccurrenceWrap),
+            3 => Some(Crash::ZeroCompute),
+            4 => Some(Crash::ZeroUnique),
+            _ => None,
+        }
+    }
+}
+
+const POS_I: u8 = 0;
+const POS_S: u8 = 1;
+const POS_E: u8 = 2;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct St {
+    pos: u8,
+    occ: i64,
+    unrolled: bool,
+    /// isEdge: the state is E, or an Init that is already past the dim.
+    edge: bool,
+    /// Spatial only: the last sub-cluster of this fold is partial.
+    ee: bool,
+}
+
+/// States of every directive of a level against dynamic dims `dd` (spec §2.3).
+fn states(t: &LevelTables, dd: &[i64; 6], out: &mut [[St; 3]; 6], cnt: &mut [usize; 6]) {
+    for j in 0..t.nd {
+        let (m, o) = (t.size[j], t.ofs[j]);
+        let d = dd[t.var[j]];
+        let mut k = 0;
+        if j != t.sp {
+            out[j][k] = St { pos: POS_I, occ: 1, unrolled: d <= m, edge: d < m, ee: false };
+            k += 1;
+            let n = (d - m) / o;
+            if m < d && n > 0 {
+                out[j][k] = St { pos: POS_S, occ: n, ..St::default() };
+                k += 1;
+            }
+            if d >= m && n * o + m < d {
+                out[j][k] = St { pos: POS_E, occ: 1, edge: true, ..St::default() };
+                k += 1;
+            }
+        } else {
+            let nn = t.n_sub;
+            let sc = m + o * (nn - 1);
+            out[j][k] = St { pos: POS_I, occ: 1, unrolled: d <= sc, edge: d < sc, ee: d < sc };
+            k += 1;
+            let n = ((d - m) / o + 1) / nn - 1;
+            if sc < d && n > 0 {
+                out[j][k] = St { pos: POS_S, occ: n, ..St::default() };
+                k += 1;
+            }
+            if d > sc && (n + 1) * o * nn + sc > d && n * o * nn + sc != d {
+                let rem = d - (n + 1) * o * nn;
+                let a = if rem < m { 1 } else { (rem - m) / o + 1 };
+                out[j][k] = St { pos: POS_E, occ: 1, unrolled: false, edge: true, ee: (a - 1) * o + m < rem };
+                k += 1;
+            }
+        }
+        cnt[j] = k;
+    }
+}
+
+#[inline]
+fn nz(u: i64) -> i64 {
+    if u != 0 {
+        u
+    } else {
+        1
+    }
+}
+
+/// NoC delay (spec §2.5) with hop latency 1.
+#[inline]
+pub fn noc(x: i64, bw: i64) -> i64 {
+    let q = x / bw;
+    if x % bw != 0 {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// Directive `j`'s factor in PEmap (spec §2.4a); the caller skips uncoupled directives.
+#[inline]
+fn map_factor(t: &LevelTables, j: usize, s: &St, first: bool, ee: bool) -> i64 {
+    let v = t.var[j];
+    if j != t.sp {
+        if s.edge {
+            t.mpe[v]
+        } else {
+            t.mp[v]
+        }
+    } else if !s.edge {
+        t.mp[v]
+    } else if t.ne == 1 {
+        if first || ee {
+            t.mpe[v]
+        } else {
+            1
+        }
+    } else if ee {
+        t.mpe[v]
+    } else {
+        t.mp[v]
+    }
+}
+
+/// Directive `j`'s factor in PEin when some directive changes (`c` ≥ 0; spec §2.4b). `changing`
+/// is `j == c && !inited`. Err when MAESTRO would exit on a zero unique size.
+#[inline]
+fn in_factor(t: &LevelTables, j: usize, s: &St, first: bool, ee: bool, c: usize, changing: bool) -> Result<i64, Crash> {
+    let v = t.var[j];
+    Ok(if j != t.sp {
+        if s.pos == POS_I {
+            if s.edge {
+                t.mpe[v]
+            } else {
+                t.mp[v]
+            }
+        } else if changing {
+            if t.un[v] == 0 {
+                return Err(Crash::ZeroUnique);
+            }
+            t.un[v]
+        } else {
+            t.mp[v]
+        }
+    } else if first {
+        if ee {
+            t.mpe[v]
+        } else {
+            t.mp[v]
+        }
+    } else if s.pos == POS_I {
+        if j < c {
+            if ee {
+                t.mpe[v]
+            } else {
+                t.mp[v]
+            }
+        } else if ee {
+            t.une[v]
+        } else {
+            t.un[v]
+        }
+    } else if changing {
+        if ee {
+            t.une[v]
+        } else {
+            t.un[v]
+        }
+    } else if ee {
+        t.mpe[v]
+    } else {
+        t.mp[v]
+    })
+}
+
+/// Directive `j`'s factor in PEout(psum, first, ee, rae) (spec §2.4c); 1 for a non-output
+/// directive when `psum` is off.
+#[inline]
+fn out_factor(t: &LevelTables, j: usize, s: &St, psum: bool, first: bool, ee: bool, rae: bool) -> i64 {
+    let v = t.var[j];
+    let spatial = j == t.sp;
+    if t.coupled[T_O] & (1 << j) == 0 {
+        if !psum {
+            return 1;
+        }
+        if !spatial {
+            return if s.edge { t.mpe[v] } else { t.mp[v] };
+        }
+        return match s.pos {
+            POS_I if s.edge && ee => t.mpe[v],
+            POS_I | POS_S => {
+                if first {
+                    t.mp[v]
+                } else {
+                    nz(t.un[v])
+                }
+            }
+            _ => {
+                if t.ne == 1 {
+                    if first || ee {
+                        t.mpe[v]
+                    } else {
+                        1
+                    }
+                } else if ee {
+                    t.une[v]
+                } else if first {
+                    t.mp[v]
+                } else {
+                    nz(t.un[v])
+                }
+            }
+        };
+    }
+    let a = match v {
+        V_Y => V_YP,
+        V_X => V_XP,
+        other => other,
+    };
+    if !spatial {
+        // I: edge ? mpe : mp; S: mp; E: mpe — which is `edge ? mpe : mp` since S is never an
+        // edge and E always is.
+        return if s.edge { t.mpe[a] } else { t.mp[a] };
+    }
+    let steady = if first { t.mp[a] } else { nz(t.un[a]) };
+    match s.pos {
+        POS_I => {
+            if s.edge && ee {
+                if t.ne == 1 || !rae {
+                    t.mpe[a]
+                } else {
+                    t.une[a]
+                }
+            } else {
+                steady
+            }
+        }
+        POS_S => steady,
+        _ => {
+            if t.ne == 1 {
+                // Quirk Q4: the unprimed key.
+                if first || ee {
+                    t.mpe[v]
+                } else {
+                    1
+                }
+            } else if ee {
+                t.une[a]
+            } else {
+                steady
+            }
+        }
+    }
+}
+
+/// One case of one level: the chosen state of every directive.
+struct Case<'a> {
+    t: &'a LevelTables,
+    s: [St; 6],
+    /// Innermost directive not at Init, or -1.
+    c: i32,
+}
+
+impl Case<'_> {
+    /// PEmap_T(first, ee) (spec §2.4a).
+    fn pe_map(&self, tens: usize, first: bool, ee: bool) -> i64 {
+        let t = self.t;
+        let mut p = 1i64;
+        for j in 0..t.nd {
+            if t.coupled[tens] & (1 << j) != 0 {
+                p = p.wrapping_mul(map_factor(t, j, &self.s[j], first, ee));
+            }
+        }
+        p
+    }
+
+    fn inited(&self, tens: usize) -> bool {
+        let t = self.t;
+        ((self.c + 1) as usize..t.nd).any(|j| {
+            t.coupled[tens] & (1 << j) != 0 && self.s[j].pos == POS_I && !self.s[j].unrolled
+        })
+    }
+
+    /// PEin_T(first, ee) (spec §2.4b).
+    fn pe_in(&self, tens: usize, first: bool, ee: bool, inited: bool) -> Result<i64, Crash> {
+        let t = self.t;
+        if self.c < 0 {
+            return Ok(self.pe_map(tens, first, ee));
+        }
+        let c = self.c as usize;
+        if t.coupled[tens] & (1 << c) == 0 {
+            return Ok(0);
+        }
+        let mut p = 1i64;
+        for j in 0..t.nd {
+            if t.coupled[tens] & (1 << j) != 0 {
+                p = p.wrapping_mul(in_factor(t, j, &self.s[j], first, ee, c, j == c && !inited)?);
+            }
+        }
+        Ok(p)
+    }
+
+    /// PEout(psum, first, ee, rae) (spec §2.4c).
+    fn pe_out(&self, psum: bool, first: bool, ee: bool, rae: bool) -> i64 {
+        let t = self.t;
+        let mut p = 1i64;
+        for j in 0..t.nd {
+            p = p.wrapping_mul(out_factor(t, j, &self.s[j], psum, first, ee, rae));
+        }
+        p
+    }
+
+    /// Combines the PEs of one fold (spec §2.4d).
+    fn combine(&self, mapped: bool, pe: impl Fn(bool, bool) -> Result<i64, Crash>) -> Result<i64, Crash> {
+        combine_fold(self.t, &self.s[self.t.sp], mapped, pe)
+    }
+
+    fn sp_mapped(&self, tens: usize) -> bool {
+        self.t.coupled[tens] & (1 << self.t.sp) != 0
+    }
+
+    fn ingress(&self, tens: usize) -> Result<i64, Crash> {
+        let inited = self.inited(tens);
+        self.combine(self.sp_mapped(tens), |f, e| self.pe_in(tens, f, e, inited))
+    }
+
+    fn egress(&self) -> i64 {
+        self.combine(self.sp_mapped(T_O), |f, e| Ok(self.pe_out(false, f, e, true))).unwrap_or(0)
+    }
+
+    /// MACs of the fold: the spatial directive always counts as mapped.
+    fn macs(&self) -> i64 {
+        macs_fold(self.t, &self.s[self.t.sp], |first, ee, rae| self.pe_out(true, first, ee, rae))
+    }
+
+    /// Critical-path MACs of one PE.
+    fn critical(&self) -> i64 {
+        let sp = self.s[self.t.sp];
+        let ee = self.sp_mapped(T_O) && sp.edge && self.t.ne == 1 && sp.ee;
+        self.pe_out(true, true, ee, true)
+    }
+
+    /// Edge masks of the sub-cluster evaluations this case triggers (spec §2.6, §4.3).
+    fn sub_masks(&self) -> ([u8; 2], usize) {
+        let t = self.t;
+        let mut base = 0u8;
+        for j in 0..t.nd {
+            if j != t.sp && self.s[j].edge {
+                base |= 1 << j;
+            }
+        }
+        sub_mask_list(t, &self.s[t.sp], base)
+    }
+}
+
+/// Combines the PEs of one fold given the spatial directive's state (spec §2.4d).
+#[inline]
+fn combine_fold(t: &LevelTables, sp: &St, mapped: bool, pe: impl Fn(bool, bool) -> Result<i64, Crash>) -> Result<i64, Crash> {
+    if !mapped {
+        return pe(true, false);
+    }
+    if !sp.edge {
+        return Ok(pe(true, false)?.wrapping_add((t.n_sub - 1).wrapping_mul(pe(false, false)?)));
+    }
+    let e = sp.ee as i64;
+    let mut r = pe(true, t.ne == 1 && sp.ee)?;
+    if t.ne > 1 {
+        r = r.wrapping_add((t.ne - e - 1).max(0).wrapping_mul(pe(false, false)?));
+        if sp.ee {
+            r = r.wrapping_add(pe(false, true)?);
+        }
+    }
+    Ok(r)
+}
+
+/// MACs of one fold from the spatial directive's PEout factor: the spatial directive always
+/// counts as mapped; the partial cluster uses `rae = false`.
+#[inline]
+fn macs_fold(t: &LevelTables, sp: &St, f: impl Fn(bool, bool, bool) -> i64) -> i64 {
+    if !sp.edge {
+        return t.n_sub.wrapping_mul(f(true, false, true));
+    }
+    let e = sp.ee as i64;
+    let mut r = f(true, t.ne == 1 && sp.ee, true);
+    if t.ne > 1 {
+        r = r.wrapping_add((t.ne - e - 1).max(0).wrapping_mul(f(true, false, true)));
+        if sp.ee {
+            r = r.wrapping_add(f(false, true, false));
+        }
+    }
+    r
+}
+
+/// Sub-evaluation masks of a case: `base` holds the temporal directives' edge bits.
+#[inline]
+fn sub_mask_list(t: &LevelTables, sp: &St, base: u8) -> ([u8; 2], usize) {
+    let pb = 1u8 << t.sp;
+    if !sp.edge {
+        ([base, 0], 1)
+    } else if sp.ee {
+        if t.ne > 1 {
+            ([base | pb, base], 2)
+        } else {
+            ([base | pb, 0], 1)
+        }
+    } else if t.ne == 1 {
+        ([base | pb, 0], 1)
+    } else {
+        ([base, 0], 1)
+    }
+}
+
+/// Top-level accumulators (spec §2.7).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TopResult {
+    pub runtime: i64,
+    pub macs: i64,
+    pub l2_read_i: i64,
+    pub l2_read_w: i64,
+    pub l2_write_o: i64,
+    /// Case-0 ingress/egress, for the L2 size.
+    pub in_i0: i64,
+    pub in_w0: i64,
+    pub eg0: i64,
+}
+
+/// Evaluates one mapping, memoising sub-level runtimes by the parent's canonical edge mask.
+pub struct Evaluator<'a> {
+    tabs: &'a MappingTables,
+    noc_bw: i64,
+    offchip_bw: i64,
+    /// Skip the closed forms (for checking them against plain enumeration).
+    pub enumerate_only: bool,
+    /// Closed-form pieces of the innermost level, per directive and parent edge bit.
+    inner: Option<InnerVariants>,
+    /// Memo of sub-level results for levels 1..3, by canonical parent mask.
+    memo_done: [u64; 3],
+    memo_val: [[i64; 64]; 3],
+    memo_err: [[u8; 64]; 3],
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(tabs: &'a MappingTables, noc_bw: i64, offchip_bw: i64) -> Self {
+        Evaluator {
+            tabs,
+            noc_bw,
+            offchip_bw,
+            enumerate_only: false,
+            inner: None,
+            memo_done: [0; 3],
+            memo_val: [[0; 64]; 3],
+            memo_err: [[0; 64]; 3],
+        }
+    }
+
+    /// Evaluates the whole mapping from the top level.
+    pub fn run_top(&mut self) -> Result<TopResult, Crash> {
+        let mut acc = TopResult::default();
+        let dims = self.tabs.dims;
+        acc.runtime = self.run_level(0, &dims, Some(&mut acc))?;
+        Ok(acc)
+    }
+
+    /// Dims of level `li` for sub-evaluation mask `mask` of level `li-1`.
+    fn child_dims(&self, li: usize, mask: u8) -> [i64; 6] {
+        let p = &self.tabs.levels[li - 1];
+        let mut dd = self.tabs.levels[li].ds;
+        for j in 0..p.nd {
+            let v = p.var[j];
+            dd[v] = if mask & (1 << j) != 0 { p.mpe[v] } else { p.mp[v] };
+        }
+        dd
+    }
+
+    /// Runtime of one level-`li` sub-cluster evaluated against the parent's mask.
+    fn sub_runtime(&mut self, li: usize, mask: u8) -> Result<i64, Crash> {
+        if li + 1 == self.tabs.num_levels && !self.enumerate_only {
+            let inner = self.inner.get_or_insert_with(|| InnerVariants::build(self.tabs, self.noc_bw));
+            if let Some(r) = inner.runtime(mask, self.noc_bw) {
+                return Ok(r);
+            }
+        }
+        // Bits whose mp and mpe agree give identical dims: canonicalise to share the memo slot.
+        let p = &self.tabs.levels[li - 1];
+        let mut canon = mask;
+        for j in 0..p.nd {
+            if p.mp[p.var[j]] == p.mpe[p.var[j]] {
+                canon &= !(1 << j);
+            }
+        }
+        let (slot, bit) = (li - 1, 1u64 << canon);
+        if self.memo_done[slot] & bit != 0 {
+            let m = canon as usize;
+            return match Crash::from_code(self.memo_err[slot][m] as u32) {
+                Some(c) => Err(c),
+                None => Ok(self.memo_val[slot][m]),
+            };
+        }
+        let dd = self.child_dims(li, canon);
+        let r = self.run_level(li, &dd, None);
+        self.memo_done[slot] |= bit;
+        match r {
+            Ok(v) => self.memo_val[slot][canon as usize] = v,
+            Err(c) => self.memo_err[slot][canon as usize] = c.code() as u8,
+        }
+        r
+    }
+
+    /// Enumerates the cases of level `li` against dims `dd`. Returns the runtime; at the top
+    /// (`top` is Some) also fills the accumulators.
+    fn run_level(&mut self, li: usize, dd: &[i64; 6], mut top: Option<&mut TopResult>) -> Result<i64, Crash> {
+        let tabs = self.tabs;
+        let t = &tabs.levels[li];
+        let innermost = li + 1 == tabs.num_levels;
+        let mut st = [[St::default(); 3]; 6];
+        let mut cnt = [1usize; 6];
+        states(t, dd, &mut st, &mut cnt);
+        if !self.enumerate_only {
+            let mut acc = TopResult::default();
+            if let Some(r) = self.closed_form(li, &st, &cnt, top.is_some().then_some(&mut acc)) {
+                if let (Ok(_), Some(out)) = (&r, top) {
+                    *out = acc;
+                }
+                return r;
+            }
+        }
+        let bw = self.noc_bw;
+        let mut idx = [0usize; 6];
+        let mut runtime = 0i64;
+        let mut off = 0i64;
+        let mut first_case = true;
+        loop {
+            let mut case = Case { t, s: [St::default(); 6], c: -1 };
+            let mut occ: u32 = 1;
+            for j in 0..t.nd {
+                let s = st[j][idx[j]];
+                case.s[j] = s;
+                occ = occ.wrapping_mul(s.occ as u32);
+                if s.pos != POS_I {
+                    case.c = j as i32;
+                }
+            }
+            let occ = occ as i32;
+            if occ <= 0 {
+                return Err(Crash::OccurrenceWrap);
+            }
+            let occ = occ as i64;
+            let all_init = case.c < 0;
+            let in_i = case.ingress(T_I)?;
+            let in_w = case.ingress(T_W)?;
+            let eg = case.egress();
+            let in_d = noc(in_i.wrapping_add(in_w), bw);
+            let eg_d = noc(eg, bw);
+            let comp = if innermost {
+                case.critical()
+            } else {
+                let (masks, n) = case.sub_masks();
+                let mut c = 0i64;
+                for &m in &masks[..n] {
+                    c = c.max(self.sub_runtime(li + 1, m)?);
+                }
+                c
+            };
+            let mut od = if all_init { comp.wrapping_add(in_d) } else { eg_d.max(comp).max(in_d) };
+            if let Some(acc) = top.as_deref_mut() {
+                if comp == 0 {
+                    return Err(Crash::ZeroCompute);
+                }
+                if first_case {
+                    // Case 0 is the all-Init case: it fixes the L2 requirement and with it the
+                    // off-chip delay that bounds every top-level case.
+                    acc.in_i0 = in_i;
+                    acc.in_w0 = in_w;
+                    acc.eg0 = eg;
+                    let req_in = 2i64.wrapping_mul(in_i).wrapping_add(2i64.wrapping_mul(in_w));
+                    off = (req_in / self.offchip_bw / 2).max(2i64.wrapping_mul(eg) / self.offchip_bw / 2);
+                }
+                od = od.max(off);
+                acc.macs = acc.macs.wrapping_add(occ.wrapping_mul(case.macs()));
+                acc.l2_read_i = acc.l2_read_i.wrapping_add(occ.wrapping_mul(in_i));
+                acc.l2_read_w = acc.l2_read_w.wrapping_add(occ.wrapping_mul(in_w));
+                acc.l2_write_o = acc.l2_write_o.wrapping_add(occ.wrapping_mul(eg));
+            }
+            runtime = runtime.wrapping_add(occ.wrapping_mul(od));
+            first_case = false;
+            // Next case (mixed-radix counter; only case 0 = all-Init is order-sensitive).
+            let mut j = 0;
+            loop {
+                if j == t.nd {
+                    return Ok(runtime);
+                }
+                idx[j] += 1;
+                if idx[j] < cnt[j] {
+                    break;
+                }
+                idx[j] = 0;
+                j += 1;
+            }
+        }
+    }
+
+    /// Closed-form evaluation of a level (spec §4.4): per-level sums factorise over directives
+    /// when no occurrence product wraps, and the runtime collapses to Σ occ·comp + in_d(case 0)
+    /// when no case is bound by the NoC or off-chip bandwidth. Returns None when a precondition
+    /// does not hold (or a sub-level crashed), and the caller enumerates the cases instead.
+    fn closed_form(&mut self, li: usize, st: &[[St; 3]; 6], cnt: &[usize; 6], top: Option<&mut TopResult>) -> Option<Result<i64, Crash>> {
+        let tabs = self.tabs;
+        let t = &tabs.levels[li];
+        let (nd, p) = (t.nd, t.sp);
+        let innermost = li + 1 == tabs.num_levels;
+        let states = |j: usize| &st[j][..cnt[j]];
+        // No occurrence product may wrap, and no changing loop may lack a unique tile.
+        let mut occ_bound = 1i64;
+        for j in 0..nd {
+            occ_bound = occ_bound.saturating_mul(states(j).iter().map(|s| s.occ).max().unwrap_or(1));
+            if j != p && cnt[j] > 1 && t.un[t.var[j]] == 0 {
+                return None;
+            }
+        }
+        if occ_bound >= 1 << 31 {
+            return None;
+        }
+        // Case 0 (all Init) directly.
+        let mut c0 = Case { t, s: [St::default(); 6], c: -1 };
+        for j in 0..nd {
+            c0.s[j] = st[j][0];
+        }
+        let in_i0 = c0.ingress(T_I).ok()?;
+        let in_w0 = c0.ingress(T_W).ok()?;
+        let eg0 = c0.egress();
+        let in_d0 = noc(in_i0.wrapping_add(in_w0), self.noc_bw);
+        // Every NoC delay ≤ 1 when the largest possible traffic fits in one bandwidth unit.
+        let mut maxf = [1i64; 6];
+        for j in 0..nd {
+            let v = t.var[j];
+            let a = match v {
+                V_Y => V_YP,
+                V_X => V_XP,
+                o => o,
+            };
+            for k in [v, a] {
+                for x in [t.mp[k], t.mpe[k], t.un[k], t.une[k]] {
+                    maxf[j] = maxf[j].max(x.saturating_abs());
+                }
+            }
+        }
+        let groups = t.n_sub.saturating_add(t.ne).saturating_add(2);
+        let bound = |tens: usize| (0..nd).filter(|j| t.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]));
+        if bound(T_I).saturating_add(bound(T_W)) > self.noc_bw || bound(T_O) > self.noc_bw {
+            return None;
+        }
+        let off = match top {
+            Some(_) => {
+                let req_in = 2i64.wrapping_mul(in_i0).wrapping_add(2i64.wrapping_mul(in_w0));
+                (req_in / self.offchip_bw / 2).max(2i64.wrapping_mul(eg0) / self.offchip_bw / 2)
+            }
+            None => 0,
+        };
+        // Σ occ over each directive's states, and Σ occ·(temporal PEout factor).
+        let mut occ_sum = [1i64; 6];
+        let mut out_sum = [1i64; 6];
+        let mut out_min = [1i64; 6];
+        for j in 0..nd {
+            occ_sum[j] = states(j).iter().map(|s| s.occ).sum();
+            if j != p {
+                out_sum[j] = states(j).iter().map(|s| s.occ.wrapping_mul(out_factor(t, j, s, true, true, false, true))).fold(0, i64::wrapping_add);
+                out_min[j] = states(j).iter().map(|s| out_factor(t, j, s, true, true, false, true)).min().unwrap_or(1);
+            }
+        }
+        let prod_except = |arr: &[i64; 6], skip: usize| (0..nd).filter(|&j| j != skip).fold(1i64, |a, j| a.wrapping_mul(arr[j]));
+        let sp_mapped_o = t.coupled[T_O] & (1 << p) != 0;
+        // Σ occ·comp and a lower bound of comp over all cases.
+        let (comp_sum, comp_min) = if innermost {
+            let mut sum = 0i64;
+            let mut mn = i64::MAX;
+            for s in states(p) {
+                let ee = sp_mapped_o && s.edge && t.ne == 1 && s.ee;
+                let f = out_factor(t, p, s, true, true, ee, true);
+                sum = sum.wrapping_add(s.occ.wrapping_mul(f));
+                mn = mn.min(f);
+            }
+            if mn < 1 || (0..nd).any(|j| j != p && out_min[j] < 1) {
+                return None;
+            }
+            let lower = (0..nd).filter(|&j| j != p).fold(mn, |a, j| a.saturating_mul(out_min[j]));
+            (prod_except(&out_sum, p).wrapping_mul(sum), lower)
+        } else {
+            // Group cases by the spatial state and the temporal directives' edge bits.
+            let mut w = [[0i64; 2]; 6];
+            let (mut forced, mut free) = (0u8, 0u8);
+            for j in (0..nd).filter(|&j| j != p) {
+                for s in states(j) {
+                    w[j][s.edge as usize] += s.occ;
+                }
+                match (w[j][0] > 0, w[j][1] > 0) {
+                    (true, true) => free |= 1 << j,
+                    (false, true) => forced |= 1 << j,
+                    _ => {}
+                }
+            }
+            let mut sum = 0i64;
+            let mut mn = i64::MAX;
+            for s in states(p) {
+                let mut sub: u8 = 0;
+                loop {
+                    let base = forced | sub;
+                    let weight = (0..nd).filter(|&j| j != p).fold(s.occ, |a, j| a.wrapping_mul(w[j][(base >> j & 1) as usize]));
+                    let (masks, n) = sub_mask_list(t, s, base);
+                    let mut comp = 0i64;
+                    for &m in &masks[..n] {
+                        match self.sub_runtime(li + 1, m) {
+                            Ok(r) => comp = comp.max(r),
+                            Err(_) => return None,
+                        }
+                    }
+                    sum = sum.wrapping_add(weight.wrapping_mul(comp));
+                    mn = mn.min(comp);
+                    // Next subset of the free bits.
+                    sub = (sub | !free).wrapping_add(1) & free;
+                    if sub == 0 {
+                        break;
+                    }
+                }
+            }
+            (sum, mn)
+        };
+        if comp_min < 1 || comp_min < off {
+            return None;
+        }
+        let runtime = comp_sum.wrapping_add(in_d0);
+        if let Some(acc) = top {
+            acc.runtime = runtime;
+            acc.in_i0 = in_i0;
+            acc.in_w0 = in_w0;
+            acc.eg0 = eg0;
+            // MACs: temporal factors are flag-free, so only the spatial factor is combined.
+            let mm: i64 = states(p).iter().map(|s| s.occ.wrapping_mul(macs_fold(t, s, |first, ee, rae| out_factor(t, p, s, true, first, ee, rae)))).fold(0, i64::wrapping_add);
+            acc.macs = prod_except(&out_sum, p).wrapping_mul(mm);
+            // Egress: output directives contribute their factor, the others only occurrences.
+            let mut eg = 1i64;
+            for j in (0..nd).filter(|&j| j != p) {
+                eg = eg.wrapping_mul(if t.coupled[T_O] & (1 << j) != 0 { out_sum[j] } else { occ_sum[j] });
+            }
+            let eg_sp: i64 = states(p)
+                .iter()
+                .map(|s| s.occ.wrapping_mul(combine_fold(t, s, sp_mapped_o, |first, ee| Ok(out_factor(t, p, s, false, first, ee, true))).unwrap_or(0)))
+                .fold(0, i64::wrapping_add);
+            acc.l2_write_o = eg.wrapping_mul(eg_sp);
+            acc.l2_read_i = match self.ingress_sum(t, st, cnt, T_I, in_i0) {
+                Ok(v) => v,
+                Err(_) => return None,
+            };
+            acc.l2_read_w = match self.ingress_sum(t, st, cnt, T_W, in_w0) {
+                Ok(v) => v,
+                Err(_) => return None,
+            };
+        }
+        Some(Ok(runtime))
+    }
+
+    /// Σ occ·IN_T over all cases, grouped by the innermost changing directive `c`: loops after
+    /// `c` sit at Init, loops before it range freely (spec §4.4).
+    fn ingress_sum(&self, t: &LevelTables, st: &[[St; 3]; 6], cnt: &[usize; 6], tens: usize, case0: i64) -> Result<i64, Crash> {
+        let (nd, p) = (t.nd, t.sp);
+        let coupled = |j: usize| t.coupled[tens] & (1 << j) != 0;
+        let mapped = coupled(p);
+        let mut total = case0;
+        for c in 0..nd {
+            if !coupled(c) || cnt[c] < 2 {
+                continue;
+            }
+            let inited = (c + 1..nd).any(|j| coupled(j) && !st[j][0].unrolled);
+            let mut prod = 1i64;
+            for j in (0..nd).filter(|&j| j != p) {
+                let f = if j < c {
+                    let mut a = 0i64;
+                    for s in &st[j][..cnt[j]] {
+                        let f = if coupled(j) { in_factor(t, j, s, true, false, c, false)? } else { 1 };
+                        a = a.wrapping_add(s.occ.wrapping_mul(f));
+                    }
+                    a
+                } else if j == c {
+                    let mut a = 0i64;
+                    for s in &st[j][1..cnt[j]] {
+                        a = a.wrapping_add(s.occ.wrapping_mul(in_factor(t, j, s, true, false, c, !inited)?));
+                    }
+                    a
+                } else if coupled(j) {
+                    in_factor(t, j, &st[j][0], true, false, c, false)?
+                } else {
+                    1
+                };
+                prod = prod.wrapping_mul(f);
+            }
+            let range = if p < c {
+                &st[p][..cnt[p]]
+            } else if p == c {
+                &st[p][1..cnt[p]]
+            } else {
+                &st[p][..1]
+            };
+            let mut sp_sum = 0i64;
+            for s in range {
+                let v = if mapped {
+                    combine_fold(t, s, true, |first, ee| in_factor(t, p, s, first, ee, c, p == c && !inited))?
+                } else {
+                    1
+                };
+                sp_sum = sp_sum.wrapping_add(s.occ.wrapping_mul(v));
+            }
+            total = total.wrapping_add(prod.wrapping_mul(sp_sum));
+        }
+        Ok(total)
+    }
+}
+
+/// The innermost level's runtime as a function of the parent's edge mask. Each directive's
+/// states depend only on its own variable's dim, which the parent's mask sets to `mp` or `mpe`
+/// through one bit; so every closed-form term of §4.4 is a product of per-directive pieces with
+/// two variants, and a mask costs one pass over the directives instead of a level evaluation.
+struct InnerVariants {
+    nd: usize,
+    sp: usize,
+    /// Parent directive whose edge bit sets directive j's dim.
+    pbit: [u8; 6],
+    /// Whether the closed form holds for this directive and variant (no zero unique tile).
+    ok: [[bool; 2]; 6],
+    /// Largest per-state occurrence.
+    occ_max: [[i64; 2]; 6],
+    /// Σ occ·(PEout factor) (spatial: with its critical-path flags) and the smallest factor.
+    out_sum: [[i64; 2]; 6],
+    out_min: [[i64; 2]; 6],
+    /// Case-0 ingress factors (the spatial directive's entry is its combined fold value).
+    in0: [[[i64; 2]; 6]; 2],
+    /// Largest possible NoC traffic fits in one bandwidth unit.
+    traffic_ok: bool,
+}
+
+impl InnerVariants {
+    fn build(tabs: &MappingTables, bw: i64) -> InnerVariants {
+        let li = tabs.num_levels - 1;
+        let t = &tabs.levels[li];
+        let parent = &tabs.levels[li - 1];
+        let (nd, p) = (t.nd, t.sp);
+        let mut v = InnerVariants {
+            nd,
+            sp: p,
+            pbit: [0; 6],
+            ok: [[true; 2]; 6],
+            occ_max: [[1; 2]; 6],
+            out_sum: [[1; 2]; 6],
+            out_min: [[1; 2]; 6],
+            in0: [[[1; 2]; 6]; 2],
+            traffic_ok: true,
+        };
+        for j in 0..nd {
+            v.pbit[j] = (0..parent.nd).find(|&k| parent.var[k] == t.var[j]).unwrap_or(0) as u8;
+        }
+        let mut maxf = [1i64; 6];
+        for (j, m) in maxf.iter_mut().enumerate().take(nd) {
+            let var = t.var[j];
+            let a = match var {
+                V_Y => V_YP,
+                V_X => V_XP,
+                o => o,
+            };
+            for k in [var, a] {
+                for x in [t.mp[k], t.mpe[k], t.un[k], t.une[k]] {
+                    *m = (*m).max(x.saturating_abs());
+                }
+            }
+        }
+        let groups = t.n_sub.saturating_add(t.ne).saturating_add(2);
+        let bound = |tens: usize| {
+            (0..nd).filter(|j| t.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]))
+        };
+        v.traffic_ok = bound(T_I).saturating_add(bound(T_W)) <= bw && bound(T_O) <= bw;
+        let sp_mapped_o = t.coupled[T_O] & (1 << p) != 0;
+        for b in 0..2 {
+            let mut dd = t.ds;
+            for k in 0..parent.nd {
+                let var = parent.var[k];
+                dd[var] = if b == 1 { parent.mpe[var] } else { parent.mp[var] };
+            }
+            let mut st = [[St::default(); 3]; 6];
+            let mut cnt = [1usize; 6];
+            states(t, &dd, &mut st, &mut cnt);
+            for j in 0..nd {
+                let ss = &st[j][..cnt[j]];
+                v.occ_max[j][b] = ss.iter().map(|s| s.occ).max().unwrap_or(1);
+                if j != p {
+                    v.ok[j][b] = !(cnt[j] > 1 && t.un[t.var[j]] == 0);
+                    let f = |s: &St| out_factor(t, j, s, true, true, false, true);
+                    v.out_sum[j][b] = ss.iter().map(|s| s.occ.wrapping_mul(f(s))).fold(0, i64::wrapping_add);
+                    v.out_min[j][b] = ss.iter().map(f).min().unwrap_or(1);
+                    for (ti, tens) in [T_I, T_W].into_iter().enumerate() {
+                        if t.coupled[tens] & (1 << j) != 0 {
+                            v.in0[ti][j][b] = map_factor(t, j, &ss[0], true, false);
+                        }
+                    }
+                } else {
+                    let f = |s: &St| {
+                        let ee = sp_mapped_o && s.edge && t.ne == 1 && s.ee;
+                        out_factor(t, j, s, true, true, ee, true)
+                    };
+                    v.out_sum[j][b] = ss.iter().map(|s| s.occ.wrapping_mul(f(s))).fold(0, i64::wrapping_add);
+                    v.out_min[j][b] = ss.iter().map(f).min().unwrap_or(1);
+                    for (ti, tens) in [T_I, T_W].into_iter().enumerate() {
+                        let mapped = t.coupled[tens] & (1 << j) != 0;
+                        let s0 = &ss[0];
+                        v.in0[ti][j][b] = combine_fold(t, s0, mapped, |first, ee| {
+                            Ok(if mapped { map_factor(t, j, s0, first, ee) } else { 1 })
+                        })
+                        .unwrap_or(0);
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    /// Runtime for one parent mask, or None when a closed-form precondition fails.
+    fn runtime(&self, mask: u8, bw: i64) -> Option<i64> {
+        if !self.traffic_ok {
+            return None;
+        }
+        let (mut occ, mut sum, mut mn) = (1i64, 1i64, 1i64);
+        let (mut i0, mut w0) = (1i64, 1i64);
+        for j in 0..self.nd {
+            let b = ((mask >> self.pbit[j]) & 1) as usize;
+            if !self.ok[j][b] || self.out_min[j][b] < 1 {
+                return None;
+            }
+            occ = occ.saturating_mul(self.occ_max[j][b]);
+            sum = sum.wrapping_mul(self.out_sum[j][b]);
+            mn = mn.saturating_mul(self.out_min[j][b]);
+            i0 = i0.wrapping_mul(self.in0[0][j][b]);
+            w0 = w0.wrapping_mul(self.in0[1][j][b]);
+        }
+        let _ = self.sp;
+        if occ >= 1 << 31 || mn < 1 {
+            return None;
+        }
+        Some(sum.wrapping_add(noc(i0.wrapping_add(w0), bw)))
+    }
+}

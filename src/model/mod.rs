@@ -1,0 +1,260 @@
+//! The CPU reference of MAESTRO's data-centric cost model exactly as GAMMA runs it (commit
+//! e1d8efd, GAMMA's flags). Pure Rust, no GPU code: the GPU backend is checked against this.
+
+mod engine;
+pub mod packed;
+pub mod tables;
+
+pub use engine::{noc, Crash, Evaluator, TopResult};
+pub use tables::{MappingTables, SetupError};
+
+use crate::hardware::Hardware;
+use crate::mapping::Genome;
+use crate::workload::Layer;
+use serde::{Deserialize, Serialize};
+
+/// Everything GAMMA reads from MAESTRO's CSV, plus GAMMA's verdict and our physical check.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    pub runtime_cycles: i64,
+    /// MACs / runtime; written as the string "inf", "-inf" or "nan" when not finite (runtime 0),
+    /// as the oracle does, since JSON has no such numbers.
+    #[serde(with = "nonfinite")]
+    pub throughput: f64,
+    #[serde(rename = "energy_nJ")]
+    pub energy_nj: f64,
+    pub area: f64,
+    pub power: f64,
+    /// 32-bit wrapped, as MAESTRO stores it.
+    pub l1_size_req: i64,
+    pub l2_size_req: i64,
+    pub num_macs: i64,
+    pub l1_input_read: i64,
+    pub l1_input_write: i64,
+    pub l1_weight_read: i64,
+    pub l1_weight_write: i64,
+    pub l1_output_read: i64,
+    pub l1_output_write: i64,
+    pub l2_input_read: i64,
+    pub l2_input_write: i64,
+    pub l2_weight_read: i64,
+    pub l2_weight_write: i64,
+    pub l2_output_read: i64,
+    pub l2_output_write: i64,
+}
+
+mod nonfinite {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_finite() {
+            s.serialize_f64(*x)
+        } else if x.is_nan() {
+            s.serialize_str("nan")
+        } else if *x > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum F {
+            N(f64),
+            S(String),
+        }
+        match F::deserialize(d)? {
+            F::N(x) => Ok(x),
+            F::S(s) => match s.as_str() {
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                "nan" => Ok(f64::NAN),
+                other => Err(serde::de::Error::custom(format!("not a number: {other:?}"))),
+            },
+        }
+    }
+}
+
+/// Result of evaluating one mapping.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// `None` when MAESTRO would have crashed (no CSV).
+    pub metrics: Option<Metrics>,
+    pub crash: Option<Crash>,
+    /// GAMMA's rule (spec §2.9).
+    pub valid: bool,
+    /// `valid`, MAESTRO's MAC count equals the layer's, and throughput ≤ PEs.
+    pub valid_physical: bool,
+    pub expected_macs: i64,
+}
+
+impl Evaluation {
+    pub fn crashed(c: Crash, expected_macs: i64) -> Self {
+        Evaluation { metrics: None, crash: Some(c), valid: false, valid_physical: false, expected_macs }
+    }
+
+    /// Why the mapping is invalid under GAMMA's rule, or None when valid.
+    pub fn error(&self, hw: &Hardware) -> Option<String> {
+        if let Some(c) = self.crash {
+            return Some(c.reason().to_string());
+        }
+        let m = self.metrics.as_ref()?;
+        let mut why = Vec::new();
+        if m.l1_size_req > hw.l1_cap() {
+            why.push(format!("L1 requirement {} > cap {}", m.l1_size_req, hw.l1_cap()));
+        }
+        if m.l2_size_req > hw.l2_cap() {
+            why.push(format!("L2 requirement {} > cap {}", m.l2_size_req, hw.l2_cap()));
+        }
+        if m.runtime_cycles < 1 {
+            why.push("runtime < 1".into());
+        }
+        if m.l1_size_req < 1 {
+            why.push("L1 requirement < 1".into());
+        }
+        if m.l2_size_req < 1 {
+            why.push("L2 requirement < 1".into());
+        }
+        if why.is_empty() {
+            None
+        } else {
+            Some(why.join("; "))
+        }
+    }
+
+    /// GAMMA's external area model (um^2): 282 per PE + 0.086 per bit of L1·PEs + L2.
+    pub fn area_gamma_external(&self, num_pe: i64) -> Option<f64> {
+        let m = self.metrics.as_ref()?;
+        Some(gamma_external_area(num_pe, m.l1_size_req, m.l2_size_req))
+    }
+}
+
+/// GAMMA's external area model, left to right in doubles as GAMMA computes it.
+pub fn gamma_external_area(num_pe: i64, l1: i64, l2: i64) -> f64 {
+    num_pe as f64 * 282.0 + ((l1 * num_pe + l2) as f64) * 0.086 * 8.0
+}
+
+/// MAESTRO's area and power for `P` PEs, NoC bandwidth `bw` and the wrapped L1/L2 sizes (§3.2).
+pub fn area_power(num_pe: i64, noc_bw: i64, l1: i64, l2: i64) -> (f64, f64) {
+    let p = num_pe as f64;
+    let bw = noc_bw as f64;
+    let cells = |x: i64| if x == 0 { 1.0 } else { x as f64 };
+    let bus = 14.662 * p + 28.895;
+    let arb = 1.2886 * p * p + 5.5814 * p - 23.711;
+    let area = p * (283.0 + 0.104 * cells(l1)) + 0.104 * cells(l2) + 101.7938 * bus * bw + (395.473 * arb).max(395.473);
+    let power = p * (1.2223 + 0.00345 * cells(l1)) + 0.00345 * cells(l2) + 0.8 * bus / 1000.0 * bw + (0.34 * arb / 1000.0).max(0.34);
+    (area, power)
+}
+
+/// Energy in nJ, summed term by term in MAESTRO's order (spec §3.1): the order decides the last
+/// printed digit on rounding ties.
+pub fn energy_nj(m: &Metrics, num_levels: usize) -> f64 {
+    let mut e = 0.0f64;
+    for c in [m.l2_input_read, m.l2_input_write, m.l2_weight_read, m.l2_weight_write, m.l2_output_write] {
+        e += c as f64 * 18.61;
+    }
+    if num_levels == 1 {
+        for c in [m.l1_input_read, m.l1_input_write, m.l1_weight_read, m.l1_weight_write, m.l1_output_read, m.l1_output_write] {
+            e += c as f64 * 1.68;
+        }
+    }
+    e * 0.00023
+}
+
+/// 32-bit wrap, read back as signed (MAESTRO stores buffer sizes in C++ `int`).
+pub fn wrap32(x: i64) -> i64 {
+    x as i32 as i64
+}
+
+/// L1 requirement: twice the innermost level's per-PE footprint (closed form, spec §2.7).
+pub fn l1_size(tabs: &MappingTables) -> i64 {
+    let t = tabs.innermost();
+    let mut sum = 0i64;
+    for tens in 0..3 {
+        let mut p = 1i64;
+        for j in 0..t.nd {
+            if t.coupled[tens] & (1 << j) != 0 {
+                p = p.wrapping_mul(t.size[j]);
+            }
+        }
+        sum = sum.wrapping_add(p);
+    }
+    wrap32(sum.wrapping_mul(2))
+}
+
+/// The integer part of an evaluation: what the GPU must reproduce exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawResult {
+    pub top: TopResult,
+    pub l1: i64,
+    pub l2: i64,
+}
+
+/// Evaluates the integer model; `Err` on a MAESTRO crash.
+pub fn evaluate_raw(layer: &Layer, genome: &Genome, hw: &Hardware) -> Result<(RawResult, usize), Crash> {
+    evaluate_raw_with(layer, genome, hw, false)
+}
+
+/// [`evaluate_raw`], optionally enumerating every case instead of using the closed forms (the
+/// two must agree; tests check it).
+pub fn evaluate_raw_with(layer: &Layer, genome: &Genome, hw: &Hardware, enumerate_only: bool) -> Result<(RawResult, usize), Crash> {
+    let shape = layer.shape();
+    let tabs = MappingTables::build(&shape, genome, hw.num_pe).map_err(|_| Crash::ClusterProduct)?;
+    let mut ev = Evaluator::new(&tabs, hw.noc_bw_eff(), hw.offchip_bw_eff());
+    ev.enumerate_only = enumerate_only;
+    let top = ev.run_top()?;
+    let l2 = wrap32(2i64.wrapping_mul(top.in_i0.wrapping_add(top.in_w0).wrapping_add(top.eg0)));
+    Ok((RawResult { top, l1: l1_size(&tabs), l2 }, tabs.num_levels))
+}
+
+/// Builds the full metrics from the integer model's result (shared by both backends, so the
+/// floating-point outputs are computed identically).
+pub fn finish(layer: &Layer, hw: &Hardware, raw: &RawResult, num_levels: usize) -> Evaluation {
+    let sh = layer.shape();
+    let [k, c, y, x, r, s] = sh.dims;
+    let (yo, xo) = (sh.y_out(), sh.x_out());
+    let (w_wr, o_rd) = if sh.depthwise { (c * r * s, c * yo * xo) } else { (k * c * r * s, k * yo * xo) };
+    let t = &raw.top;
+    let mut m = Metrics {
+        runtime_cycles: t.runtime,
+        num_macs: t.macs,
+        l1_size_req: raw.l1,
+        l2_size_req: raw.l2,
+        l1_input_read: t.macs,
+        l1_input_write: t.l2_read_i,
+        l1_weight_read: t.macs,
+        l1_weight_write: t.l2_read_w,
+        l1_output_read: t.macs,
+        l1_output_write: t.macs,
+        l2_input_read: t.l2_read_i,
+        l2_input_write: c * y * x,
+        l2_weight_read: t.l2_read_w,
+        l2_weight_write: w_wr,
+        l2_output_read: o_rd,
+        l2_output_write: t.l2_write_o,
+        ..Metrics::default()
+    };
+    m.throughput = t.macs as f64 / t.runtime as f64;
+    m.energy_nj = energy_nj(&m, num_levels);
+    let (a, p) = area_power(hw.num_pe, hw.noc_bw_eff(), raw.l1, raw.l2);
+    m.area = a;
+    m.power = p;
+    let expected_macs = sh.true_macs();
+    let valid = m.l1_size_req <= hw.l1_cap()
+        && m.l2_size_req <= hw.l2_cap()
+        && m.runtime_cycles >= 1
+        && m.l1_size_req >= 1
+        && m.l2_size_req >= 1;
+    let valid_physical = valid && m.num_macs == expected_macs && (m.num_macs as i128) <= hw.num_pe as i128 * m.runtime_cycles as i128;
+    Evaluation { metrics: Some(m), crash: None, valid, valid_physical, expected_macs }
+}
+
+/// Evaluates one mapping on the CPU reference model.
+pub fn evaluate(layer: &Layer, genome: &Genome, hw: &Hardware) -> Evaluation {
+    match evaluate_raw(layer, genome, hw) {
+        Ok((raw, nl)) => finish(layer, hw, &raw, nl),
+        Err(c) => Evaluation::crashed(c, layer.shape().true_macs()),
+    }
+}

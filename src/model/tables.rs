@@ -1,0 +1,188 @@
+//! Mapping-dependent, case-independent tables (spec §2.1-2.2): converted directives, static dims,
+//! per-level `mp/un/mpe/une`, NE and coupling masks. Shared by the CPU model and the GPU packer.
+
+use crate::mapping::{Dim, Genome};
+use crate::workload::ModelShape;
+
+/// Variable slots: the six loop dims, then the output-space `Y'` and `X'`.
+pub const V_K: usize = 0;
+pub const V_C: usize = 1;
+pub const V_Y: usize = 2;
+pub const V_X: usize = 3;
+pub const V_R: usize = 4;
+pub const V_S: usize = 5;
+pub const V_YP: usize = 6;
+pub const V_XP: usize = 7;
+
+/// Tensor indices.
+pub const T_I: usize = 0;
+pub const T_W: usize = 1;
+pub const T_O: usize = 2;
+
+/// Which variables each tensor is coupled to, as a bitmask over `V_*` (spec §1.1).
+pub fn tensor_vars(depthwise: bool) -> [u8; 3] {
+    let b = |v: usize| 1u8 << v;
+    if depthwise {
+        [b(V_C) | b(V_Y) | b(V_X), b(V_C) | b(V_R) | b(V_S), b(V_C) | b(V_Y) | b(V_X)]
+    } else {
+        [b(V_C) | b(V_Y) | b(V_X), b(V_K) | b(V_C) | b(V_R) | b(V_S), b(V_K) | b(V_Y) | b(V_X)]
+    }
+}
+
+/// One cluster level after input-centric conversion, with its static tables.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LevelTables {
+    /// Number of directives (6, or 5 for DSCONV, which has no K loop).
+    pub nd: usize,
+    /// Variable of each directive, in loop order (outer first).
+    pub var: [usize; 6],
+    /// Directive size `M` and offset `O` (converted: `Y` has size `t_Y' + t_R - 1`).
+    pub size: [i64; 6],
+    pub ofs: [i64; 6],
+    /// Index of the spatial directive.
+    pub sp: usize,
+    /// Sub-clusters driven by this level (`N`).
+    pub n_sub: i64,
+    /// Sub-clusters of an edge fold (`NE`).
+    pub ne: i64,
+    /// Static dims of this level, by variable (K..S).
+    pub ds: [i64; 6],
+    /// `mp/un/mpe/une` by variable slot (including `Y'`, `X'`).
+    pub mp: [i64; 8],
+    pub un: [i64; 8],
+    pub mpe: [i64; 8],
+    pub une: [i64; 8],
+    /// Coupling of each directive to I, W, O: bitmask over directive indices.
+    pub coupled: [u8; 3],
+}
+
+/// Why the mapping cannot even be set up (MAESTRO dies before any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupError {
+    /// Π cluster sizes > PEs: `⌊P/U⌋ = 0`, MAESTRO divides by zero (SIGFPE).
+    ClusterProductExceedsPes,
+}
+
+/// All levels of a mapping, outermost first.
+#[derive(Debug, Clone)]
+pub struct MappingTables {
+    pub levels: [LevelTables; 4],
+    pub num_levels: usize,
+    pub depthwise: bool,
+    /// Full layer dims K..S (input Y/X).
+    pub dims: [i64; 6],
+}
+
+impl MappingTables {
+    pub fn build(shape: &ModelShape, genome: &Genome, num_pe: i64) -> Result<MappingTables, SetupError> {
+        let nl = genome.levels.len();
+        let u: i64 = genome.levels.iter().skip(1).map(|l| l.size).product();
+        let n0 = num_pe / u;
+        if n0 == 0 {
+            return Err(SetupError::ClusterProductExceedsPes);
+        }
+        let tv = tensor_vars(shape.depthwise);
+        let mut out = MappingTables { levels: [LevelTables::default(); 4], num_levels: nl, depthwise: shape.depthwise, dims: shape.dims };
+        let mut ds = shape.dims;
+        for (li, lv) in genome.levels.iter().enumerate() {
+            let t = &mut out.levels[li];
+            t.ds = ds;
+            t.n_sub = if li == 0 { n0 } else { lv.size };
+            let par = if shape.depthwise && lv.par == Dim::K { Dim::C } else { lv.par };
+            let t_r = lv.tile(Dim::R);
+            let t_s = lv.tile(Dim::S);
+            let mut nd = 0;
+            for (d, tile) in lv.order {
+                if shape.depthwise && d == Dim::K {
+                    continue;
+                }
+                let v = d.index();
+                t.var[nd] = v;
+                t.ofs[nd] = tile;
+                t.size[nd] = match d {
+                    Dim::Y => tile + t_r - 1,
+                    Dim::X => tile + t_s - 1,
+                    _ => tile,
+                };
+                if d == par {
+                    t.sp = nd;
+                }
+                nd += 1;
+            }
+            t.nd = nd;
+            // Variables without a directive (K in DSCONV) keep their full extent.
+            for v in 0..6 {
+                t.mp[v] = ds[v];
+                t.un[v] = ds[v];
+                t.mpe[v] = ds[v];
+                t.une[v] = ds[v];
+            }
+            let mut coupled = [0u8; 3];
+            for j in 0..nd {
+                let (v, m, o) = (t.var[j], t.size[j], t.ofs[j]);
+                let d = ds[v];
+                let spatial = j == t.sp;
+                let n = ((d - m) / o).max(0);
+                let edge = n * o + m < d || m > d;
+                t.mp[v] = m;
+                t.un[v] = if !spatial && d <= m { 0 } else { m.min(o) };
+                let mut em = d - (n + 1) * o;
+                if em < 0 {
+                    em = d;
+                }
+                t.mpe[v] = if edge { em } else { m };
+                t.une[v] = (o - (m - em)).max(0);
+                for (ti, &mask) in tv.iter().enumerate() {
+                    if mask & (1 << v) != 0 {
+                        coupled[ti] |= 1 << j;
+                    }
+                }
+            }
+            t.coupled = coupled;
+            for (p, r, rv) in [(V_YP, V_Y, V_R), (V_XP, V_X, V_S)] {
+                let o_ref = t.ofs[(0..nd).find(|&j| t.var[j] == r).unwrap_or(0)];
+                t.mp[p] = t.mp[r] - t.mp[rv] + 1;
+                t.un[p] = o_ref.min(t.mp[r]);
+                t.mpe[p] = t.mpe[r] - t.mpe[rv] + 1;
+                t.une[p] = o_ref.min(t.mpe[p]);
+            }
+            // NE from the spatial directive over static dims (spec §2.2, quirk Q3).
+            let (v, m, o) = (t.var[t.sp], t.size[t.sp], t.ofs[t.sp]);
+            let d = ds[v];
+            let nsub = t.n_sub;
+            let full = o * (nsub - 1) + m;
+            t.ne = if d > full {
+                let n = ((d - m) / o + 1) / nsub - 1;
+                let rem = d - (n + 1) * o * nsub;
+                if rem < m {
+                    1
+                } else {
+                    (rem - m) / o + 1
+                }
+            } else if d > m {
+                let mut ne = (d - m) / o + 1;
+                if o * (ne - 1) + m < d {
+                    ne += 1;
+                }
+                ne
+            } else {
+                1
+            };
+            // Static dims of the next level: min(converted size, this level's static dim).
+            let mut next = ds;
+            for j in 0..nd {
+                let v = t.var[j];
+                next[v] = t.size[j].min(ds[v]);
+            }
+            ds = next;
+        }
+        Ok(out)
+    }
+
+    pub fn top(&self) -> &LevelTables {
+        &self.levels[0]
+    }
+    pub fn innermost(&self) -> &LevelTables {
+        &self.levels[self.num_levels - 1]
+    }
+}

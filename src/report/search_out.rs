@@ -1,0 +1,173 @@
+//! Files a search writes into its output folder. Nothing here depends on wall time or on the
+//! backend, so the same seed gives byte-identical files on the CPU and the GPU.
+
+use super::svg::{chart, Series};
+use crate::mapping::write_maestro;
+use crate::search::{Candidate, LayerResult, Objective, SearchConfig};
+use anyhow::Context;
+use serde::Serialize;
+use serde_json::json;
+use std::fs;
+use std::path::Path;
+
+/// Model-level sums of the per-layer best mappings (layers run one after another).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Totals {
+    pub layers: usize,
+    pub layers_without_valid_mapping: usize,
+    pub runtime_cycles: i64,
+    #[serde(rename = "energy_nJ")]
+    pub energy_nj: f64,
+    pub macs: i64,
+    pub evaluations: u64,
+}
+
+pub fn totals(results: &[LayerResult]) -> Totals {
+    let mut t = Totals { layers: results.len(), ..Totals::default() };
+    for r in results {
+        t.evaluations += r.evaluations;
+        match r.best.as_ref().and_then(|b| b.eval.metrics) {
+            Some(m) => {
+                t.runtime_cycles += m.runtime_cycles;
+                t.energy_nj += m.energy_nj;
+                t.macs += m.num_macs;
+            }
+            None => t.layers_without_valid_mapping += 1,
+        }
+    }
+    t
+}
+
+fn candidate_json(c: &Candidate, cfg: &SearchConfig, r: &LayerResult) -> serde_json::Value {
+    let m = c.eval.metrics.unwrap_or_default();
+    json!({
+        "fitness1": cfg.fitness1.value(&c.eval, &r.hw),
+        "fitness2": cfg.fitness2.and_then(|o| o.value(&c.eval, &r.hw)),
+        "runtime_cycles": m.runtime_cycles,
+        "energy_nJ": m.energy_nj,
+        "power": m.power,
+        "area_maestro": m.area,
+        "area_um2": Objective::Area.value(&c.eval, &r.hw),
+        "throughput": m.throughput,
+        "num_macs": m.num_macs,
+        "l1_size_req": m.l1_size_req,
+        "l2_size_req": m.l2_size_req,
+        "num_pe": r.hw.num_pe,
+        "mapping": c.genome,
+        "mapping_text": c.genome.describe(),
+    })
+}
+
+const CSV_HEADER: [&str; 24] = [
+    "layer", "K", "C", "Y", "X", "R", "S", "T", "status", "fitness1", "fitness2", "runtime_cycles", "energy_nJ", "power", "area_maestro",
+    "area_um2", "throughput", "num_macs", "num_pe", "l1_size_req", "l2_size_req", "evaluations", "mapping", "mapping_text",
+];
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+/// Writes results.csv, results.json, history.csv, pareto.csv, mappings/*.m and the SVG plots.
+pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results: &[LayerResult]) -> anyhow::Result<()> {
+    fs::create_dir_all(dir.join("mappings")).with_context(|| format!("creating {}", dir.display()))?;
+    fs::create_dir_all(dir.join("pareto"))?;
+    let mut w = csv::Writer::from_path(dir.join("results.csv"))?;
+    w.write_record(CSV_HEADER)?;
+    let mut layers_json = Vec::new();
+    for r in results {
+        let l = &r.layer;
+        let dims = [l.k, l.c, l.y, l.x, l.r, l.s, l.kind.code()].map(|v| v.to_string());
+        let mut row: Vec<String> = vec![(r.index + 1).to_string()];
+        row.extend(dims);
+        match &r.best {
+            Some(b) => {
+                let m = b.eval.metrics.unwrap_or_default();
+                row.extend([
+                    "ok".to_string(),
+                    opt(cfg.fitness1.value(&b.eval, &r.hw)),
+                    opt(cfg.fitness2.and_then(|o| o.value(&b.eval, &r.hw))),
+                    m.runtime_cycles.to_string(),
+                    format!("{}", m.energy_nj),
+                    format!("{}", m.power),
+                    format!("{}", m.area),
+                    opt(Objective::Area.value(&b.eval, &r.hw)),
+                    format!("{}", m.throughput),
+                    m.num_macs.to_string(),
+                    r.hw.num_pe.to_string(),
+                    m.l1_size_req.to_string(),
+                    m.l2_size_req.to_string(),
+                    r.evaluations.to_string(),
+                    serde_json::to_string(&b.genome)?,
+                    b.genome.describe(),
+                ]);
+                fs::write(dir.join("mappings").join(format!("layer_{:03}.m", r.index + 1)), write_maestro(&r.layer, &b.genome))?;
+            }
+            None => {
+                row.push("no valid mapping found".into());
+                row.extend((0..12).map(|_| String::new()));
+                row.push(r.evaluations.to_string());
+                row.extend([String::new(), String::new()]);
+            }
+        }
+        w.write_record(&row)?;
+        layers_json.push(json!({
+            "layer": r.index + 1,
+            "shape": r.layer,
+            "hardware": r.hw,
+            "evaluations": r.evaluations,
+            "best": r.best.as_ref().map(|b| candidate_json(b, cfg, r)),
+            "status": if r.best.is_some() { "ok" } else { "no valid mapping found" },
+            "pareto": r.pareto.iter().map(|c| candidate_json(c, cfg, r)).collect::<Vec<_>>(),
+        }));
+    }
+    w.flush()?;
+    let doc = json!({
+        "model": model,
+        "config": cfg,
+        "totals": totals(results),
+        "layers": layers_json,
+    });
+    fs::write(dir.join("results.json"), serde_json::to_string_pretty(&doc)? + "\n")?;
+
+    let mut h = csv::Writer::from_path(dir.join("history.csv"))?;
+    h.write_record(["layer", "generation", "evaluations", "best_fitness1", "best_fitness2", "valid_fraction"])?;
+    for r in results {
+        for s in &r.history {
+            h.write_record([(r.index + 1).to_string(), s.generation.to_string(), s.evaluations.to_string(), opt(s.best_f1), opt(s.best_f2), format!("{}", s.valid_fraction)])?;
+        }
+    }
+    h.flush()?;
+
+    let mut p = csv::Writer::from_path(dir.join("pareto.csv"))?;
+    p.write_record(["layer", "fitness1", "fitness2", "mapping"])?;
+    for r in results {
+        for c in &r.pareto {
+            p.write_record([(r.index + 1).to_string(), opt(cfg.fitness1.value(&c.eval, &r.hw)), opt(cfg.fitness2.and_then(|o| o.value(&c.eval, &r.hw))), serde_json::to_string(&c.genome)?])?;
+        }
+    }
+    p.flush()?;
+
+    // Convergence: each layer's best first objective relative to its final best (1 = final).
+    let series: Vec<Series> = results
+        .iter()
+        .filter_map(|r| {
+            let last = r.history.last()?.best_f1?;
+            Some(Series {
+                name: format!("layer {}", r.index + 1),
+                points: r.history.iter().filter_map(|s| Some((s.generation as f64, s.best_f1? / last))).collect(),
+            })
+        })
+        .collect();
+    let title = format!("{model}: convergence of {}", cfg.fitness1.name());
+    fs::write(dir.join("convergence.svg"), chart(&title, "generation", &format!("best {} / final best", cfg.fitness1.name()), &series, false))?;
+    if let Some(f2) = cfg.fitness2 {
+        for r in results {
+            let pts: Vec<(f64, f64)> = r.pareto.iter().filter_map(|c| Some((cfg.fitness1.value(&c.eval, &r.hw)?, f2.value(&c.eval, &r.hw)?))).collect();
+            let s = Series { name: format!("layer {}", r.index + 1), points: pts };
+            let svg = chart(&format!("{model} layer {}: Pareto front", r.index + 1), cfg.fitness1.name(), f2.name(), &[s], true);
+            fs::write(dir.join("pareto").join(format!("layer_{:03}.svg", r.index + 1)), svg)?;
+        }
+    }
+    Ok(())
+}
+

@@ -1,0 +1,271 @@
+//! The GA loop. Every layer keeps its own population and random stream; each generation the
+//! offspring of all layers are evaluated in one batch, so a whole model keeps the device full.
+
+use super::objective::{Fitness, Objective};
+use super::operators::{self, Rates};
+use super::pareto::Pareto;
+use super::space::{Space, SpaceOptions};
+use crate::eval::{Evaluator, Item, Problem};
+use crate::hardware::Hardware;
+use crate::mapping::Genome;
+use crate::model::Evaluation;
+use crate::workload::Layer;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+/// Everything that decides a search's result (plus stop conditions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    pub fitness1: Objective,
+    pub fitness2: Option<Objective>,
+    pub num_pop: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    pub space: SpaceOptions,
+    pub rates: Rates,
+    /// Stop after this many evaluations in total (checked between generations).
+    pub max_evals: Option<u64>,
+    /// Stop after this wall time (checked between generations; makes results timing-dependent).
+    #[serde(skip)]
+    pub max_time: Option<Duration>,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            fitness1: Objective::Latency,
+            fitness2: Some(Objective::Power),
+            num_pop: 100,
+            epochs: 100,
+            seed: 0,
+            space: SpaceOptions::default(),
+            rates: Rates::default(),
+            max_evals: None,
+            max_time: None,
+        }
+    }
+}
+
+/// One evaluated mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub genome: Genome,
+    pub eval: Evaluation,
+    pub fit: Fitness,
+}
+
+/// Best-so-far statistics after one generation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GenStat {
+    pub generation: usize,
+    /// Evaluations of this layer so far.
+    pub evaluations: u64,
+    /// Best (first, second) objective values so far; None while nothing valid was found.
+    pub best_f1: Option<f64>,
+    pub best_f2: Option<f64>,
+    /// Share of this generation's new genomes that were physically valid.
+    pub valid_fraction: f64,
+}
+
+/// Result of searching one layer.
+#[derive(Debug, Clone)]
+pub struct LayerResult {
+    pub index: usize,
+    pub layer: Layer,
+    pub hw: Hardware,
+    pub best: Option<Candidate>,
+    pub pareto: Vec<Candidate>,
+    pub history: Vec<GenStat>,
+    pub evaluations: u64,
+}
+
+/// Progress report after each generation.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub generation: usize,
+    pub epochs: usize,
+    pub evaluations: u64,
+    pub elapsed: Duration,
+    /// Sum over layers of the best first objective (None until every layer has a valid mapping).
+    pub total_best_f1: Option<f64>,
+}
+
+struct LayerState {
+    space: Space,
+    rng: ChaCha8Rng,
+    /// Evaluated population, sorted best first.
+    pool: Vec<Candidate>,
+    /// Genomes awaiting evaluation.
+    pending: Vec<Genome>,
+    best: Option<Candidate>,
+    pareto: Pareto,
+    history: Vec<GenStat>,
+    evaluations: u64,
+}
+
+fn fitness(cfg: &SearchConfig, ev: &Evaluation, hw: &Hardware) -> Fitness {
+    let f1 = cfg.fitness1.cost(ev, hw);
+    let f2 = cfg.fitness2.map(|o| o.cost(ev, hw)).unwrap_or(0.0);
+    if f1.is_finite() && f2.is_finite() {
+        Fitness { f1, f2 }
+    } else {
+        Fitness::WORST
+    }
+}
+
+/// Seeds per layer are derived from the run seed and the layer's position, so a layer's search
+/// does not depend on how many other layers run beside it.
+fn layer_rng(seed: u64, index: usize) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+fn initial_population(space: &Space, n: usize, rng: &mut ChaCha8Rng) -> Vec<Genome> {
+    (0..n).map(|i| if i < 2 { space.unit_genome(rng) } else { space.random_genome(rng) }).collect()
+}
+
+/// Runs the search for every task (layer on its accelerator, with its original index).
+pub fn search(
+    tasks: &[(usize, Layer, Hardware)],
+    cfg: &SearchConfig,
+    evaluator: &mut Evaluator,
+    mut progress: impl FnMut(&Progress),
+) -> Vec<LayerResult> {
+    let start = Instant::now();
+    let num_pop = cfg.num_pop.max(2);
+    let problems: Vec<Problem> = tasks.iter().map(|(_, layer, hw)| Problem { layer: *layer, hw: *hw }).collect();
+    let mut states: Vec<LayerState> = tasks
+        .iter()
+        .map(|(idx, layer, hw)| {
+            let space = Space::new(layer, hw.num_pe, cfg.space.clone());
+            let mut rng = layer_rng(cfg.seed, *idx);
+            let pending = initial_population(&space, num_pop, &mut rng);
+            LayerState { space, rng, pool: Vec::new(), pending, best: None, pareto: Pareto::new(256), history: Vec::new(), evaluations: 0 }
+        })
+        .collect();
+    let mut total_evals = 0u64;
+    for gen in 0..cfg.epochs.max(1) {
+        // One batch for every layer's new genomes.
+        let mut items = Vec::new();
+        for (pi, st) in states.iter().enumerate() {
+            items.extend(st.pending.iter().map(|g| Item { problem: pi, genome: g.clone(), num_pe: None }));
+        }
+        let evals = evaluator.evaluate(&problems, &items);
+        total_evals += items.len() as u64;
+        let mut it = evals.into_iter();
+        for (pi, st) in states.iter_mut().enumerate() {
+            let hw = &problems[pi].hw;
+            let fresh: Vec<Candidate> = std::mem::take(&mut st.pending)
+                .into_iter()
+                .map(|genome| {
+                    let eval = it.next().expect("one evaluation per item");
+                    let fit = fitness(cfg, &eval, hw);
+                    Candidate { genome, eval, fit }
+                })
+                .collect();
+            st.evaluations += fresh.len() as u64;
+            let valid_new = fresh.iter().filter(|c| c.fit.is_valid()).count();
+            for c in fresh.iter().filter(|c| c.fit.is_valid()) {
+                st.pareto.insert(c);
+                if st.best.as_ref().is_none_or(|b| c.fit.cmp(&b.fit).is_lt()) {
+                    st.best = Some(c.clone());
+                }
+            }
+            let valid_fraction = if fresh.is_empty() { 0.0 } else { valid_new as f64 / fresh.len() as f64 };
+            // Selection: unique genomes, best first, at most num_pop.
+            let mut seen = HashSet::new();
+            let mut pool: Vec<Candidate> = std::mem::take(&mut st.pool).into_iter().chain(fresh).filter(|c| seen.insert(c.genome.clone())).collect();
+            pool.sort_by(|a, b| a.fit.cmp(&b.fit));
+            pool.truncate(num_pop);
+            st.pool = pool;
+            let (bf1, bf2) = match &st.best {
+                Some(b) => (Some(cfg.fitness1.from_cost(b.fit.f1)), cfg.fitness2.map(|o| o.from_cost(b.fit.f2))),
+                None => (None, None),
+            };
+            st.history.push(GenStat { generation: gen, evaluations: st.evaluations, best_f1: bf1, best_f2: bf2, valid_fraction });
+        }
+        let total_best = states.iter().map(|s| s.best.as_ref().map(|b| cfg.fitness1.from_cost(b.fit.f1))).sum::<Option<f64>>();
+        progress(&Progress { generation: gen, epochs: cfg.epochs, evaluations: total_evals, elapsed: start.elapsed(), total_best_f1: total_best });
+        let out_of_budget = cfg.max_evals.is_some_and(|m| total_evals >= m) || cfg.max_time.is_some_and(|t| start.elapsed() >= t);
+        if gen + 1 == cfg.epochs || out_of_budget {
+            break;
+        }
+        for st in states.iter_mut() {
+            next_generation(st, cfg, num_pop);
+        }
+    }
+    states
+        .into_iter()
+        .zip(tasks)
+        .map(|(st, (idx, layer, hw))| LayerResult {
+            index: *idx,
+            layer: *layer,
+            hw: *hw,
+            best: st.best,
+            pareto: st.pareto.into_sorted(),
+            history: st.history,
+            evaluations: st.evaluations,
+        })
+        .collect()
+}
+
+/// Elites + offspring of the best parents; a fresh population when no valid parent is left.
+fn next_generation(st: &mut LayerState, cfg: &SearchConfig, num_pop: usize) {
+    let r = &cfg.rates;
+    let valid = st.pool.iter().filter(|c| c.fit.is_valid()).count();
+    if valid == 0 {
+        st.pool.clear();
+        st.pending = initial_population(&st.space, num_pop, &mut st.rng);
+        return;
+    }
+    let n_parents = ((num_pop as f64 * r.parents_ratio).ceil() as usize).clamp(1, valid);
+    let n_elite = ((num_pop as f64 * r.elite_ratio).ceil() as usize).min(n_parents);
+    st.pool.truncate(n_parents);
+    let parents: Vec<Genome> = st.pool.iter().map(|c| c.genome.clone()).collect();
+    // Only the elites survive unchanged; the other parents live on through their offspring.
+    st.pool.truncate(n_elite);
+    let want = num_pop - n_elite;
+    let mut kids = Vec::with_capacity(want + 1);
+    while kids.len() < want {
+        let i = st.rng.random_range(0..parents.len());
+        let mut j = st.rng.random_range(0..parents.len());
+        if parents.len() > 1 {
+            while j == i {
+                j = st.rng.random_range(0..parents.len());
+            }
+        }
+        let (mut a, mut b) = (parents[i].clone(), parents[j].clone());
+        if st.rng.random_bool(r.crossover) {
+            operators::crossover(&mut a, &mut b, &mut st.rng);
+        }
+        for child in [&mut a, &mut b] {
+            mutate(child, &st.space, r, &mut st.rng);
+        }
+        kids.push(a);
+        if kids.len() < want {
+            kids.push(b);
+        }
+    }
+    st.pending = kids;
+}
+
+fn mutate(g: &mut Genome, space: &Space, r: &Rates, rng: &mut ChaCha8Rng) {
+    if rng.random_bool(r.order) {
+        operators::mutate_order(g, rng);
+    }
+    if rng.random_bool(r.tile) {
+        operators::mutate_tiles(g, space, r.tile_loci, rng);
+    }
+    if rng.random_bool(r.par_swap) {
+        operators::mutate_par_swap(g);
+    }
+    if rng.random_bool(r.grow) {
+        operators::grow(g, space, rng);
+    }
+    if rng.random_bool(r.aging) {
+        operators::age(g, space);
+    }
+    space.repair(g);
+}

@@ -1,0 +1,12 @@
+//! GAMMA's genetic search (and gammaflow's extensions): map space, operators, selection, engine.
+
+pub mod engine;
+pub mod objective;
+pub mod operators;
+pub mod pareto;
+pub mod space;
+
+pub use engine::{search, Candidate, GenStat, LayerResult, Progress, SearchConfig};
+pub use objective::{Fitness, Objective};
+pub use operators::Rates;
+pub use space::{Space, SpaceOptions};

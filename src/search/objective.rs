@@ -1,0 +1,96 @@
+//! Objectives: what a mapping is ranked by. All are costs (lower is better) internally;
+//! throughput is ranked by its negation.
+
+use crate::hardware::Hardware;
+use crate::model::{gamma_external_area, Evaluation};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// Runtime in cycles.
+    Latency,
+    /// Energy in nJ (MAESTRO's activity-count model).
+    Energy,
+    /// MAESTRO's power.
+    Power,
+    /// Energy × latency.
+    Edp,
+    /// Area in um^2, GAMMA's external model (282 um^2/PE + 0.086 um^2/bit of L1·PEs + L2):
+    /// MAESTRO's own area barely depends on the mapping (spec Q11).
+    Area,
+    /// MACs per cycle (maximised).
+    Throughput,
+}
+
+impl Objective {
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Latency => "latency",
+            Objective::Energy => "energy",
+            Objective::Power => "power",
+            Objective::Edp => "edp",
+            Objective::Area => "area",
+            Objective::Throughput => "throughput",
+        }
+    }
+
+    /// The objective's natural value (cycles, nJ, ...), or None for an unusable mapping.
+    pub fn value(self, ev: &Evaluation, hw: &Hardware) -> Option<f64> {
+        if !ev.valid_physical {
+            return None;
+        }
+        let m = ev.metrics.as_ref()?;
+        Some(match self {
+            Objective::Latency => m.runtime_cycles as f64,
+            Objective::Energy => m.energy_nj,
+            Objective::Power => m.power,
+            Objective::Edp => m.energy_nj * m.runtime_cycles as f64,
+            Objective::Area => gamma_external_area(hw.num_pe, m.l1_size_req, m.l2_size_req),
+            Objective::Throughput => m.throughput,
+        })
+    }
+
+    /// Cost to minimise: the value, negated for throughput; +inf for unusable mappings.
+    pub fn cost(self, ev: &Evaluation, hw: &Hardware) -> f64 {
+        match self.value(ev, hw) {
+            None => f64::INFINITY,
+            Some(v) if self == Objective::Throughput => -v,
+            Some(v) => v,
+        }
+    }
+
+    pub fn from_cost(self, c: f64) -> f64 {
+        if self == Objective::Throughput {
+            -c
+        } else {
+            c
+        }
+    }
+}
+
+/// (first, second) costs, ranked lexicographically as GAMMA does.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fitness {
+    pub f1: f64,
+    pub f2: f64,
+}
+
+impl Fitness {
+    pub const WORST: Fitness = Fitness { f1: f64::INFINITY, f2: f64::INFINITY };
+
+    pub fn is_valid(&self) -> bool {
+        self.f1.is_finite() && self.f2.is_finite()
+    }
+
+    /// Lexicographic order; total (costs are never NaN: non-finite model outputs are rejected by
+    /// `valid_physical` first).
+    pub fn cmp(&self, o: &Fitness) -> std::cmp::Ordering {
+        self.f1.total_cmp(&o.f1).then(self.f2.total_cmp(&o.f2))
+    }
+
+    /// Pareto dominance over the two costs.
+    pub fn dominates(&self, o: &Fitness) -> bool {
+        self.f1 <= o.f1 && self.f2 <= o.f2 && (self.f1 < o.f1 || self.f2 < o.f2)
+    }
+}

@@ -1,0 +1,90 @@
+//! GAMMA's domain-aware genetic operators. Each leaves the genome to be repaired by the caller.
+
+use super::space::Space;
+use crate::mapping::{Dim, Genome};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Operator rates (GAMMA's defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    pub crossover: f64,
+    pub order: f64,
+    pub tile: f64,
+    /// Number of loci the tile mutation redraws.
+    pub tile_loci: usize,
+    pub par_swap: f64,
+    pub grow: f64,
+    pub aging: f64,
+    pub elite_ratio: f64,
+    pub parents_ratio: f64,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Rates { crossover: 0.57, order: 0.47, tile: 0.53, tile_loci: 3, par_swap: 0.1, grow: 0.57, aging: 0.27, elite_ratio: 0.05, parents_ratio: 0.4 }
+    }
+}
+
+/// Tile crossover: pick one dim and swap its tile between the parents at every shared level.
+pub fn crossover(a: &mut Genome, b: &mut Genome, rng: &mut impl Rng) {
+    let d = Dim::ALL[rng.random_range(0..6)];
+    for li in 0..a.levels.len().min(b.levels.len()) {
+        let (ta, tb) = (a.levels[li].tile(d), b.levels[li].tile(d));
+        a.levels[li].set_tile(d, tb);
+        b.levels[li].set_tile(d, ta);
+    }
+}
+
+/// Swap two loop positions within one random level.
+pub fn mutate_order(g: &mut Genome, rng: &mut impl Rng) {
+    let li = rng.random_range(0..g.levels.len());
+    let i = rng.random_range(0..6);
+    let j = rng.random_range(0..6);
+    g.levels[li].order.swap(i, j);
+}
+
+/// Redraw `loci` random genes: a tile in `[1, bound]` at the top, `[1, parent tile]` below;
+/// gene 0 redraws the parallel dim and, below the top, the cluster size.
+pub fn mutate_tiles(g: &mut Genome, space: &Space, loci: usize, rng: &mut impl Rng) {
+    for _ in 0..loci {
+        let li = rng.random_range(0..g.levels.len());
+        let gene = rng.random_range(0..7);
+        if gene == 0 {
+            g.levels[li].par = space.random_par(rng);
+            if li > 0 {
+                g.levels[li].size = space.random_cluster(g, li, rng);
+            }
+        } else {
+            let d = g.levels[li].order[gene - 1].0;
+            let hi = if li == 0 { space.bound[d.index()] } else { g.levels[li - 1].tile(d) };
+            g.levels[li].order[gene - 1].1 = space.random_tile(d, hi, rng);
+        }
+    }
+}
+
+/// Swap the parallel dims of the top two levels.
+pub fn mutate_par_swap(g: &mut Genome) {
+    if g.levels.len() >= 2 {
+        let p = g.levels[0].par;
+        g.levels[0].par = g.levels[1].par;
+        g.levels[1].par = p;
+    }
+}
+
+/// Add a new innermost level (tiles 1, random parallel dim and cluster size).
+pub fn grow(g: &mut Genome, space: &Space, rng: &mut impl Rng) {
+    if g.levels.len() < space.opts.slevel_max {
+        let lv = space.new_inner_level(g, rng);
+        g.levels.push(lv);
+        let li = g.levels.len() - 1;
+        g.levels[li].size = space.random_cluster(g, li, rng);
+    }
+}
+
+/// Remove the innermost level.
+pub fn age(g: &mut Genome, space: &Space) {
+    if g.levels.len() > space.opts.slevel_min.max(1) {
+        g.levels.pop();
+    }
+}

@@ -1,0 +1,35 @@
+//! An archive of mappings not dominated in (first, second) cost.
+
+use super::engine::Candidate;
+
+pub struct Pareto {
+    cap: usize,
+    front: Vec<Candidate>,
+}
+
+impl Pareto {
+    pub fn new(cap: usize) -> Self {
+        Pareto { cap: cap.max(2), front: Vec::new() }
+    }
+
+    /// Adds `c` unless an archived mapping dominates or equals it; drops what it dominates.
+    pub fn insert(&mut self, c: &Candidate) {
+        if self.front.iter().any(|o| o.fit.dominates(&c.fit) || o.fit == c.fit) {
+            return;
+        }
+        self.front.retain(|o| !c.fit.dominates(&o.fit));
+        self.front.push(c.clone());
+        if self.front.len() > self.cap {
+            // Thin evenly along the first cost, always keeping both ends.
+            self.front.sort_by(|a, b| a.fit.cmp(&b.fit));
+            let n = self.front.len();
+            let keep: Vec<Candidate> = (0..self.cap).map(|i| self.front[i * (n - 1) / (self.cap - 1)].clone()).collect();
+            self.front = keep;
+        }
+    }
+
+    pub fn into_sorted(mut self) -> Vec<Candidate> {
+        self.front.sort_by(|a, b| a.fit.cmp(&b.fit));
+        self.front
+    }
+}

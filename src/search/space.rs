@@ -1,0 +1,182 @@
+//! The map space of one layer: tile bounds, options, random genomes and repair.
+
+use crate::mapping::{Dim, Genome, Level};
+use crate::workload::Layer;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Options shaping the map space (GAMMA's switches and gammaflow's defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpaceOptions {
+    pub slevel_min: usize,
+    pub slevel_max: usize,
+    /// Allow R and S as parallel dims (GAMMA `--parRS`).
+    pub par_rs: bool,
+    /// Fix every inner level's cluster size.
+    pub fixed_cluster: Option<i64>,
+    /// Only tiles that divide the dimension.
+    pub factor_tiles: bool,
+    /// Draw Y/X tiles up to the *input* size as GAMMA does, which lets MAESTRO see impossible
+    /// mappings (spec Q2). Off by default: tiles stay within the output extents.
+    pub gamma_compat: bool,
+    /// GAMMA's default cost-model constraint: R and S tiles are the full R and S at every level.
+    pub rs_full: bool,
+}
+
+impl Default for SpaceOptions {
+    fn default() -> Self {
+        SpaceOptions { slevel_min: 2, slevel_max: 2, par_rs: false, fixed_cluster: None, factor_tiles: false, gamma_compat: false, rs_full: true }
+    }
+}
+
+/// One layer's search space.
+#[derive(Debug, Clone)]
+pub struct Space {
+    pub opts: SpaceOptions,
+    /// Upper bound of each dim's top-level tile, by [`Dim::index`].
+    pub bound: [i64; 6],
+    pub num_pe: i64,
+    /// Divisors of each bound (for factor-only tiles).
+    divisors: [Vec<i64>; 6],
+}
+
+impl Space {
+    pub fn new(layer: &Layer, num_pe: i64, opts: SpaceOptions) -> Space {
+        let sh = layer.shape();
+        let [k, c, y, x, r, s] = sh.dims;
+        let bound = if opts.gamma_compat { [k, c, y, x, r, s] } else { [k, c, sh.y_out(), sh.x_out(), r, s] };
+        let divisors = bound.map(|b| (1..=b).filter(|d| b % d == 0).collect());
+        Space { opts, bound, num_pe, divisors }
+    }
+
+    fn par_dims(&self) -> &'static [Dim] {
+        if self.opts.par_rs {
+            &Dim::ALL
+        } else {
+            &Dim::ALL[..4]
+        }
+    }
+
+    pub fn random_par(&self, rng: &mut impl Rng) -> Dim {
+        *self.par_dims().choose(rng).unwrap()
+    }
+
+    /// A tile for `d` in `[1, hi]`, a divisor of the dim when factor-only tiles are on.
+    pub fn random_tile(&self, d: Dim, hi: i64, rng: &mut impl Rng) -> i64 {
+        let hi = hi.max(1);
+        if self.opts.factor_tiles {
+            let ds = &self.divisors[d.index()];
+            let n = ds.partition_point(|&v| v <= hi).max(1);
+            ds[rng.random_range(0..n)]
+        } else {
+            rng.random_range(1..=hi)
+        }
+    }
+
+    /// Largest cluster size allowed at `level` given the outer levels' clusters.
+    fn cluster_cap(&self, g: &Genome, level: usize) -> i64 {
+        let outer: i64 = g.levels[1..level].iter().map(|l| l.size.max(1)).product();
+        let par = g.levels[level].par;
+        let parent_tile = g.levels[level - 1].tile(par);
+        (self.num_pe / outer.max(1)).min(parent_tile).max(1)
+    }
+
+    pub fn random_cluster(&self, g: &Genome, level: usize, rng: &mut impl Rng) -> i64 {
+        if let Some(z) = self.opts.fixed_cluster {
+            return z;
+        }
+        rng.random_range(1..=self.cluster_cap(g, level))
+    }
+
+    /// A new innermost level: all tiles 1 (R/S full under `rs_full`), random parallel dim.
+    pub fn new_inner_level(&self, g: &Genome, rng: &mut impl Rng) -> Level {
+        let mut order = Dim::ALL;
+        order.shuffle(rng);
+        let parent = g.levels.last().expect("genome has a level");
+        let order = order.map(|d| (d, if self.opts.rs_full && matches!(d, Dim::R | Dim::S) { parent.tile(d) } else { 1 }));
+        Level { par: self.random_par(rng), size: 1, order }
+    }
+
+    /// GAMMA's initial genome: random top level, inner levels with tiles 1.
+    pub fn random_genome(&self, rng: &mut impl Rng) -> Genome {
+        let mut order = Dim::ALL;
+        order.shuffle(rng);
+        let order = order.map(|d| (d, self.random_tile(d, self.bound[d.index()], rng)));
+        let mut g = Genome { levels: vec![Level { par: self.random_par(rng), size: self.num_pe, order }] };
+        let levels = if self.opts.slevel_max > self.opts.slevel_min {
+            rng.random_range(self.opts.slevel_min..=self.opts.slevel_max)
+        } else {
+            self.opts.slevel_min
+        };
+        for li in 1..levels {
+            let lv = self.new_inner_level(&g, rng);
+            g.levels.push(lv);
+            g.levels[li].size = self.random_cluster(&g, li, rng);
+        }
+        self.repair(&mut g);
+        g
+    }
+
+    /// Every tile 1 (R/S full): one of GAMMA's two seeded individuals.
+    pub fn unit_genome(&self, rng: &mut impl Rng) -> Genome {
+        let mut g = self.random_genome(rng);
+        for lv in g.levels.iter_mut() {
+            for (d, t) in lv.order.iter_mut() {
+                *t = 1;
+                if self.opts.rs_full && matches!(d, Dim::R | Dim::S) {
+                    *t = self.bound[d.index()];
+                }
+            }
+        }
+        self.repair(&mut g);
+        g
+    }
+
+    /// Restores every invariant of the space after crossover or mutation: tiles within bounds
+    /// (and divisors when factor-only), inner tiles ≤ the enclosing tile, R/S full, cluster
+    /// sizes ≥ 1, ≤ the parent tile of the parallel dim and with a product ≤ PEs (a larger product
+    /// crashes MAESTRO), and the level count within [slevel_min, slevel_max].
+    pub fn repair(&self, g: &mut Genome) {
+        g.levels.truncate(self.opts.slevel_max.max(1));
+        if !self.opts.par_rs {
+            for lv in g.levels.iter_mut() {
+                if matches!(lv.par, Dim::R | Dim::S) {
+                    lv.par = Dim::K;
+                }
+            }
+        }
+        for li in 0..g.levels.len() {
+            for gi in 0..6 {
+                let (d, mut t) = g.levels[li].order[gi];
+                let hi = if li == 0 { self.bound[d.index()] } else { g.levels[li - 1].tile(d) };
+                if self.opts.rs_full && matches!(d, Dim::R | Dim::S) {
+                    t = hi;
+                }
+                t = t.clamp(1, hi.max(1));
+                if self.opts.factor_tiles {
+                    let ds = &self.divisors[d.index()];
+                    let n = ds.partition_point(|&v| v <= t).max(1);
+                    t = ds[n - 1];
+                }
+                g.levels[li].order[gi].1 = t;
+            }
+        }
+        g.levels[0].size = self.num_pe;
+        for li in 1..g.levels.len() {
+            let cap = self.cluster_cap(g, li);
+            let z = match self.opts.fixed_cluster {
+                Some(z) => z,
+                None => g.levels[li].size.clamp(1, cap),
+            };
+            g.levels[li].size = z;
+        }
+    }
+
+    /// Whether `g` satisfies every invariant [`Space::repair`] establishes.
+    pub fn contains(&self, g: &Genome) -> bool {
+        let mut r = g.clone();
+        self.repair(&mut r);
+        r == *g && g.check().is_ok() && g.levels.len() >= self.opts.slevel_min
+    }
+}
