@@ -86,6 +86,17 @@ impl Evaluator {
         }
     }
 
+    /// Runs the GPU on already packed genomes and returns (seconds, results). The time covers
+    /// upload, compute and readback, not packing or the CPU-side float completion.
+    pub fn gpu_packed(&mut self, problems: &[PackedProblem], words: &[u32], stride: usize) -> anyhow::Result<(f64, usize)> {
+        let Backend::Gpu(gpu) = &mut self.backend else {
+            anyhow::bail!("not on the GPU backend");
+        };
+        let t = std::time::Instant::now();
+        gpu.evaluate(problems, words, stride, &mut self.results)?;
+        Ok((t.elapsed().as_secs_f64(), self.results.len()))
+    }
+
     /// Evaluates every item. If the GPU fails mid-run (device lost), the batch is redone on the
     /// CPU and the evaluator stays on the CPU from then on, with the reason recorded.
     pub fn evaluate(&mut self, problems: &[Problem], items: &[Item]) -> Vec<Evaluation> {

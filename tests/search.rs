@@ -133,12 +133,12 @@ fn finds_the_exhaustive_optimum_on_small_layers() {
 #[test]
 fn resnet18_layer2_reaches_the_compute_bound() {
     // GAMMA's budget (100 x 100) on ResNet-18 layer 2, 1024 PEs: the GA is stochastic, so the
-    // claim is about the typical run: the median of five seeds within 0.1% of MACs / PEs and
+    // claim is about the typical run: the median of seven seeds within 0.1% of MACs / PEs and
     // every run within 1%.
     let layer = Layer::conv(64, 64, 56, 56, 3, 3);
     let hw = Hardware::default();
     let bound = layer.shape().true_macs() as f64 / hw.num_pe as f64;
-    let mut got: Vec<f64> = (0..5)
+    let mut got: Vec<f64> = (0..7)
         .map(|seed| {
             let r = &run(&[layer], hw, &SearchConfig { seed, ..SearchConfig::default() })[0];
             r.best.as_ref().unwrap().eval.metrics.unwrap().runtime_cycles as f64
@@ -146,8 +146,8 @@ fn resnet18_layer2_reaches_the_compute_bound() {
         .collect();
     got.sort_by(f64::total_cmp);
     assert!(got[0] >= bound, "runtime below the compute bound is impossible");
-    assert!(got[2] <= bound * 1.001, "median best runtime {} not within 0.1% of the bound {bound}: {got:?}", got[2]);
-    assert!(got[4] <= bound * 1.01, "worst run {} not within 1%: {got:?}", got[4]);
+    assert!(got[3] <= bound * 1.001, "median best runtime {} not within 0.1% of the bound {bound}: {got:?}", got[3]);
+    assert!(got[6] <= bound * 1.01, "worst run {} not within 1%: {got:?}", got[6]);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The `gammaflow` command line.
 
+mod bench_cmd;
 mod eval_cmd;
 mod search_cmd;
 
@@ -19,6 +20,8 @@ pub enum Command {
     Search(search_cmd::SearchArgs),
     /// Evaluate mappings in bulk: JSON Lines cases in, one JSON line per case out.
     Eval(eval_cmd::EvalArgs),
+    /// Evaluation throughput: CPU (one thread, all threads) and GPU in one run.
+    Bench(bench_cmd::BenchArgs),
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -26,6 +29,7 @@ pub fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Search(a)) => search_cmd::run(a),
         Some(Command::Eval(a)) => eval_cmd::run(a),
+        Some(Command::Bench(a)) => bench_cmd::run(a),
         None => search_cmd::run(search_cmd::SearchArgs::parse_from(["search"])),
     }
 }

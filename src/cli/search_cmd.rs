@@ -3,7 +3,7 @@
 use crate::eval::{BackendChoice, Evaluator};
 use crate::hardware::{load_hwconfig, Hardware};
 use crate::report::search_out::{totals, write_search_outputs};
-use crate::search::{search, Objective, Rates, SearchConfig, SpaceOptions};
+use crate::search::{search_dedup, Objective, Rates, SearchConfig, SpaceOptions};
 use crate::workload::builtin::resolve_model;
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
@@ -85,6 +85,10 @@ pub struct SearchOpts {
     /// mappings, which `valid_physical` still rejects).
     #[arg(long)]
     pub gamma_compat: bool,
+    /// Share of tile and cluster draws that pick a divisor of the enclosing extent (0 = GAMMA's
+    /// uniform draws).
+    #[arg(long, default_value_t = 0.25)]
+    pub divisor_bias: f64,
     /// Let R and S tiles be partial (GAMMA fixes them to the full R and S by default).
     #[arg(long)]
     pub free_rs: bool,
@@ -154,6 +158,7 @@ impl SearchOpts {
             ("aging-rate", self.aging_rate),
             ("elite-ratio", self.elite_ratio),
             ("parents-ratio", self.parents_ratio),
+            ("divisor-bias", self.divisor_bias),
         ] {
             if !(0.0..=1.0).contains(&r) {
                 bail!("--{name} must be within [0, 1], got {r}");
@@ -178,6 +183,7 @@ impl SearchOpts {
                 factor_tiles: self.factor_tiles,
                 gamma_compat: self.gamma_compat,
                 rs_full: !self.free_rs,
+                divisor_bias: self.divisor_bias,
             },
             rates: Rates {
                 crossover: self.crossover_rate,
@@ -229,7 +235,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.epochs as u64) };
     bar.set_style(ProgressStyle::with_template("{bar:30} gen {pos}/{len} {msg}").expect("valid template"));
     let start = Instant::now();
-    let results = search(&tasks, &cfg, &mut ev, |p| {
+    let results = search_dedup(&tasks, &cfg, &mut ev, |p| {
         bar.set_position(p.generation as u64 + 1);
         let rate = p.evaluations as f64 / p.elapsed.as_secs_f64().max(1e-9);
         let best = p.total_best_f1.map(|b| format!("{b:.6e}")).unwrap_or_else(|| "none yet".into());
@@ -242,8 +248,9 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         match &r.best {
             Some(b) => {
                 let m = b.eval.metrics.unwrap_or_default();
+                let same = r.same_as.map(|i| format!(" (same shape as layer {})", i + 1)).unwrap_or_default();
                 println!(
-                    "layer {:>3}: {} = {} | runtime {} cycles, energy {:.6e} nJ, L1 {}, L2 {} | {}",
+                    "layer {:>3}{same}: {} = {} | runtime {} cycles, energy {:.6e} nJ, L1 {}, L2 {} | {}",
                     r.index + 1,
                     cfg.fitness1.name(),
                     cfg.fitness1.value(&b.eval, &r.hw).unwrap_or(f64::NAN),

@@ -275,6 +275,26 @@ fn out_factor(t: &LevelTables, j: usize, s: &St, psum: bool, first: bool, ee: bo
     }
 }
 
+/// A temporal directive's PEout factor (psum on), which depends on its state alone.
+#[inline]
+fn temporal_out(t: &LevelTables, j: usize, s: &St) -> i64 {
+    let v = t.var[j];
+    let key = if t.coupled[T_O] & (1 << j) != 0 {
+        match v {
+            V_Y => V_YP,
+            V_X => V_XP,
+            o => o,
+        }
+    } else {
+        v
+    };
+    if s.edge {
+        t.mpe[key]
+    } else {
+        t.mp[key]
+    }
+}
+
 /// One case of one level: the chosen state of every directive.
 struct Case<'a> {
     t: &'a LevelTables,
@@ -621,6 +641,16 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Per-parent-directive runtime pieces of the innermost level `li`, when its runtime is
+    /// `Π_k pieces[k][bit_k] + 1` for every parent mask.
+    fn inner_pieces(&mut self, li: usize) -> Option<[[i64; 2]; 6]> {
+        if li + 1 != self.tabs.num_levels || self.enumerate_only {
+            return None;
+        }
+        let inner = self.inner.get_or_insert_with(|| InnerVariants::build(self.tabs, self.noc_bw));
+        inner.pieces(self.tabs.levels[li - 1].nd)
+    }
+
     /// Closed-form evaluation of a level (spec §4.4): per-level sums factorise over directives
     /// when no occurrence product wraps, and the runtime collapses to Σ occ·comp + in_d(case 0)
     /// when no case is bound by the NoC or off-chip bandwidth. Returns None when a precondition
@@ -685,8 +715,14 @@ impl<'a> Evaluator<'a> {
         for j in 0..nd {
             occ_sum[j] = states(j).iter().map(|s| s.occ).sum();
             if j != p {
-                out_sum[j] = states(j).iter().map(|s| s.occ.wrapping_mul(out_factor(t, j, s, true, true, false, true))).fold(0, i64::wrapping_add);
-                out_min[j] = states(j).iter().map(|s| out_factor(t, j, s, true, true, false, true)).min().unwrap_or(1);
+                let (mut sum, mut mn) = (0i64, i64::MAX);
+                for s in states(j) {
+                    let f = temporal_out(t, j, s);
+                    sum = sum.wrapping_add(s.occ.wrapping_mul(f));
+                    mn = mn.min(f);
+                }
+                out_sum[j] = sum;
+                out_min[j] = mn;
             }
         }
         let prod_except = |arr: &[i64; 6], skip: usize| (0..nd).filter(|&j| j != skip).fold(1i64, |a, j| a.wrapping_mul(arr[j]));
@@ -706,6 +742,32 @@ impl<'a> Evaluator<'a> {
             }
             let lower = (0..nd).filter(|&j| j != p).fold(mn, |a, j| a.saturating_mul(out_min[j]));
             (prod_except(&out_sum, p).wrapping_mul(sum), lower)
+        } else if let Some(pieces) = self.inner_pieces(li + 1) {
+            // The child is the innermost level and its runtime is Π_k P_k(bit_k) + 1 for every
+            // mask (see `InnerVariants::pieces`): the sum over cases factorises over this level's
+            // directives, and the spatial directive's max over sub-masks acts on P_p alone.
+            let mut tsum = 1i64;
+            let mut tmin = 1i64;
+            for j in (0..nd).filter(|&j| j != p) {
+                let mut a = 0i64;
+                for s in states(j) {
+                    a = a.wrapping_add(s.occ.wrapping_mul(pieces[j][s.edge as usize]));
+                }
+                tsum = tsum.wrapping_mul(a);
+                let reach = |b: usize| states(j).iter().any(|s| s.edge as usize == b);
+                let mn = (0..2).filter(|&b| reach(b)).map(|b| pieces[j][b]).min().unwrap_or(1);
+                tmin = tmin.saturating_mul(mn);
+            }
+            let mut sum = 0i64;
+            let mut pmin = i64::MAX;
+            for s in states(p) {
+                let (masks, n) = sub_mask_list(t, s, 0);
+                let pp = masks[..n].iter().map(|m| pieces[p][(m >> p & 1) as usize]).max().unwrap_or(1);
+                sum = sum.wrapping_add(s.occ.wrapping_mul(pp));
+                pmin = pmin.min(pp);
+            }
+            let total_occ = (0..nd).fold(1i64, |a, j| a.wrapping_mul(occ_sum[j]));
+            (tsum.wrapping_mul(sum).wrapping_add(total_occ), tmin.saturating_mul(pmin).saturating_add(1))
         } else {
             // Group cases by the spatial state and the temporal directives' edge bits.
             let mut w = [[0i64; 2]; 6];
@@ -786,33 +848,40 @@ impl<'a> Evaluator<'a> {
         let (nd, p) = (t.nd, t.sp);
         let coupled = |j: usize| t.coupled[tens] & (1 << j) != 0;
         let mapped = coupled(p);
+        // A temporal directive's factor does not depend on `c` unless it is `c` itself: loops
+        // before `c` sum over their states (A), loops after it sit at Init (B).
+        let mut pre = [1i64; 7];
+        let mut suf = [1i64; 7];
+        let mut a = [1i64; 6];
+        let mut b = [1i64; 6];
+        for j in (0..nd).filter(|&j| j != p) {
+            let f = |s: &St| if coupled(j) { in_factor(t, j, s, true, false, usize::MAX, false) } else { Ok(1) };
+            let mut sum = 0i64;
+            for s in &st[j][..cnt[j]] {
+                sum = sum.wrapping_add(s.occ.wrapping_mul(f(s)?));
+            }
+            a[j] = sum;
+            b[j] = f(&st[j][0])?;
+        }
+        for j in 0..nd {
+            pre[j + 1] = pre[j].wrapping_mul(a[j]);
+        }
+        for j in (0..nd).rev() {
+            suf[j] = suf[j + 1].wrapping_mul(b[j]);
+        }
         let mut total = case0;
         for c in 0..nd {
             if !coupled(c) || cnt[c] < 2 {
                 continue;
             }
             let inited = (c + 1..nd).any(|j| coupled(j) && !st[j][0].unrolled);
-            let mut prod = 1i64;
-            for j in (0..nd).filter(|&j| j != p) {
-                let f = if j < c {
-                    let mut a = 0i64;
-                    for s in &st[j][..cnt[j]] {
-                        let f = if coupled(j) { in_factor(t, j, s, true, false, c, false)? } else { 1 };
-                        a = a.wrapping_add(s.occ.wrapping_mul(f));
-                    }
-                    a
-                } else if j == c {
-                    let mut a = 0i64;
-                    for s in &st[j][1..cnt[j]] {
-                        a = a.wrapping_add(s.occ.wrapping_mul(in_factor(t, j, s, true, false, c, !inited)?));
-                    }
-                    a
-                } else if coupled(j) {
-                    in_factor(t, j, &st[j][0], true, false, c, false)?
-                } else {
-                    1
-                };
-                prod = prod.wrapping_mul(f);
+            let mut prod = pre[c].wrapping_mul(suf[c + 1]);
+            if c != p {
+                let mut cs = 0i64;
+                for s in &st[c][1..cnt[c]] {
+                    cs = cs.wrapping_add(s.occ.wrapping_mul(in_factor(t, c, s, true, false, c, !inited)?));
+                }
+                prod = prod.wrapping_mul(cs);
             }
             let range = if p < c {
                 &st[p][..cnt[p]]
@@ -912,9 +981,14 @@ impl InnerVariants {
                 v.occ_max[j][b] = ss.iter().map(|s| s.occ).max().unwrap_or(1);
                 if j != p {
                     v.ok[j][b] = !(cnt[j] > 1 && t.un[t.var[j]] == 0);
-                    let f = |s: &St| out_factor(t, j, s, true, true, false, true);
-                    v.out_sum[j][b] = ss.iter().map(|s| s.occ.wrapping_mul(f(s))).fold(0, i64::wrapping_add);
-                    v.out_min[j][b] = ss.iter().map(f).min().unwrap_or(1);
+                    let (mut sum, mut mn) = (0i64, i64::MAX);
+                    for s in ss {
+                        let f = temporal_out(t, j, s);
+                        sum = sum.wrapping_add(s.occ.wrapping_mul(f));
+                        mn = mn.min(f);
+                    }
+                    v.out_sum[j][b] = sum;
+                    v.out_min[j][b] = mn;
                     for (ti, tens) in [T_I, T_W].into_iter().enumerate() {
                         if t.coupled[tens] & (1 << j) != 0 {
                             v.in0[ti][j][b] = map_factor(t, j, &ss[0], true, false);
@@ -939,6 +1013,37 @@ impl InnerVariants {
             }
         }
         v
+    }
+
+    /// Per-parent-directive factors `P_k(b)` with `runtime(mask) = Π_k P_k(bit_k) + 1` for every
+    /// mask, when that holds: every variant passes the closed-form preconditions, every piece is
+    /// positive (so the case-0 traffic is positive and its NoC delay is exactly 1), and no
+    /// combination of variants can wrap an occurrence product.
+    fn pieces(&self, parent_nd: usize) -> Option<[[i64; 2]; 6]> {
+        if !self.traffic_ok {
+            return None;
+        }
+        let mut occ = 1i64;
+        let mut out = [[1i64; 2]; 6];
+        for j in 0..self.nd {
+            for b in 0..2 {
+                if !self.ok[j][b] || self.out_min[j][b] < 1 || self.in0[0][j][b] < 1 || self.in0[1][j][b] < 1 {
+                    return None;
+                }
+            }
+            occ = occ.saturating_mul(self.occ_max[j][0].max(self.occ_max[j][1]));
+            let k = self.pbit[j] as usize;
+            if k >= parent_nd {
+                return None;
+            }
+            for b in 0..2 {
+                out[k][b] = out[k][b].wrapping_mul(self.out_sum[j][b]);
+            }
+        }
+        if occ >= 1 << 31 {
+            return None;
+        }
+        Some(out)
     }
 
     /// Runtime for one parent mask, or None when a closed-form precondition fails.

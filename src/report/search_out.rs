@@ -115,6 +115,7 @@ pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results
             "shape": r.layer,
             "hardware": r.hw,
             "evaluations": r.evaluations,
+            "same_as_layer": r.same_as.map(|i| i + 1),
             "best": r.best.as_ref().map(|b| candidate_json(b, cfg, r)),
             "status": if r.best.is_some() { "ok" } else { "no valid mapping found" },
             "pareto": r.pareto.iter().map(|c| candidate_json(c, cfg, r)).collect::<Vec<_>>(),

@@ -80,6 +80,8 @@ pub struct LayerResult {
     pub pareto: Vec<Candidate>,
     pub history: Vec<GenStat>,
     pub evaluations: u64,
+    /// Set when this layer has the same shape as an earlier one and reuses its search.
+    pub same_as: Option<usize>,
 }
 
 /// Progress report after each generation.
@@ -124,6 +126,41 @@ fn layer_rng(seed: u64, index: usize) -> ChaCha8Rng {
 
 fn initial_population(space: &Space, n: usize, rng: &mut ChaCha8Rng) -> Vec<Genome> {
     (0..n).map(|i| if i < 2 { space.unit_genome(rng) } else { space.random_genome(rng) }).collect()
+}
+
+/// Searches each distinct (layer, accelerator) once and gives repeated layers (BERT's per-head
+/// GEMMs, ResNet's repeated blocks) the result of their first occurrence.
+pub fn search_dedup(
+    tasks: &[(usize, Layer, Hardware)],
+    cfg: &SearchConfig,
+    evaluator: &mut Evaluator,
+    progress: impl FnMut(&Progress),
+) -> Vec<LayerResult> {
+    let mut unique: Vec<(usize, Layer, Hardware)> = Vec::new();
+    let mut which = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        match unique.iter().position(|u| u.1 == t.1 && u.2 == t.2) {
+            Some(k) => which.push(k),
+            None => {
+                which.push(unique.len());
+                unique.push(*t);
+            }
+        }
+    }
+    let found = search(&unique, cfg, evaluator, progress);
+    tasks
+        .iter()
+        .zip(which)
+        .map(|(t, k)| {
+            let mut r = found[k].clone();
+            if r.index != t.0 {
+                r.same_as = Some(r.index);
+                r.index = t.0;
+                r.evaluations = 0;
+            }
+            r
+        })
+        .collect()
 }
 
 /// Runs the search for every task (layer on its accelerator, with its original index).
@@ -207,6 +244,7 @@ pub fn search(
             pareto: st.pareto.into_sorted(),
             history: st.history,
             evaluations: st.evaluations,
+            same_as: None,
         })
         .collect()
 }

@@ -6,7 +6,7 @@ pub mod operators;
 pub mod pareto;
 pub mod space;
 
-pub use engine::{search, Candidate, GenStat, LayerResult, Progress, SearchConfig};
+pub use engine::{search, search_dedup, Candidate, GenStat, LayerResult, Progress, SearchConfig};
 pub use objective::{Fitness, Objective};
 pub use operators::Rates;
 pub use space::{Space, SpaceOptions};

@@ -1,0 +1,121 @@
+//! The command line end to end: eval streaming and its error lines, search output files and
+//! their determinism, clear errors on bad input.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gammaflow"));
+    // The CLI tests exercise the CPU path; GPU parity has its own test.
+    c.env_remove("GAMMAFLOW_ADAPTER");
+    c
+}
+
+fn run_ok(c: &mut Command) -> (String, String) {
+    let out = c.output().expect("runs");
+    let (so, se) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    assert!(out.status.success(), "failed: {so}\n{se}");
+    (so, se)
+}
+
+#[test]
+fn eval_streams_cases_and_reports_bad_lines() {
+    let dev = include_str!("data/dev-cases.jsonl");
+    let mut input: Vec<String> = dev.lines().take(40).map(String::from).collect();
+    input.insert(3, "{not json".into());
+    input.insert(7, r#"{"id":"zero","layer":{"K":0,"C":1,"Y":3,"X":3,"R":1,"S":1,"T":1},"genome":[["K",1],["K",1],["C",1],["Y",1],["X",1],["R",1],["S",1]],"num_pe":4}"#.into());
+    input.insert(9, r#"{"id":"dupdim","layer":{"K":2,"C":1,"Y":3,"X":3,"R":1,"S":1,"T":1},"genome":[["K",1],["K",1],["K",1],["Y",1],["X",1],["R",1],["S",1]],"num_pe":4}"#.into());
+    input.insert(11, "".into());
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("in.jsonl");
+    let outp = dir.path().join("out.jsonl");
+    fs::write(&inp, input.join("\n") + "\n").unwrap();
+    run_ok(bin().args(["eval", "--backend", "cpu", "--batch", "7", "--input"]).arg(&inp).arg("--output").arg(&outp));
+    let out = fs::read_to_string(&outp).unwrap();
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 43, "one output per non-blank input line, in order");
+    assert!(lines[3]["error"].as_str().unwrap().starts_with("line 4:"), "{}", lines[3]);
+    assert_eq!(lines[7]["id"], "zero");
+    assert!(lines[7]["error"].as_str().unwrap().contains("field K"), "{}", lines[7]);
+    assert!(lines[9]["error"].as_str().unwrap().contains("more than once"), "{}", lines[9]);
+    // The good lines, in order, match MAESTRO's answers.
+    let good: Vec<&serde_json::Value> = lines.iter().filter(|l| l.get("line").is_none()).collect();
+    for (got, want_line) in good.iter().zip(dev.lines()) {
+        let want: serde_json::Value = serde_json::from_str(want_line).unwrap();
+        assert_eq!(got["id"], want["id"]);
+        for k in ["runtime_cycles", "num_macs", "l1_size_req", "l2_size_req", "l2_input_read", "valid", "valid_physical", "crash"] {
+            assert_eq!(got[k], want["expect"][k], "{} {k}", want["id"]);
+        }
+    }
+}
+
+#[test]
+fn eval_reads_stdin() {
+    let line = include_str!("data/dev-cases.jsonl").lines().next().unwrap();
+    let mut child = bin().args(["eval", "--backend", "cpu", "--input", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(format!("{line}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["runtime_cycles"], 145);
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v = Vec::new();
+    for e in walk(dir) {
+        v.push((e.strip_prefix(dir).unwrap().display().to_string(), fs::read(&e).unwrap()));
+    }
+    v.sort();
+    v
+}
+
+fn walk(d: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn search_writes_identical_files_for_the_same_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["search", "--model", "toy", "--epochs", "8", "--num-pop", "20", "--seed", "5", "--backend", "cpu", "-q", "--outdir"];
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    run_ok(bin().args(args).arg(&a));
+    run_ok(bin().args(args).arg(&b));
+    let (fa, fb) = (files(&a), files(&b));
+    let names: Vec<&str> = fa.iter().map(|f| f.0.as_str()).collect();
+    for want in ["results.csv", "results.json", "history.csv", "pareto.csv", "convergence.svg", "mappings/layer_001.m", "pareto/layer_001.svg"] {
+        assert!(names.contains(&want), "missing {want}: {names:?}");
+    }
+    assert_eq!(fa, fb, "same seed, different files");
+    let csv = fs::read_to_string(a.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "header + one row per toy layer:\n{csv}");
+    let m = fs::read_to_string(a.join("mappings/layer_001.m")).unwrap();
+    assert!(m.starts_with("Network 0 {") && m.contains("SpatialMap"));
+}
+
+#[test]
+fn bad_inputs_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("bad.csv");
+    fs::write(&model, "K,C,Y,X,R,S,T\n64,3,224,224,7,7,1\n8,8,3,3,5,1,1\n").unwrap();
+    let out = bin().args(["search", "--backend", "cpu", "-q", "--model"]).arg(&model).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv") && err.contains("line 3") && err.contains("R"), "{err}");
+    let out = bin().args(["search", "--backend", "cpu", "-q", "--model", "toy", "--layer", "9"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--layer 9"));
+    let out = bin().args(["search", "--backend", "cpu", "-q", "--model", "toy", "--num-pe", "0"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).to_lowercase().contains("num_pe"), "{}", String::from_utf8_lossy(&out.stderr));
+}
