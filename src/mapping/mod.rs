@@ -59,7 +59,7 @@ pub const MAX_LEVELS: usize = 4;
 
 /// One cluster level: gene 0 (`[parallel dim, size]`) and six `[dim, tile]` genes in loop order,
 /// outermost first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Level {
     pub par: Dim,
     /// `Cluster(size)` for levels below the top; the PE count at the top in co-exploration mode,
@@ -91,7 +91,7 @@ impl Level {
 }
 
 /// GAMMA's genome: 1 to [`MAX_LEVELS`] levels, outermost first.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Genome {
     pub levels: Vec<Level>,
 }

@@ -466,6 +466,13 @@ pub struct TopResult {
     pub eg0: i64,
 }
 
+/// Sub-level results for levels 1..3 by canonical parent mask.
+struct Memo {
+    done: [u64; 3],
+    val: [[i64; 64]; 3],
+    err: [[u8; 64]; 3],
+}
+
 /// Evaluates one mapping, memoising sub-level runtimes by the parent's canonical edge mask.
 pub struct Evaluator<'a> {
     tabs: &'a MappingTables,
@@ -475,10 +482,9 @@ pub struct Evaluator<'a> {
     pub enumerate_only: bool,
     /// Closed-form pieces of the innermost level, per directive and parent edge bit.
     inner: Option<InnerVariants>,
-    /// Memo of sub-level results for levels 1..3, by canonical parent mask.
-    memo_done: [u64; 3],
-    memo_val: [[i64; 64]; 3],
-    memo_err: [[u8; 64]; 3],
+    /// Memo of sub-level results, allocated on first use (the closed forms of 2-level mappings
+    /// never need it).
+    memo: Option<Box<Memo>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -489,9 +495,7 @@ impl<'a> Evaluator<'a> {
             offchip_bw,
             enumerate_only: false,
             inner: None,
-            memo_done: [0; 3],
-            memo_val: [[0; 64]; 3],
-            memo_err: [[0; 64]; 3],
+            memo: None,
         }
     }
 
@@ -530,20 +534,21 @@ impl<'a> Evaluator<'a> {
                 canon &= !(1 << j);
             }
         }
-        let (slot, bit) = (li - 1, 1u64 << canon);
-        if self.memo_done[slot] & bit != 0 {
-            let m = canon as usize;
-            return match Crash::from_code(self.memo_err[slot][m] as u32) {
+        let (slot, m) = (li - 1, canon as usize);
+        let memo = self.memo.get_or_insert_with(|| Box::new(Memo { done: [0; 3], val: [[0; 64]; 3], err: [[0; 64]; 3] }));
+        if memo.done[slot] & (1 << m) != 0 {
+            return match Crash::from_code(memo.err[slot][m] as u32) {
                 Some(c) => Err(c),
-                None => Ok(self.memo_val[slot][m]),
+                None => Ok(memo.val[slot][m]),
             };
         }
         let dd = self.child_dims(li, canon);
         let r = self.run_level(li, &dd, None);
-        self.memo_done[slot] |= bit;
+        let memo = self.memo.as_mut().expect("allocated above");
+        memo.done[slot] |= 1 << m;
         match r {
-            Ok(v) => self.memo_val[slot][canon as usize] = v,
-            Err(c) => self.memo_err[slot][canon as usize] = c.code() as u8,
+            Ok(v) => memo.val[slot][m] = v,
+            Err(c) => memo.err[slot][m] = c.code() as u8,
         }
         r
     }

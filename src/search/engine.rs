@@ -11,9 +11,9 @@ use crate::mapping::Genome;
 use crate::model::Evaluation;
 use crate::workload::Layer;
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 /// Everything that decides a search's result (plus stop conditions).
@@ -184,37 +184,33 @@ pub fn search(
         .collect();
     let mut total_evals = 0u64;
     for gen in 0..cfg.epochs.max(1) {
-        // One batch for every layer's new genomes.
+        // One batch for every layer's new genomes (moved in, and back out after evaluation).
         let mut items = Vec::new();
-        for (pi, st) in states.iter().enumerate() {
-            items.extend(st.pending.iter().map(|g| Item { problem: pi, genome: g.clone(), num_pe: None }));
+        for (pi, st) in states.iter_mut().enumerate() {
+            items.extend(st.pending.drain(..).map(|genome| Item { problem: pi, genome, num_pe: None }));
         }
         let evals = evaluator.evaluate(&problems, &items);
         total_evals += items.len() as u64;
-        let mut it = evals.into_iter();
-        for (pi, st) in states.iter_mut().enumerate() {
-            let hw = &problems[pi].hw;
-            let fresh: Vec<Candidate> = std::mem::take(&mut st.pending)
-                .into_iter()
-                .map(|genome| {
-                    let eval = it.next().expect("one evaluation per item");
-                    let fit = fitness(cfg, &eval, hw);
-                    Candidate { genome, eval, fit }
-                })
-                .collect();
+        let mut fresh_all: Vec<Vec<Candidate>> = (0..states.len()).map(|_| Vec::new()).collect();
+        for (it, eval) in items.into_iter().zip(evals) {
+            let fit = fitness(cfg, &eval, &problems[it.problem].hw);
+            fresh_all[it.problem].push(Candidate { genome: it.genome, eval, fit });
+        }
+        for (st, fresh) in states.iter_mut().zip(fresh_all) {
             st.evaluations += fresh.len() as u64;
             let valid_new = fresh.iter().filter(|c| c.fit.is_valid()).count();
+            st.pareto.insert_batch(fresh.iter().filter(|c| c.fit.is_valid()));
             for c in fresh.iter().filter(|c| c.fit.is_valid()) {
-                st.pareto.insert(c);
                 if st.best.as_ref().is_none_or(|b| c.fit.cmp(&b.fit).is_lt()) {
                     st.best = Some(c.clone());
                 }
             }
             let valid_fraction = if fresh.is_empty() { 0.0 } else { valid_new as f64 / fresh.len() as f64 };
-            // Selection: unique genomes, best first, at most num_pop.
-            let mut seen = HashSet::new();
-            let mut pool: Vec<Candidate> = std::mem::take(&mut st.pool).into_iter().chain(fresh).filter(|c| seen.insert(c.genome.clone())).collect();
-            pool.sort_by(|a, b| a.fit.cmp(&b.fit));
+            // Selection: unique genomes, best first, at most num_pop. Equal genomes evaluate
+            // equally, so sorting by (fitness, genome) puts duplicates side by side.
+            let mut pool: Vec<Candidate> = std::mem::take(&mut st.pool).into_iter().chain(fresh).collect();
+            pool.sort_by(|a, b| a.fit.cmp(&b.fit).then_with(|| a.genome.cmp(&b.genome)));
+            pool.dedup_by(|a, b| a.genome == b.genome);
             pool.truncate(num_pop);
             st.pool = pool;
             let (bf1, bf2) = match &st.best {
@@ -265,28 +261,46 @@ fn next_generation(st: &mut LayerState, cfg: &SearchConfig, num_pop: usize) {
     // Only the elites survive unchanged; the other parents live on through their offspring.
     st.pool.truncate(n_elite);
     let want = num_pop - n_elite;
-    let mut kids = Vec::with_capacity(want + 1);
-    while kids.len() < want {
-        let i = st.rng.random_range(0..parents.len());
-        let mut j = st.rng.random_range(0..parents.len());
+    // Offspring are bred in chunks, each from its own stream seeded off the layer's stream, so
+    // large populations use every core and the result does not depend on the thread count.
+    const CHUNK: usize = 2048;
+    let seeds: Vec<u64> = (0..want.div_ceil(CHUNK)).map(|_| st.rng.random()).collect();
+    let space = &st.space;
+    st.pending = seeds
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(ci, &seed)| {
+            let n = CHUNK.min(want - ci * CHUNK);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            breed(&parents, space, r, n, &mut rng)
+        })
+        .collect();
+}
+
+/// `n` children of random parent pairs: crossover, then mutations and repair.
+fn breed(parents: &[Genome], space: &Space, r: &Rates, n: usize, rng: &mut ChaCha8Rng) -> Vec<Genome> {
+    let mut kids = Vec::with_capacity(n + 1);
+    while kids.len() < n {
+        let i = rng.random_range(0..parents.len());
+        let mut j = rng.random_range(0..parents.len());
         if parents.len() > 1 {
             while j == i {
-                j = st.rng.random_range(0..parents.len());
+                j = rng.random_range(0..parents.len());
             }
         }
         let (mut a, mut b) = (parents[i].clone(), parents[j].clone());
-        if st.rng.random_bool(r.crossover) {
-            operators::crossover(&mut a, &mut b, &mut st.rng);
+        if rng.random_bool(r.crossover) {
+            operators::crossover(&mut a, &mut b, rng);
         }
         for child in [&mut a, &mut b] {
-            mutate(child, &st.space, r, &mut st.rng);
+            mutate(child, space, r, rng);
         }
         kids.push(a);
-        if kids.len() < want {
+        if kids.len() < n {
             kids.push(b);
         }
     }
-    st.pending = kids;
+    kids
 }
 
 fn mutate(g: &mut Genome, space: &Space, r: &Rates, rng: &mut ChaCha8Rng) {

@@ -28,6 +28,20 @@ impl Pareto {
         }
     }
 
+    /// Adds a batch: its own non-dominated members are found by one sort and sweep, so only
+    /// those few are compared with the archive.
+    pub fn insert_batch<'a>(&mut self, batch: impl Iterator<Item = &'a Candidate>) {
+        let mut b: Vec<&Candidate> = batch.collect();
+        b.sort_by(|x, y| x.fit.cmp(&y.fit));
+        let mut best_f2 = f64::INFINITY;
+        for c in b {
+            if c.fit.f2 < best_f2 {
+                best_f2 = c.fit.f2;
+                self.insert(c);
+            }
+        }
+    }
+
     pub fn into_sorted(mut self) -> Vec<Candidate> {
         self.front.sort_by(|a, b| a.fit.cmp(&b.fit));
         self.front
