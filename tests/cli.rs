@@ -115,7 +115,13 @@ fn bad_inputs_get_clear_errors() {
     let out = bin().args(["search", "--backend", "cpu", "-q", "--model", "toy", "--layer", "9"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--layer 9"));
-    let out = bin().args(["search", "--backend", "cpu", "-q", "--model", "toy", "--num-pe", "0"]).output().unwrap();
+    // Absurd PE counts (a count ≤ 0 means co-exploration, as in GAMMA).
+    for args in [["--num-pe", "100000000"], ["--pe-limit", "0"]] {
+        let out = bin().args(["search", "--backend", "cpu", "-q", "--model", "toy", "--co-explore"]).args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} accepted");
+        assert!(String::from_utf8_lossy(&out.stderr).to_lowercase().contains("num_pe"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = bin().args(["search", "--backend", "cpu", "-q", "--model", "toy", "--area-budget", "-1"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).to_lowercase().contains("num_pe"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--area-budget"));
 }

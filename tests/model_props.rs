@@ -120,3 +120,16 @@ fn large_layers_use_64_bit_counts() {
     assert_eq!(fast.top.macs, layer.shape().true_macs());
     assert!(fast.top.runtime > 1 << 40);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// The PE-free L1 closed form used for design repair equals the model's L1 requirement.
+    #[test]
+    fn l1_requirement_matches_the_model((layer, g, hw) in case_strategy()) {
+        let e = evaluate(&layer, &g, &hw);
+        if let Some(m) = e.metrics {
+            prop_assert_eq!(gammaflow::model::l1_requirement(&layer, &g), m.l1_size_req);
+        }
+    }
+}

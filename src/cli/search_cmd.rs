@@ -1,7 +1,7 @@
 //! `gammaflow search`: GAMMA's search over a model's layers on one accelerator.
 
 use crate::eval::{BackendChoice, Evaluator};
-use crate::hardware::{load_hwconfig, Hardware};
+use crate::hardware::{load_hwconfig, AreaModel, Hardware};
 use crate::report::search_out::{totals, write_search_outputs};
 use crate::search::{search_dedup, Objective, Rates, SearchConfig, SpaceOptions};
 use crate::workload::builtin::resolve_model;
@@ -38,7 +38,8 @@ pub struct SearchOpts {
     /// Accelerator file: GAMMA's hwconfig text format, or TOML (`.toml`). Flags below override it.
     #[arg(long)]
     pub hwconfig: Option<PathBuf>,
-    #[arg(long)]
+    /// PEs; ≤ 0 means co-exploration, as in GAMMA.
+    #[arg(long, allow_hyphen_values = true)]
     pub num_pe: Option<i64>,
     /// L1 (per PE) cap in elements; ≤ 0 means unlimited.
     #[arg(long, allow_hyphen_values = true)]
@@ -108,6 +109,23 @@ pub struct SearchOpts {
     pub elite_ratio: f64,
     #[arg(long, default_value_t = 0.4)]
     pub parents_ratio: f64,
+    /// Co-exploration (DiGamma): search the PE count with the mapping (also implied by
+    /// `--num-pe` ≤ 0, as in GAMMA). L1 and L2 are sized from the mapping's requirements.
+    #[arg(long)]
+    pub co_explore: bool,
+    /// Largest PE count a co-explored design may have (default: --num-pe if positive, else 1024).
+    #[arg(long)]
+    pub pe_limit: Option<i64>,
+    /// Hard area budget in mm^2: no reported design exceeds it.
+    #[arg(long, allow_hyphen_values = true)]
+    pub area_budget: Option<f64>,
+    /// Area model: `gamma` (282 um^2/PE + 0.086 um^2/bit), `maestro`, or a TOML table
+    /// (`kind = "table"`, `pe_um2`, `bit_um2`, `word_bits`).
+    #[arg(long, default_value = "gamma")]
+    pub area_model: String,
+    /// Rate of the PE-count mutation when co-exploring.
+    #[arg(long, default_value_t = 0.5)]
+    pub pe_rate: f64,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -121,6 +139,9 @@ impl SearchOpts {
         };
         if let Some(v) = self.num_pe {
             hw.num_pe = v;
+        }
+        if self.co_explores() {
+            hw.num_pe = self.pe_limit.unwrap_or(if hw.num_pe > 0 && self.num_pe.is_some_and(|v| v > 0) { hw.num_pe } else { 1024 });
         }
         if let Some(v) = self.l1_size {
             hw.l1_size = v;
@@ -136,6 +157,10 @@ impl SearchOpts {
         }
         hw.validate().map_err(|e| anyhow::anyhow!("accelerator: {e}"))?;
         Ok(hw)
+    }
+
+    pub fn co_explores(&self) -> bool {
+        self.co_explore || self.num_pe.is_some_and(|v| v <= 0)
     }
 
     pub fn config(&self) -> anyhow::Result<SearchConfig> {
@@ -159,6 +184,7 @@ impl SearchOpts {
             ("elite-ratio", self.elite_ratio),
             ("parents-ratio", self.parents_ratio),
             ("divisor-bias", self.divisor_bias),
+            ("pe-rate", self.pe_rate),
         ] {
             if !(0.0..=1.0).contains(&r) {
                 bail!("--{name} must be within [0, 1], got {r}");
@@ -184,6 +210,7 @@ impl SearchOpts {
                 gamma_compat: self.gamma_compat,
                 rs_full: !self.free_rs,
                 divisor_bias: self.divisor_bias,
+                co_explore: self.co_explores(),
             },
             rates: Rates {
                 crossover: self.crossover_rate,
@@ -198,6 +225,12 @@ impl SearchOpts {
             },
             max_evals: self.max_evals,
             max_time: self.max_time.map(Duration::from_secs_f64),
+            area_model: AreaModel::resolve(&self.area_model).map_err(|e| anyhow::anyhow!("--area-model: {e}"))?,
+            area_budget_um2: match self.area_budget {
+                Some(b) if !(b.is_finite() && b > 0.0) => bail!("--area-budget must be a positive number of mm^2, got {b}"),
+                b => b.map(|mm2| mm2 * 1e6),
+            },
+            pe_rate: self.pe_rate,
         })
     }
 }
@@ -223,7 +256,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         "searching {} layer(s) of {} on {} PEs (L1 {}, L2 {}), {} x {} generations, {} then {}, backend {}",
         tasks.len(),
         model.name,
-        hw.num_pe,
+        if cfg.space.co_explore { format!("up to {} co-explored", hw.num_pe) } else { hw.num_pe.to_string() },
         hw.l1_cap(),
         hw.l2_cap(),
         cfg.num_pop,
@@ -250,12 +283,13 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
                 let m = b.eval.metrics.unwrap_or_default();
                 let same = r.same_as.map(|i| format!(" (same shape as layer {})", i + 1)).unwrap_or_default();
                 println!(
-                    "layer {:>3}{same}: {} = {} | runtime {} cycles, energy {:.6e} nJ, L1 {}, L2 {} | {}",
+                    "layer {:>3}{same}: {} = {} | runtime {} cycles, energy {:.6e} nJ, PEs {}, L1 {}, L2 {} | {}",
                     r.index + 1,
                     cfg.fitness1.name(),
-                    cfg.fitness1.value(&b.eval, &r.hw).unwrap_or(f64::NAN),
+                    cfg.value(cfg.fitness1, b, &r.hw).unwrap_or(f64::NAN),
                     m.runtime_cycles,
                     m.energy_nj,
+                    cfg.design_hw(&r.hw, &b.genome).num_pe,
                     m.l1_size_req,
                     m.l2_size_req,
                     b.genome.describe()

@@ -258,3 +258,16 @@ pub fn evaluate(layer: &Layer, genome: &Genome, hw: &Hardware) -> Evaluation {
         Err(c) => Evaluation::crashed(c, layer.shape().true_macs()),
     }
 }
+
+/// A genome's L1 requirement on a layer, straight from its innermost tiles (the closed form of
+/// `l1_size`, needing no PE count): used to size and repair designs before evaluation.
+pub fn l1_requirement(layer: &Layer, genome: &Genome) -> i64 {
+    use crate::mapping::Dim;
+    let sh = layer.shape();
+    let Some(lv) = genome.levels.last() else { return 0 };
+    let t = |d: Dim| lv.tile(d);
+    let (y, x) = (t(Dim::Y) + t(Dim::R) - 1, t(Dim::X) + t(Dim::S) - 1);
+    let (k, c, r, s) = (t(Dim::K), t(Dim::C), t(Dim::R), t(Dim::S));
+    let sum = if sh.depthwise { c * y * x + c * r * s + c * y * x } else { c * y * x + k * c * r * s + k * y * x };
+    wrap32(2 * sum)
+}

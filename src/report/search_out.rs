@@ -3,7 +3,7 @@
 
 use super::svg::{chart, Series};
 use crate::mapping::write_maestro;
-use crate::search::{Candidate, LayerResult, Objective, SearchConfig};
+use crate::search::{Candidate, LayerResult, SearchConfig};
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::json;
@@ -41,26 +41,27 @@ pub fn totals(results: &[LayerResult]) -> Totals {
 fn candidate_json(c: &Candidate, cfg: &SearchConfig, r: &LayerResult) -> serde_json::Value {
     let m = c.eval.metrics.unwrap_or_default();
     json!({
-        "fitness1": cfg.fitness1.value(&c.eval, &r.hw),
-        "fitness2": cfg.fitness2.and_then(|o| o.value(&c.eval, &r.hw)),
+        "fitness1": cfg.value(cfg.fitness1, c, &r.hw),
+        "fitness2": cfg.fitness2.and_then(|o| cfg.value(o, c, &r.hw)),
         "runtime_cycles": m.runtime_cycles,
         "energy_nJ": m.energy_nj,
         "power": m.power,
         "area_maestro": m.area,
-        "area_um2": Objective::Area.value(&c.eval, &r.hw),
+        "area_um2": cfg.area(c, &r.hw),
         "throughput": m.throughput,
         "num_macs": m.num_macs,
         "l1_size_req": m.l1_size_req,
         "l2_size_req": m.l2_size_req,
-        "num_pe": r.hw.num_pe,
+        "num_pe": cfg.design_hw(&r.hw, &c.genome).num_pe,
         "mapping": c.genome,
         "mapping_text": c.genome.describe(),
     })
 }
 
-const CSV_HEADER: [&str; 24] = [
+const CSV_HEADER: [&str; 27] = [
     "layer", "K", "C", "Y", "X", "R", "S", "T", "status", "fitness1", "fitness2", "runtime_cycles", "energy_nJ", "power", "area_maestro",
-    "area_um2", "throughput", "num_macs", "num_pe", "l1_size_req", "l2_size_req", "evaluations", "mapping", "mapping_text",
+    "area_um2", "area_pe_um2", "area_l1_um2", "area_l2_um2", "throughput", "num_macs", "num_pe", "l1_size_req", "l2_size_req",
+    "evaluations", "mapping", "mapping_text",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -82,18 +83,22 @@ pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results
         match &r.best {
             Some(b) => {
                 let m = b.eval.metrics.unwrap_or_default();
+                let a = cfg.area(b, &r.hw).unwrap_or_default();
                 row.extend([
                     "ok".to_string(),
-                    opt(cfg.fitness1.value(&b.eval, &r.hw)),
-                    opt(cfg.fitness2.and_then(|o| o.value(&b.eval, &r.hw))),
+                    opt(cfg.value(cfg.fitness1, b, &r.hw)),
+                    opt(cfg.fitness2.and_then(|o| cfg.value(o, b, &r.hw))),
                     m.runtime_cycles.to_string(),
                     format!("{}", m.energy_nj),
                     format!("{}", m.power),
                     format!("{}", m.area),
-                    opt(Objective::Area.value(&b.eval, &r.hw)),
+                    format!("{}", a.total),
+                    format!("{}", a.pe),
+                    format!("{}", a.l1),
+                    format!("{}", a.l2),
                     format!("{}", m.throughput),
                     m.num_macs.to_string(),
-                    r.hw.num_pe.to_string(),
+                    cfg.design_hw(&r.hw, &b.genome).num_pe.to_string(),
                     m.l1_size_req.to_string(),
                     m.l2_size_req.to_string(),
                     r.evaluations.to_string(),
@@ -104,7 +109,7 @@ pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results
             }
             None => {
                 row.push("no valid mapping found".into());
-                row.extend((0..12).map(|_| String::new()));
+                row.extend((0..15).map(|_| String::new()));
                 row.push(r.evaluations.to_string());
                 row.extend([String::new(), String::new()]);
             }
@@ -143,7 +148,7 @@ pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results
     p.write_record(["layer", "fitness1", "fitness2", "mapping"])?;
     for r in results {
         for c in &r.pareto {
-            p.write_record([(r.index + 1).to_string(), opt(cfg.fitness1.value(&c.eval, &r.hw)), opt(cfg.fitness2.and_then(|o| o.value(&c.eval, &r.hw))), serde_json::to_string(&c.genome)?])?;
+            p.write_record([(r.index + 1).to_string(), opt(cfg.value(cfg.fitness1, c, &r.hw)), opt(cfg.fitness2.and_then(|o| cfg.value(o, c, &r.hw))), serde_json::to_string(&c.genome)?])?;
         }
     }
     p.flush()?;
@@ -163,7 +168,7 @@ pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results
     fs::write(dir.join("convergence.svg"), chart(&title, "generation", &format!("best {} / final best", cfg.fitness1.name()), &series, false))?;
     if let Some(f2) = cfg.fitness2 {
         for r in results {
-            let pts: Vec<(f64, f64)> = r.pareto.iter().filter_map(|c| Some((cfg.fitness1.value(&c.eval, &r.hw)?, f2.value(&c.eval, &r.hw)?))).collect();
+            let pts: Vec<(f64, f64)> = r.pareto.iter().filter_map(|c| Some((cfg.value(cfg.fitness1, c, &r.hw)?, cfg.value(f2, c, &r.hw)?))).collect();
             let s = Series { name: format!("layer {}", r.index + 1), points: pts };
             let svg = chart(&format!("{model} layer {}: Pareto front", r.index + 1), cfg.fitness1.name(), f2.name(), &[s], true);
             fs::write(dir.join("pareto").join(format!("layer_{:03}.svg", r.index + 1)), svg)?;

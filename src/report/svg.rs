@@ -99,8 +99,9 @@ mod tests {
         let svg = chart("t", "x", "y", &[s], false);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
         assert!(svg.contains("a&lt;b"));
-        // First point at the left edge and top (max y), second at the middle and bottom.
+        // The NaN point is dropped: the first point sits at the top left (max y), the second at
+        // the bottom right.
         assert!(svg.contains(&format!("{:.1},{:.1}", ML, MT)), "{svg}");
-        assert!(svg.contains(&format!("{:.1},{:.1}", ML + (W - ML - MR) / 2.0, H - MB)), "{svg}");
+        assert!(svg.contains(&format!("{:.1},{:.1}", W - MR, H - MB)), "{svg}");
     }
 }

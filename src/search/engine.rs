@@ -6,7 +6,7 @@ use super::operators::{self, Rates};
 use super::pareto::Pareto;
 use super::space::{Space, SpaceOptions};
 use crate::eval::{Evaluator, Item, Problem};
-use crate::hardware::Hardware;
+use crate::hardware::{AreaBreakdown, AreaModel, Hardware};
 use crate::mapping::Genome;
 use crate::model::Evaluation;
 use crate::workload::Layer;
@@ -31,6 +31,12 @@ pub struct SearchConfig {
     /// Stop after this wall time (checked between generations; makes results timing-dependent).
     #[serde(skip)]
     pub max_time: Option<Duration>,
+    /// How area is estimated (objectives and budget).
+    pub area_model: AreaModel,
+    /// Hard area budget in um^2: no reported design exceeds it.
+    pub area_budget_um2: Option<f64>,
+    /// Rate of the PE-count mutation when co-exploring (DiGamma: 0.5).
+    pub pe_rate: f64,
 }
 
 impl Default for SearchConfig {
@@ -45,7 +51,34 @@ impl Default for SearchConfig {
             rates: Rates::default(),
             max_evals: None,
             max_time: None,
+            area_model: AreaModel::GAMMA,
+            area_budget_um2: None,
+            pe_rate: 0.5,
         }
+    }
+}
+
+impl SearchConfig {
+    /// The accelerator a genome describes: the task's, with the genome's PE count when
+    /// co-exploring.
+    pub fn design_hw(&self, hw: &Hardware, g: &Genome) -> Hardware {
+        if self.space.co_explore {
+            Hardware { num_pe: g.levels[0].size, ..*hw }
+        } else {
+            *hw
+        }
+    }
+
+    /// An objective's value for a candidate evaluated on (a design of) `hw`.
+    pub fn value(&self, o: Objective, c: &Candidate, hw: &Hardware) -> Option<f64> {
+        o.value(&c.eval, &self.design_hw(hw, &c.genome), &self.area_model)
+    }
+
+    /// The candidate's area breakdown under the configured model.
+    pub fn area(&self, c: &Candidate, hw: &Hardware) -> Option<AreaBreakdown> {
+        let m = c.eval.metrics.as_ref()?;
+        let d = self.design_hw(hw, &c.genome);
+        Some(self.area_model.breakdown(d.num_pe, m.l1_size_req, m.l2_size_req, m.area))
     }
 }
 
@@ -108,10 +141,14 @@ struct LayerState {
     evaluations: u64,
 }
 
-fn fitness(cfg: &SearchConfig, ev: &Evaluation, hw: &Hardware) -> Fitness {
-    let f1 = cfg.fitness1.cost(ev, hw);
-    let f2 = cfg.fitness2.map(|o| o.cost(ev, hw)).unwrap_or(0.0);
-    if f1.is_finite() && f2.is_finite() {
+fn fitness(cfg: &SearchConfig, genome: &Genome, ev: &Evaluation, hw: &Hardware) -> Fitness {
+    let d = cfg.design_hw(hw, genome);
+    let f1 = cfg.fitness1.cost(ev, &d, &cfg.area_model);
+    let f2 = cfg.fitness2.map(|o| o.cost(ev, &d, &cfg.area_model)).unwrap_or(0.0);
+    let over_budget = cfg.area_budget_um2.is_some_and(|b| {
+        ev.metrics.is_none_or(|m| cfg.area_model.breakdown(d.num_pe, m.l1_size_req, m.l2_size_req, m.area).total > b)
+    });
+    if f1.is_finite() && f2.is_finite() && !over_budget {
         Fitness { f1, f2 }
     } else {
         Fitness::WORST
@@ -176,7 +213,10 @@ pub fn search(
     let mut states: Vec<LayerState> = tasks
         .iter()
         .map(|(idx, layer, hw)| {
-            let space = Space::new(layer, hw.num_pe, cfg.space.clone());
+            let mut space = Space::new(layer, hw.num_pe, cfg.space.clone());
+            if let Some(b) = cfg.area_budget_um2 {
+                space = space.with_area_cap(cfg.area_model, b);
+            }
             let mut rng = layer_rng(cfg.seed, *idx);
             let pending = initial_population(&space, num_pop, &mut rng);
             LayerState { space, rng, pool: Vec::new(), pending, best: None, pareto: Pareto::new(256), history: Vec::new(), evaluations: 0 }
@@ -187,13 +227,17 @@ pub fn search(
         // One batch for every layer's new genomes (moved in, and back out after evaluation).
         let mut items = Vec::new();
         for (pi, st) in states.iter_mut().enumerate() {
-            items.extend(st.pending.drain(..).map(|genome| Item { problem: pi, genome, num_pe: None }));
+            let co = cfg.space.co_explore;
+            items.extend(st.pending.drain(..).map(|genome| {
+                let num_pe = co.then(|| genome.levels[0].size);
+                Item { problem: pi, genome, num_pe }
+            }));
         }
         let evals = evaluator.evaluate(&problems, &items);
         total_evals += items.len() as u64;
         let mut fresh_all: Vec<Vec<Candidate>> = (0..states.len()).map(|_| Vec::new()).collect();
         for (it, eval) in items.into_iter().zip(evals) {
-            let fit = fitness(cfg, &eval, &problems[it.problem].hw);
+            let fit = fitness(cfg, &it.genome, &eval, &problems[it.problem].hw);
             fresh_all[it.problem].push(Candidate { genome: it.genome, eval, fit });
         }
         for (st, fresh) in states.iter_mut().zip(fresh_all) {
@@ -272,13 +316,13 @@ fn next_generation(st: &mut LayerState, cfg: &SearchConfig, num_pop: usize) {
         .flat_map_iter(|(ci, &seed)| {
             let n = CHUNK.min(want - ci * CHUNK);
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            breed(&parents, space, r, n, &mut rng)
+            breed(&parents, space, r, cfg.pe_rate, n, &mut rng)
         })
         .collect();
 }
 
 /// `n` children of random parent pairs: crossover, then mutations and repair.
-fn breed(parents: &[Genome], space: &Space, r: &Rates, n: usize, rng: &mut ChaCha8Rng) -> Vec<Genome> {
+fn breed(parents: &[Genome], space: &Space, r: &Rates, pe_rate: f64, n: usize, rng: &mut ChaCha8Rng) -> Vec<Genome> {
     let mut kids = Vec::with_capacity(n + 1);
     while kids.len() < n {
         let i = rng.random_range(0..parents.len());
@@ -293,7 +337,7 @@ fn breed(parents: &[Genome], space: &Space, r: &Rates, n: usize, rng: &mut ChaCh
             operators::crossover(&mut a, &mut b, rng);
         }
         for child in [&mut a, &mut b] {
-            mutate(child, space, r, rng);
+            mutate(child, space, r, pe_rate, rng);
         }
         kids.push(a);
         if kids.len() < n {
@@ -303,7 +347,7 @@ fn breed(parents: &[Genome], space: &Space, r: &Rates, n: usize, rng: &mut ChaCh
     kids
 }
 
-fn mutate(g: &mut Genome, space: &Space, r: &Rates, rng: &mut ChaCha8Rng) {
+fn mutate(g: &mut Genome, space: &Space, r: &Rates, pe_rate: f64, rng: &mut ChaCha8Rng) {
     if rng.random_bool(r.order) {
         operators::mutate_order(g, rng);
     }
@@ -318,6 +362,9 @@ fn mutate(g: &mut Genome, space: &Space, r: &Rates, rng: &mut ChaCha8Rng) {
     }
     if rng.random_bool(r.aging) {
         operators::age(g, space);
+    }
+    if space.opts.co_explore && rng.random_bool(pe_rate) {
+        space.random_pe(g, rng);
     }
     space.repair(g);
 }

@@ -1,8 +1,8 @@
 //! Objectives: what a mapping is ranked by. All are costs (lower is better) internally;
 //! throughput is ranked by its negation.
 
-use crate::hardware::Hardware;
-use crate::model::{gamma_external_area, Evaluation};
+use crate::hardware::{AreaModel, Hardware};
+use crate::model::Evaluation;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -21,6 +21,10 @@ pub enum Objective {
     Area,
     /// MACs per cycle (maximised).
     Throughput,
+    /// Latency × area (cycles · um^2): performance per silicon, for co-exploration.
+    LatencyArea,
+    /// Energy × area (nJ · um^2).
+    EnergyArea,
 }
 
 impl Objective {
@@ -32,28 +36,34 @@ impl Objective {
             Objective::Edp => "edp",
             Objective::Area => "area",
             Objective::Throughput => "throughput",
+            Objective::LatencyArea => "latency-area",
+            Objective::EnergyArea => "energy-area",
         }
     }
 
-    /// The objective's natural value (cycles, nJ, ...), or None for an unusable mapping.
-    pub fn value(self, ev: &Evaluation, hw: &Hardware) -> Option<f64> {
+    /// The objective's natural value (cycles, nJ, ...) for a design with `hw.num_pe` PEs, or
+    /// None for an unusable mapping. Area comes from `area` (GAMMA's external model by default).
+    pub fn value(self, ev: &Evaluation, hw: &Hardware, area: &AreaModel) -> Option<f64> {
         if !ev.valid_physical {
             return None;
         }
         let m = ev.metrics.as_ref()?;
+        let a = || area.breakdown(hw.num_pe, m.l1_size_req, m.l2_size_req, m.area).total;
         Some(match self {
             Objective::Latency => m.runtime_cycles as f64,
             Objective::Energy => m.energy_nj,
             Objective::Power => m.power,
             Objective::Edp => m.energy_nj * m.runtime_cycles as f64,
-            Objective::Area => gamma_external_area(hw.num_pe, m.l1_size_req, m.l2_size_req),
+            Objective::Area => a(),
             Objective::Throughput => m.throughput,
+            Objective::LatencyArea => m.runtime_cycles as f64 * a(),
+            Objective::EnergyArea => m.energy_nj * a(),
         })
     }
 
     /// Cost to minimise: the value, negated for throughput; +inf for unusable mappings.
-    pub fn cost(self, ev: &Evaluation, hw: &Hardware) -> f64 {
-        match self.value(ev, hw) {
+    pub fn cost(self, ev: &Evaluation, hw: &Hardware, area: &AreaModel) -> f64 {
+        match self.value(ev, hw, area) {
             None => f64::INFINITY,
             Some(v) if self == Objective::Throughput => -v,
             Some(v) => v,

@@ -1,6 +1,8 @@
 //! The map space of one layer: tile bounds, options, random genomes and repair.
 
+use crate::hardware::AreaModel;
 use crate::mapping::{Dim, Genome, Level};
+use crate::model::l1_requirement;
 use crate::workload::Layer;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
@@ -28,6 +30,10 @@ pub struct SpaceOptions {
     /// above the compute bound (BENCHMARKS.md). Too high a share starves layers whose extents
     /// have few divisors, hence a quarter.
     pub divisor_bias: f64,
+    /// Co-exploration (DiGamma): the top level's gene-0 size is the design's PE count, searched
+    /// as a multiple of the inner clusters' product, bounded by the PE limit and by the top
+    /// parallel dim's spatial extent.
+    pub co_explore: bool,
 }
 
 impl Default for SpaceOptions {
@@ -41,6 +47,7 @@ impl Default for SpaceOptions {
             gamma_compat: false,
             rs_full: true,
             divisor_bias: 0.25,
+            co_explore: false,
         }
     }
 }
@@ -51,9 +58,13 @@ pub struct Space {
     pub opts: SpaceOptions,
     /// Upper bound of each dim's top-level tile, by [`Dim::index`].
     pub bound: [i64; 6],
+    /// The PE count, or the PE limit when co-exploring.
     pub num_pe: i64,
     /// Divisors of each bound (for factor-only tiles).
     divisors: [Vec<i64>; 6],
+    layer: Layer,
+    /// Area model and budget (um^2): designs are shrunk to fit before evaluation.
+    area_cap: Option<(AreaModel, f64)>,
 }
 
 impl Space {
@@ -62,7 +73,40 @@ impl Space {
         let [k, c, y, x, r, s] = sh.dims;
         let bound = if opts.gamma_compat { [k, c, y, x, r, s] } else { [k, c, sh.y_out(), sh.x_out(), r, s] };
         let divisors = bound.map(|b| (1..=b).filter(|d| b % d == 0).collect());
-        Space { opts, bound, num_pe, divisors }
+        Space { opts, bound, num_pe, divisors, layer: *layer, area_cap: None }
+    }
+
+    /// Adds an area budget that repair enforces (as far as the area model allows before
+    /// evaluation: PEs and L1s; the evaluated area is checked again).
+    pub fn with_area_cap(mut self, model: AreaModel, budget_um2: f64) -> Space {
+        self.area_cap = Some((model, budget_um2));
+        self
+    }
+
+    /// Product of the inner levels' cluster sizes: PEs per top-level sub-cluster.
+    fn inner_product(g: &Genome) -> i64 {
+        g.levels[1..].iter().map(|l| l.size.max(1)).product()
+    }
+
+    /// Largest number of top-level sub-clusters a design may have: within the PE limit, the
+    /// area budget, and the top parallel dim's number of spatial tiles (more would idle).
+    fn max_subclusters(&self, g: &Genome) -> i64 {
+        let u = Self::inner_product(g);
+        let top = &g.levels[0];
+        let extent = (self.bound[top.par.index()] + top.tile(top.par) - 1) / top.tile(top.par).max(1);
+        let mut pe_cap = self.num_pe;
+        if let Some((model, budget)) = self.area_cap {
+            if let Some(p) = model.max_pe_within(budget, l1_requirement(&self.layer, g)) {
+                pe_cap = pe_cap.min(p);
+            }
+        }
+        (pe_cap / u).min(extent).max(1)
+    }
+
+    /// Redraws the design's PE count (co-exploration).
+    pub fn random_pe(&self, g: &mut Genome, rng: &mut impl Rng) {
+        let n0 = self.biased_draw(self.max_subclusters(g), rng);
+        g.levels[0].size = n0 * Self::inner_product(g);
     }
 
     fn par_dims(&self) -> &'static [Dim] {
@@ -100,6 +144,7 @@ impl Space {
 
     /// Largest cluster size allowed at `level` given the outer levels' clusters.
     fn cluster_cap(&self, g: &Genome, level: usize) -> i64 {
+        // Below the top, clusters share the PE limit (co-exploration sizes the top around them).
         let outer: i64 = g.levels[1..level].iter().map(|l| l.size.max(1)).product();
         let par = g.levels[level].par;
         let parent_tile = g.levels[level - 1].tile(par);
@@ -137,6 +182,15 @@ impl Space {
             let lv = self.new_inner_level(&g, rng);
             g.levels.push(lv);
             g.levels[li].size = self.random_cluster(&g, li, rng);
+        }
+        if self.opts.co_explore {
+            // Half the initial designs start as large as the limits allow, so the search begins
+            // where a fixed accelerator of the limit would, and shrinks from there.
+            if rng.random_bool(0.5) {
+                g.levels[0].size = self.max_subclusters(&g) * Self::inner_product(&g);
+            } else {
+                self.random_pe(&mut g, rng);
+            }
         }
         self.repair(&mut g);
         g
@@ -186,7 +240,6 @@ impl Space {
                 g.levels[li].order[gi].1 = t;
             }
         }
-        g.levels[0].size = self.num_pe;
         for li in 1..g.levels.len() {
             let cap = self.cluster_cap(g, li);
             let z = match self.opts.fixed_cluster {
@@ -194,6 +247,13 @@ impl Space {
                 None => g.levels[li].size.clamp(1, cap),
             };
             g.levels[li].size = z;
+        }
+        if self.opts.co_explore {
+            let u = Self::inner_product(g);
+            let n0 = (g.levels[0].size / u).clamp(1, self.max_subclusters(g));
+            g.levels[0].size = n0 * u;
+        } else {
+            g.levels[0].size = self.num_pe;
         }
     }
 

@@ -1,0 +1,94 @@
+//! DiGamma co-exploration: the PE count searched with the mapping under an area budget.
+
+use gammaflow::eval::{BackendChoice, Evaluator};
+use gammaflow::hardware::{AreaModel, Hardware};
+use gammaflow::search::{search, Objective, SearchConfig, SpaceOptions};
+use gammaflow::workload::{Layer, LayerKind};
+
+fn co_cfg(budget_mm2: Option<f64>, seed: u64) -> SearchConfig {
+    SearchConfig {
+        fitness1: Objective::Latency,
+        fitness2: Some(Objective::Area),
+        num_pop: 60,
+        epochs: 40,
+        seed,
+        space: SpaceOptions { co_explore: true, ..SpaceOptions::default() },
+        area_budget_um2: budget_mm2.map(|b| b * 1e6),
+        ..SearchConfig::default()
+    }
+}
+
+#[test]
+fn no_design_exceeds_the_budget_or_the_pe_limit() {
+    let layers = [
+        (0, Layer::conv(64, 64, 56, 56, 3, 3), Hardware { num_pe: 2048, ..Hardware::default() }),
+        (1, Layer::new(1, 96, 114, 114, 3, 3, LayerKind::DsConv), Hardware { num_pe: 512, ..Hardware::default() }),
+        (2, Layer::new(1000, 512, 1, 1, 1, 1, LayerKind::Fc), Hardware { num_pe: 4096, ..Hardware::default() }),
+    ];
+    let mut ev = Evaluator::new(BackendChoice::Cpu).unwrap();
+    for budget in [0.05, 0.3, 2.0] {
+        let cfg = co_cfg(Some(budget), 1);
+        for r in search(&layers, &cfg, &mut ev, |_| {}) {
+            let limit = r.hw.num_pe;
+            let best = r.best.as_ref().unwrap_or_else(|| panic!("layer {} found no design under {budget} mm^2", r.index));
+            for c in std::iter::once(best).chain(r.pareto.iter()) {
+                let pe = c.genome.levels[0].size;
+                assert!(pe >= 1 && pe <= limit, "PE count {pe} outside 1..={limit}");
+                let area = cfg.area(c, &r.hw).unwrap();
+                assert!(area.total <= budget * 1e6, "area {} um^2 over the budget {budget} mm^2", area.total);
+                assert!((area.pe + area.l1 + area.l2 - area.total).abs() <= 1e-6 * area.total);
+                assert!(c.eval.valid_physical);
+                // The evaluation used the design's own PE count.
+                let again = gammaflow::model::evaluate(&r.layer, &c.genome, &cfg.design_hw(&r.hw, &c.genome));
+                assert_eq!(again, c.eval);
+            }
+        }
+    }
+}
+
+#[test]
+fn tight_budgets_shrink_the_design() {
+    let layer = Layer::conv(64, 64, 56, 56, 3, 3);
+    let hw = Hardware { num_pe: 4096, ..Hardware::default() };
+    let mut ev = Evaluator::new(BackendChoice::Cpu).unwrap();
+    let pes: Vec<i64> = [0.1, 1.0]
+        .iter()
+        .map(|&b| search(&[(0, layer, hw)], &co_cfg(Some(b), 2), &mut ev, |_| {})[0].best.as_ref().unwrap().genome.levels[0].size)
+        .collect();
+    assert!(pes[0] < pes[1], "a 10x larger budget should buy more PEs: {pes:?}");
+    // 0.1 mm^2 at 282 um^2 per PE alone caps the design at 354 PEs.
+    assert!(pes[0] <= 354);
+}
+
+#[test]
+fn a_large_budget_is_at_least_as_good_as_the_fixed_design() {
+    // Co-exploring up to P PEs includes the fixed P-PE accelerator, so its best latency is never
+    // worse on a layer small enough for both searches to converge.
+    let layer = Layer::conv(16, 32, 10, 10, 3, 3);
+    let hw = Hardware { num_pe: 64, ..Hardware::default() };
+    let mut ev = Evaluator::new(BackendChoice::Cpu).unwrap();
+    for seed in 0..3 {
+        let fixed = SearchConfig { fitness2: None, num_pop: 100, epochs: 60, seed, ..SearchConfig::default() };
+        let f = search(&[(0, layer, hw)], &fixed, &mut ev, |_| {})[0].best.clone().unwrap();
+        let co = SearchConfig { fitness2: None, num_pop: 100, epochs: 60, ..co_cfg(Some(1000.0), seed) };
+        let c = search(&[(0, layer, hw)], &co, &mut ev, |_| {})[0].best.clone().unwrap();
+        let (fl, cl) = (f.eval.metrics.unwrap().runtime_cycles, c.eval.metrics.unwrap().runtime_cycles);
+        assert!(cl <= fl, "seed {seed}: co-explored {cl} cycles worse than fixed {fl}");
+    }
+}
+
+#[test]
+fn area_models_rank_designs() {
+    let layer = Layer::conv(32, 32, 16, 16, 3, 3);
+    let hw = Hardware { num_pe: 1024, ..Hardware::default() };
+    let mut ev = Evaluator::new(BackendChoice::Cpu).unwrap();
+    // With area as the first objective the smallest design wins: one PE.
+    let cfg = SearchConfig { fitness1: Objective::Area, fitness2: Some(Objective::Latency), ..co_cfg(None, 0) };
+    let r = &search(&[(0, layer, hw)], &cfg, &mut ev, |_| {})[0];
+    assert_eq!(r.best.as_ref().unwrap().genome.levels[0].size, 1);
+    // A user table changes the numbers.
+    let cheap = SearchConfig { area_model: AreaModel::Table { pe_um2: 1.0, bit_um2: 0.0, word_bits: 8.0 }, ..cfg.clone() };
+    let r2 = &search(&[(0, layer, hw)], &cheap, &mut ev, |_| {})[0];
+    let a = cheap.area(r2.best.as_ref().unwrap(), &r2.hw).unwrap();
+    assert_eq!(a.total, 1.0);
+}
