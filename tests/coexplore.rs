@@ -92,3 +92,40 @@ fn area_models_rank_designs() {
     let a = cheap.area(r2.best.as_ref().unwrap(), &r2.hw).unwrap();
     assert_eq!(a.total, 1.0);
 }
+
+#[test]
+fn one_accelerator_for_a_whole_model() {
+    use gammaflow::search::shared::{best_design, candidate_designs, pareto_designs, search_shared};
+    let model = gammaflow::workload::builtin::builtin_model("toy").unwrap();
+    let layers: Vec<(usize, Layer)> = model.layers.iter().copied().enumerate().collect();
+    let base = Hardware::default();
+    let budget = 0.05e6;
+    let cfg = SearchConfig { num_pop: 24, epochs: 8, area_budget_um2: Some(budget), ..co_cfg(None, 4) };
+    let designs = candidate_designs(256, &cfg.area_model, Some(budget), &base);
+    assert!(!designs.is_empty());
+    let mut ev = Evaluator::new(BackendChoice::Cpu).unwrap();
+    let results = search_shared(&layers, &designs, &base, &cfg, &mut ev, |_| {});
+    assert_eq!(results.len(), designs.len());
+    for r in &results {
+        assert!(r.design.area_um2 <= budget && r.design.num_pe <= 256);
+        assert!(r.area_used_um2 <= r.design.area_um2 + 1e-6);
+        if let Some(total) = r.total_runtime {
+            // Every layer has a valid mapping within the shared buffers, and the totals add up.
+            let mut sum = 0;
+            for l in &r.layers {
+                let b = l.best.as_ref().unwrap();
+                let m = b.eval.metrics.unwrap();
+                assert!(m.l1_size_req <= r.design.l1 && m.l2_size_req <= r.design.l2);
+                assert_eq!(l.hw.num_pe, r.design.num_pe);
+                sum += m.runtime_cycles;
+            }
+            assert_eq!(sum, total);
+        }
+    }
+    let best = best_design(&results, Objective::Latency).expect("some design maps the toy model");
+    for r in results.iter().filter(|r| r.total_f1.is_some()) {
+        assert!(best.total_f1.unwrap() <= r.total_f1.unwrap());
+    }
+    let front = pareto_designs(&results);
+    assert!(front.windows(2).all(|w| w[0].area_used_um2 <= w[1].area_used_um2 && w[0].total_f1 > w[1].total_f1));
+}

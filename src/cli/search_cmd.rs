@@ -3,6 +3,8 @@
 use crate::eval::{BackendChoice, Evaluator};
 use crate::hardware::{load_hwconfig, AreaModel, Hardware};
 use crate::report::search_out::{totals, write_search_outputs};
+use crate::report::svg::Series;
+use crate::search::shared::{best_design, candidate_designs, pareto_designs, search_shared, DesignResult};
 use crate::search::{search_dedup, Objective, Rates, SearchConfig, SpaceOptions};
 use crate::workload::builtin::resolve_model;
 use anyhow::{bail, Context};
@@ -123,6 +125,10 @@ pub struct SearchOpts {
     /// (`kind = "table"`, `pe_um2`, `bit_um2`, `word_bits`).
     #[arg(long, default_value = "gamma")]
     pub area_model: String,
+    /// One accelerator for the whole model: search PEs, L1 and L2 shared by every layer (each
+    /// layer keeps its own mapping), judged on the model's total first objective and on area.
+    #[arg(long)]
+    pub shared_hw: bool,
     /// Rate of the PE-count mutation when co-exploring.
     #[arg(long, default_value_t = 0.5)]
     pub pe_rate: f64,
@@ -252,6 +258,9 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     if let Some(why) = &ev.fallback_reason {
         eprintln!("note: {why}");
     }
+    if a.shared_hw {
+        return run_shared(&a, &model.name, &selected.iter().map(|&i| (i, model.layers[i])).collect::<Vec<_>>(), &hw, &cfg, &mut ev);
+    }
     eprintln!(
         "searching {} layer(s) of {} on {} PEs (L1 {}, L2 {}), {} x {} generations, {} then {}, backend {}",
         tasks.len(),
@@ -311,6 +320,97 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     );
     if t.layers_without_valid_mapping > 0 {
         println!("warning: {} layer(s) have no valid mapping", t.layers_without_valid_mapping);
+    }
+    Ok(())
+}
+
+/// `--shared-hw`: one accelerator for all selected layers.
+fn run_shared(a: &SearchOpts, model: &str, layers: &[(usize, crate::workload::Layer)], hw: &Hardware, cfg: &SearchConfig, ev: &mut Evaluator) -> anyhow::Result<()> {
+    let pe_limit = if cfg.space.co_explore { hw.num_pe } else { a.pe_limit.unwrap_or(hw.num_pe) };
+    let designs = candidate_designs(pe_limit, &cfg.area_model, cfg.area_budget_um2, hw);
+    if designs.is_empty() {
+        bail!("no candidate design fits the area budget of {} mm^2", cfg.area_budget_um2.unwrap_or(0.0) / 1e6);
+    }
+    eprintln!(
+        "searching one accelerator for {} layer(s) of {model}: {} candidate designs up to {pe_limit} PEs, {} x {} generations each, backend {}",
+        layers.len(),
+        designs.len(),
+        cfg.num_pop,
+        cfg.epochs,
+        ev.describe()
+    );
+    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.epochs as u64) };
+    bar.set_style(ProgressStyle::with_template("{bar:30} gen {pos}/{len} {msg}").expect("valid template"));
+    let start = Instant::now();
+    let results = search_shared(layers, &designs, hw, cfg, ev, |p| {
+        bar.set_position(p.generation as u64 + 1);
+        bar.set_message(format!("{} evals, {:.0} evals/s", p.evaluations, p.evaluations as f64 / p.elapsed.as_secs_f64().max(1e-9)));
+    });
+    bar.finish_and_clear();
+    let wall = start.elapsed().as_secs_f64();
+    write_shared_outputs(&a.outdir, model, cfg, &results).with_context(|| format!("writing results to {}", a.outdir.display()))?;
+    let evals: u64 = results.iter().flat_map(|r| r.layers.iter()).map(|l| l.evaluations).sum();
+    match best_design(&results, cfg.fitness1) {
+        Some(b) => {
+            let d = &b.design;
+            println!(
+                "best design for total {}: {} PEs, L1 {} (uses {}), L2 {} (uses {}), area {:.1} um^2 as used | total {} {}, runtime {} cycles, energy {:.6e} nJ",
+                cfg.fitness1.name(),
+                d.num_pe,
+                d.l1,
+                b.l1_used,
+                d.l2,
+                b.l2_used,
+                b.area_used_um2,
+                cfg.fitness1.name(),
+                b.total_f1.unwrap_or(f64::NAN),
+                b.total_runtime.unwrap_or(0),
+                b.total_energy_nj.unwrap_or(0.0)
+            );
+            for p in pareto_designs(&results) {
+                println!("  pareto: {:>6} PEs, L1 {:>5} (uses {:>5}), L2 uses {:>8}, area {:>12.1} um^2, total {} {}", p.design.num_pe, p.design.l1, p.l1_used, p.l2_used, p.area_used_um2, cfg.fitness1.name(), p.total_f1.unwrap_or(f64::NAN));
+            }
+        }
+        None => println!("no candidate design maps every layer validly"),
+    }
+    println!("{evals} evaluations in {wall:.2} s ({:.0}/s); results in {}", evals as f64 / wall.max(1e-9), a.outdir.display());
+    Ok(())
+}
+
+/// designs.csv (every candidate), pareto_designs.svg, and the best design's per-layer outputs.
+fn write_shared_outputs(dir: &std::path::Path, model: &str, cfg: &SearchConfig, results: &[DesignResult]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut w = csv::Writer::from_path(dir.join("designs.csv"))?;
+    w.write_record(["num_pe", "l1", "l2", "area_provisioned_um2", "l1_used", "l2_used", "area_used_um2", "feasible", "total_fitness1", "total_runtime_cycles", "total_energy_nJ"])?;
+    for r in results {
+        let d = &r.design;
+        w.write_record([
+            d.num_pe.to_string(),
+            d.l1.to_string(),
+            d.l2.to_string(),
+            format!("{}", d.area_um2),
+            r.l1_used.to_string(),
+            r.l2_used.to_string(),
+            format!("{}", r.area_used_um2),
+            r.total_f1.is_some().to_string(),
+            r.total_f1.map(|v| format!("{v}")).unwrap_or_default(),
+            r.total_runtime.map(|v| v.to_string()).unwrap_or_default(),
+            r.total_energy_nj.map(|v| format!("{v}")).unwrap_or_default(),
+        ])?;
+    }
+    w.flush()?;
+    let front: Vec<(f64, f64)> = pareto_designs(results).iter().map(|r| (r.area_used_um2, r.total_f1.unwrap_or(f64::NAN))).collect();
+    let all: Vec<(f64, f64)> = results.iter().filter_map(|r| Some((r.area_used_um2, r.total_f1?))).collect();
+    let svg = crate::report::svg::chart(
+        &format!("{model}: one accelerator, total {} vs area", cfg.fitness1.name()),
+        "area (um^2)",
+        &format!("model total {}", cfg.fitness1.name()),
+        &[Series { name: "all designs".into(), points: all }, Series { name: "Pareto front".into(), points: front }],
+        true,
+    );
+    std::fs::write(dir.join("pareto_designs.svg"), svg)?;
+    if let Some(b) = best_design(results, cfg.fitness1) {
+        write_search_outputs(&dir.join("best_design"), model, cfg, &b.layers)?;
     }
     Ok(())
 }

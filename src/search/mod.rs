@@ -4,6 +4,7 @@ pub mod engine;
 pub mod objective;
 pub mod operators;
 pub mod pareto;
+pub mod shared;
 pub mod space;
 
 pub use engine::{search, search_dedup, Candidate, GenStat, LayerResult, Progress, SearchConfig};
