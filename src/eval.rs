@@ -3,7 +3,7 @@
 //! floating-point outputs (energy, area, power) are then derived on the CPU by the same code for
 //! both backends, so results are identical whichever backend ran.
 
-use crate::gpu::{GpuContext, GpuEvaluator, GpuOptions};
+use crate::gpu::{GpuContext, GpuError, GpuEvaluator, GpuOptions};
 use crate::hardware::Hardware;
 use crate::mapping::pack::{join64, pack_genome, stride_for, PackedProblem, PackedResult};
 use crate::mapping::Genome;
@@ -103,6 +103,11 @@ impl Evaluator {
         if let Backend::Gpu(gpu) = &mut self.backend {
             match gpu_batch(gpu, problems, items, &mut self.words, &mut self.results) {
                 Ok(r) => return r,
+                // Values the kernel does not take (beyond its 2^24 range) are computed on the
+                // CPU; the device stays in use for later batches.
+                Err(e) if matches!(e.downcast_ref::<GpuError>(), Some(GpuError::InvalidInput(_))) => {
+                    return cpu_batch(problems, items);
+                }
                 Err(e) => {
                     self.fallback_reason = Some(format!("GPU failed ({e}); continuing on the CPU"));
                     eprintln!("warning: {}", self.fallback_reason.as_deref().unwrap_or_default());

@@ -25,9 +25,7 @@ fn every_shader_parses_and_validates() {
         // whatever validates here is accepted by every wgpu backend.
         let mut validator =
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
-        validator
-            .validate(&module)
-            .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&src, &shown)));
+        validator.validate(&module).unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&src, &shown)));
     }
 }
 
@@ -42,10 +40,12 @@ fn maestro_kernel_has_expected_interface() {
     let mut bindings: Vec<u32> = module
         .global_variables
         .iter()
-        .filter_map(|(_, v)| v.binding.as_ref().map(|b| {
-            assert_eq!(b.group, 0);
-            b.binding
-        }))
+        .filter_map(|(_, v)| {
+            v.binding.as_ref().map(|b| {
+                assert_eq!(b.group, 0);
+                b.binding
+            })
+        })
         .collect();
     bindings.sort();
     assert_eq!(bindings, vec![0, 1, 2, 3]);
