@@ -49,6 +49,9 @@ fn unlimited() -> i64 {
     -1
 }
 
+/// An evaluated case (id, problem index, result), or the error line to print in its place.
+type Rendered = Result<(Option<Value>, usize, Evaluation), Value>;
+
 /// A parsed case, or the error line to print in its place.
 type Parsed = Result<(Option<Value>, Problem, Genome), Value>;
 
@@ -160,7 +163,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         let mut evals = ev.evaluate(&problems, &items).into_iter();
         let mut next_problem = 0..;
         // Pair each parsed case with its evaluation (in order), then render in parallel.
-        let paired: Vec<Result<(Option<Value>, usize, Evaluation), Value>> = parsed
+        let paired: Vec<Rendered> = parsed
             .into_iter()
             .map(|p| p.map(|(id, _, _)| (id, next_problem.next().unwrap_or(0), evals.next().expect("one evaluation per parsed case"))))
             .collect();

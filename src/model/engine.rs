@@ -2,6 +2,9 @@
 //! of sub-cluster runtimes keyed by the parent's edge mask (spec §2.6, §4.3), so no recursion
 //! depth beyond the level count and every sub-level table is evaluated at most once per mask.
 
+// Index loops over directives mirror the spec's notation (j, c, p index parallel tables).
+#![allow(clippy::needless_range_loop)]
+
 use super::tables::*;
 
 /// Why MAESTRO would have died on this mapping (it writes no CSV; GAMMA marks it invalid).

@@ -111,12 +111,10 @@ impl MappingTables {
             }
             t.nd = nd;
             // Variables without a directive (K in DSCONV) keep their full extent.
-            for v in 0..6 {
-                t.mp[v] = ds[v];
-                t.un[v] = ds[v];
-                t.mpe[v] = ds[v];
-                t.une[v] = ds[v];
-            }
+            t.mp[..6].copy_from_slice(&ds);
+            t.un[..6].copy_from_slice(&ds);
+            t.mpe[..6].copy_from_slice(&ds);
+            t.une[..6].copy_from_slice(&ds);
             let mut coupled = [0u8; 3];
             for j in 0..nd {
                 let (v, m, o) = (t.var[j], t.size[j], t.ofs[j]);

@@ -245,7 +245,7 @@ pub fn search(
             let valid_new = fresh.iter().filter(|c| c.fit.is_valid()).count();
             st.pareto.insert_batch(fresh.iter().filter(|c| c.fit.is_valid()));
             for c in fresh.iter().filter(|c| c.fit.is_valid()) {
-                if st.best.as_ref().is_none_or(|b| c.fit.cmp(&b.fit).is_lt()) {
+                if st.best.as_ref().is_none_or(|b| c.fit.lex_cmp(&b.fit).is_lt()) {
                     st.best = Some(c.clone());
                 }
             }
@@ -253,7 +253,7 @@ pub fn search(
             // Selection: unique genomes, best first, at most num_pop. Equal genomes evaluate
             // equally, so sorting by (fitness, genome) puts duplicates side by side.
             let mut pool: Vec<Candidate> = std::mem::take(&mut st.pool).into_iter().chain(fresh).collect();
-            pool.sort_by(|a, b| a.fit.cmp(&b.fit).then_with(|| a.genome.cmp(&b.genome)));
+            pool.sort_by(|a, b| a.fit.lex_cmp(&b.fit).then_with(|| a.genome.cmp(&b.genome)));
             pool.dedup_by(|a, b| a.genome == b.genome);
             pool.truncate(num_pop);
             st.pool = pool;

@@ -95,7 +95,7 @@ impl Fitness {
 
     /// Lexicographic order; total (costs are never NaN: non-finite model outputs are rejected by
     /// `valid_physical` first).
-    pub fn cmp(&self, o: &Fitness) -> std::cmp::Ordering {
+    pub fn lex_cmp(&self, o: &Fitness) -> std::cmp::Ordering {
         self.f1.total_cmp(&o.f1).then(self.f2.total_cmp(&o.f2))
     }
 

@@ -21,7 +21,7 @@ impl Pareto {
         self.front.push(c.clone());
         if self.front.len() > self.cap {
             // Thin evenly along the first cost, always keeping both ends.
-            self.front.sort_by(|a, b| a.fit.cmp(&b.fit));
+            self.front.sort_by(|a, b| a.fit.lex_cmp(&b.fit));
             let n = self.front.len();
             let keep: Vec<Candidate> = (0..self.cap).map(|i| self.front[i * (n - 1) / (self.cap - 1)].clone()).collect();
             self.front = keep;
@@ -32,7 +32,7 @@ impl Pareto {
     /// those few are compared with the archive.
     pub fn insert_batch<'a>(&mut self, batch: impl Iterator<Item = &'a Candidate>) {
         let mut b: Vec<&Candidate> = batch.collect();
-        b.sort_by(|x, y| x.fit.cmp(&y.fit));
+        b.sort_by(|x, y| x.fit.lex_cmp(&y.fit));
         let mut best_f2 = f64::INFINITY;
         for c in b {
             if c.fit.f2 < best_f2 {
@@ -43,7 +43,7 @@ impl Pareto {
     }
 
     pub fn into_sorted(mut self) -> Vec<Candidate> {
-        self.front.sort_by(|a, b| a.fit.cmp(&b.fit));
+        self.front.sort_by(|a, b| a.fit.lex_cmp(&b.fit));
         self.front
     }
 }

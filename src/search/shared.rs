@@ -66,7 +66,7 @@ pub fn candidate_designs(pe_limit: i64, area: &AreaModel, budget_um2: Option<f64
                 (Some(b), AreaModel::Table { pe_um2, bit_um2, word_bits }) => {
                     let left = b - pe as f64 * pe_um2 - (pe * l1) as f64 * bit_um2 * word_bits;
                     let l2 = (left / (bit_um2 * word_bits)).floor();
-                    if !(l2 >= 1.0) {
+                    if l2.is_nan() || l2 < 1.0 {
                         continue;
                     }
                     let l2 = (l2 as i64).min(UNLIMITED);
