@@ -11,3 +11,4 @@ pub mod eval;
 pub mod search;
 pub mod cli;
 pub mod report;
+pub mod sweep;

@@ -3,6 +3,7 @@
 mod bench_cmd;
 mod eval_cmd;
 mod search_cmd;
+mod sweep_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -13,6 +14,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once per process: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Search mappings for a model (or some of its layers) on an accelerator (the main job;
@@ -22,6 +25,12 @@ pub enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Evaluation throughput: CPU (one thread, all threads) and GPU in one run.
     Bench(bench_cmd::BenchArgs),
+    /// Run many searches from one TOML file (axes or a job list), batched, resumable, shardable.
+    Sweep(sweep_cmd::SweepArgs),
+    /// Merge the shard folders of one sweep into one results folder.
+    Merge(sweep_cmd::MergeArgs),
+    /// Summary table and plots of a sweep's results.
+    Report(sweep_cmd::ReportArgs),
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -30,6 +39,9 @@ pub fn main() -> anyhow::Result<()> {
         Some(Command::Search(a)) => search_cmd::run(a),
         Some(Command::Eval(a)) => eval_cmd::run(a),
         Some(Command::Bench(a)) => bench_cmd::run(a),
+        Some(Command::Sweep(a)) => sweep_cmd::run_sweep(a),
+        Some(Command::Merge(a)) => sweep_cmd::run_merge(a),
+        Some(Command::Report(a)) => sweep_cmd::run_report(a),
         None => search_cmd::run(search_cmd::SearchArgs::parse_from(["search"])),
     }
 }

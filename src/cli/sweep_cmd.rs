@@ -1,0 +1,126 @@
+//! `gammaflow sweep`, `gammaflow merge`, `gammaflow report`: many searches from one TOML file,
+//! resumable and shardable (see `crate::sweep`).
+//!
+//! Slurm job array, one shard per array task (I is 1-based):
+//!
+//! ```text
+//! #SBATCH --array=1-8
+//! gammaflow sweep --config sweep.toml --outdir runs/big --shard ${SLURM_ARRAY_TASK_ID}/8 -q
+//! # then: gammaflow merge --out runs/big/all runs/big/shard-*-of-8
+//! #       gammaflow report --input runs/big/all
+//! ```
+
+use crate::eval::BackendChoice;
+use crate::sweep::{load_sweep, merge, report::report, Shard, SweepOptions, SLURM_HELP};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+#[command(after_long_help = SLURM_HELP)]
+pub struct SweepArgs {
+    /// Sweep file (TOML): axes whose product is the job list, or [[job]] tables.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Output folder; with --shard I/N the shard writes DIR/shard-I-of-N.
+    #[arg(long, default_value = "sweep-out")]
+    pub outdir: PathBuf,
+    /// Run only slice I of N (I is 1-based): jobs whose 0-based position k has k mod N = I-1.
+    #[arg(long)]
+    pub shard: Option<String>,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+    /// At most this many jobs share one batched search (results do not depend on it).
+    #[arg(long, default_value_t = 64)]
+    pub group_jobs: usize,
+    /// Do not write jobs/<job-id>/ folders (only results.csv and results.jsonl).
+    #[arg(long)]
+    pub no_job_dirs: bool,
+    /// Check the config and print the job count without running anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop after this many jobs (for tests of interrupted runs).
+    #[arg(long, hide = true)]
+    pub max_jobs: Option<usize>,
+    /// No progress bar or notes.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Folder to write the merged results.csv, results.jsonl and sweep.json to.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Shard folders of one sweep (together they must hold every job exactly once).
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A sweep output folder (whole, shard or merged).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where summary.md and plots/ go (default: INPUT/report).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
+    // Everything is validated before anything runs or any folder is created.
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+    let sweep = load_sweep(&a.config)?;
+    let outdir = match shard {
+        Some(s) => a.outdir.join(s.dir_name()),
+        None => a.outdir.clone(),
+    };
+    let in_slice = sweep.jobs.iter().filter(|j| shard.is_none_or(|s| s.contains(j.index))).count();
+    if a.dry_run {
+        let rows: usize = sweep.jobs.iter().map(|j| j.layers.len()).sum();
+        println!("{}: {} jobs ({} rows), config hash {}", a.config.display(), sweep.jobs.len(), rows, sweep.hash);
+        if let Some(s) = shard {
+            println!("shard {s}: {in_slice} jobs, output {}", outdir.display());
+        }
+        return Ok(());
+    }
+    let opts = SweepOptions {
+        outdir: outdir.clone(),
+        shard,
+        backend: a.backend,
+        quiet: a.quiet,
+        group_jobs: a.group_jobs,
+        job_dirs: !a.no_job_dirs,
+        max_jobs: a.max_jobs,
+    };
+    let s = crate::sweep::run_sweep(&sweep, &opts)?;
+    let rate = s.evaluations as f64 / s.seconds.max(1e-9);
+    println!(
+        "{} of {} job(s) finished ({} now, {} before){}; {} evaluations in {:.2} s ({rate:.0}/s); results in {}",
+        s.already + s.ran,
+        s.jobs,
+        s.ran,
+        s.already,
+        if s.remaining > 0 { format!(", {} left (rerun to continue)", s.remaining) } else { String::new() },
+        s.evaluations,
+        s.seconds,
+        outdir.display()
+    );
+    Ok(())
+}
+
+pub fn run_merge(a: MergeArgs) -> anyhow::Result<()> {
+    let m = merge(&a.out, &a.shards)?;
+    println!("merged {} folder(s): {} jobs, {} rows into {}", a.shards.len(), m.jobs, m.rows, a.out.display());
+    Ok(())
+}
+
+pub fn run_report(a: ReportArgs) -> anyhow::Result<()> {
+    let out = a.out.unwrap_or_else(|| a.input.join("report"));
+    let r = report(&a.input, &out)?;
+    // write! rather than print!: a closed pipe (`| head`) is not an error worth a panic.
+    let mut so = std::io::stdout().lock();
+    let _ = write!(so, "{}", r.table)
+        .and_then(|_| writeln!(so, "summary and {} plot(s) in {}", r.plots.len(), out.display()));
+    Ok(())
+}

@@ -1,0 +1,655 @@
+//! The sweep file: TOML, every key known (an unknown key is an error, so a typo cannot silently
+//! drop an axis), validated completely before any job runs.
+//!
+//! ```toml
+//! models = ["toy", "resnet18"]            # built-in names or CSV paths (relative to this file)
+//! layers = [1, 2, 3]                      # optional, 1-based; default: every layer
+//! split_layers = false                    # true: one job per layer instead of one per model
+//! objectives = [["latency", "energy"], ["energy", "none"]]
+//! num_pop = [20, 50]
+//! epochs = [10]
+//! seeds = [1, 2]
+//! slevel_max = 2                          # scalar search options apply to every job
+//!
+//! [[accelerators]]
+//! name = "edge"
+//! num_pe = 168
+//! l1_size = 512
+//! l2_size = 108000
+//!
+//! [[accelerators]]
+//! name = "cloud"
+//! hwconfig = "../data/hw/cloud.toml"     # GAMMA text or TOML; keys given here override it
+//! ```
+//!
+//! The job list is the product models × (layer groups) × accelerators × objectives × num_pop ×
+//! epochs × seeds, in that nesting order (seeds vary fastest). Omitted axes take `gammaflow
+//! search`'s defaults (objectives latency/power, population 100, 100 epochs, seed 0).
+//!
+//! Instead of axes, an explicit list: `[[job]]` tables with `model`, `accelerator` (a name from
+//! `[[accelerators]]`), and optional `layers`, `objectives` (one pair), `num_pop`, `epochs`,
+//! `seed`. The two forms cannot be mixed.
+//!
+//! Adding an axis: a field in [`RawSweep`] (and [`RawJob`]), its validation in [`expand`], and
+//! whatever it sets in the job's [`SearchConfig`]; the job id then covers it automatically.
+
+use crate::hardware::{load_hwconfig, Hardware};
+use crate::search::{Objective, Rates, SearchConfig, SpaceOptions};
+use crate::workload::builtin::{builtin_model, resolve_model};
+use crate::workload::Model;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use toml::Spanned;
+
+/// A sweep file error: the file, the line when known, the field, what is wrong. Same shape as the
+/// model and hardware file errors.
+#[derive(thiserror::Error, Debug)]
+#[error("{file}{}, field {field}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+type Axis<T> = Option<Spanned<Vec<Spanned<T>>>>;
+
+/// The file as written. Every value that can be wrong after parsing keeps its span, so semantic
+/// errors (unknown model, zero PEs) point at a line too.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    models: Axis<String>,
+    layers: Axis<i64>,
+    split_layers: Option<Spanned<bool>>,
+    accelerators: Option<Spanned<Vec<RawAccel>>>,
+    objectives: Axis<Vec<Spanned<String>>>,
+    num_pop: Axis<i64>,
+    epochs: Axis<i64>,
+    seeds: Axis<i64>,
+    slevel_min: Option<Spanned<i64>>,
+    slevel_max: Option<Spanned<i64>>,
+    par_rs: Option<bool>,
+    factor_tiles: Option<bool>,
+    gamma_compat: Option<bool>,
+    free_rs: Option<bool>,
+    fixed_cluster: Option<Spanned<i64>>,
+    divisor_bias: Option<Spanned<f64>>,
+    job: Option<Spanned<Vec<RawJob>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccel {
+    name: Spanned<String>,
+    hwconfig: Option<Spanned<String>>,
+    num_pe: Option<Spanned<i64>>,
+    l1_size: Option<Spanned<i64>>,
+    l2_size: Option<Spanned<i64>>,
+    noc_bw: Option<Spanned<i64>>,
+    offchip_bw: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJob {
+    model: Spanned<String>,
+    layers: Axis<i64>,
+    accelerator: Spanned<String>,
+    objectives: Option<Spanned<Vec<Spanned<String>>>>,
+    num_pop: Option<Spanned<i64>>,
+    epochs: Option<Spanned<i64>>,
+    seed: Option<Spanned<i64>>,
+}
+
+/// A named accelerator of the sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accelerator {
+    pub name: String,
+    pub hw: Hardware,
+}
+
+/// One search: some layers of one model on one accelerator with one configuration.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Position in the sweep's job list (0-based); sharding and row order use it.
+    pub index: usize,
+    /// Stable hash (16 hex digits) of everything that decides the job's result.
+    pub id: String,
+    pub model: Arc<Model>,
+    /// 0-based layer indices into `model.layers`, ascending.
+    pub layers: Vec<usize>,
+    pub accelerator: Arc<Accelerator>,
+    pub cfg: SearchConfig,
+}
+
+impl Job {
+    /// The tasks `search_dedup` would get for this job: the layer's model index is the task index,
+    /// as in `gammaflow search`, so the per-layer random streams are the same.
+    pub fn tasks(&self) -> Vec<(usize, crate::workload::Layer, Hardware)> {
+        self.layers.iter().map(|&i| (i, self.model.layers[i], self.accelerator.hw)).collect()
+    }
+}
+
+/// A validated sweep: its job list and the hash that identifies it.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub path: PathBuf,
+    /// The file's text, kept in `sweep.json` for reference.
+    pub text: String,
+    pub jobs: Vec<Job>,
+    /// Hash of the ordered job ids: two configs with the same hash run the same jobs in the same
+    /// order, however they are written (comments, key order, axis spelled as a `[[job]]` list).
+    pub hash: String,
+}
+
+/// Reads and validates a sweep file. Relative model and hwconfig paths are taken relative to the
+/// file's folder, so a sweep file works from any working directory.
+pub fn load_sweep(path: &Path) -> anyhow::Result<Sweep> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read sweep config: {e}", path.display()))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let jobs = parse_sweep(&text, &path.display().to_string(), &base)?;
+    let hash = sweep_hash(&jobs);
+    Ok(Sweep { path: path.to_path_buf(), text, jobs, hash })
+}
+
+/// Hash of a job list (see [`Sweep::hash`]).
+pub fn sweep_hash(jobs: &[Job]) -> String {
+    let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    super::stable_hex(ids.join("\n").as_bytes())
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// The key written on the line holding `offset` (`key = value`), or the table of a `[table]` /
+/// `[[table]]` header line: toml's type errors point at the value, and a missing key at the
+/// table's header, and the message alone does not say which key or table is meant.
+fn key_on_line(text: &str, offset: usize) -> Option<String> {
+    let start = text.as_bytes()[..offset.min(text.len())].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?.trim();
+    let key = match line.split_once('=') {
+        Some((k, _)) => k,
+        None if line.starts_with('[') => line.trim_matches(|c| c == '[' || c == ']'),
+        None => return None,
+    };
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .then(|| key.to_string())
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+    base: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: Option<Range<usize>>, field: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.to_string(),
+            line: span.map(|s| line_of(self.text, s.start)),
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A path from the file, relative to the file's folder.
+    fn path(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
+    }
+
+    fn model(
+        &self,
+        name: &Spanned<String>,
+        cache: &mut HashMap<String, Arc<Model>>,
+        field: &str,
+    ) -> Result<Arc<Model>, ConfigError> {
+        if let Some(m) = cache.get(name.get_ref()) {
+            return Ok(m.clone());
+        }
+        let arg = name.get_ref();
+        // Built-in names first, exactly as `--model` resolves them; then a file path relative to
+        // the sweep file. A bare word that is neither stays as written, so the error says
+        // "unknown model" and lists the built-in names.
+        let joined = self.path(arg);
+        let looks_like_path =
+            arg.contains(['/', '\\']) || Path::new(arg).extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let resolved = if builtin_model(arg).is_none() && (looks_like_path || joined.is_file()) {
+            resolve_model(&joined.display().to_string())
+        } else {
+            resolve_model(arg)
+        };
+        let m = Arc::new(resolved.map_err(|e| self.err(Some(name.span()), field, e.to_string()))?);
+        cache.insert(arg.clone(), m.clone());
+        Ok(m)
+    }
+
+    fn accelerator(&self, a: &RawAccel, i: usize) -> Result<Accelerator, ConfigError> {
+        let field = |k: &str| format!("accelerators[{i}].{k}");
+        let name = a.name.get_ref().trim();
+        if name.is_empty() {
+            return Err(self.err(Some(a.name.span()), &field("name"), "an accelerator needs a non-empty name"));
+        }
+        let mut hw = match &a.hwconfig {
+            Some(p) => load_hwconfig(&self.path(p.get_ref()))
+                .map_err(|e| self.err(Some(p.span()), &field("hwconfig"), e.to_string()))?,
+            None => Hardware::default(),
+        };
+        type Slot = fn(&mut Hardware) -> &mut i64;
+        let keys: [(&str, &Option<Spanned<i64>>, Slot); 5] = [
+            ("num_pe", &a.num_pe, |h| &mut h.num_pe),
+            ("l1_size", &a.l1_size, |h| &mut h.l1_size),
+            ("l2_size", &a.l2_size, |h| &mut h.l2_size),
+            ("noc_bw", &a.noc_bw, |h| &mut h.noc_bw),
+            ("offchip_bw", &a.offchip_bw, |h| &mut h.offchip_bw),
+        ];
+        for (k, v, slot) in keys {
+            if let Some(v) = v {
+                // Checked one key at a time (on an otherwise default accelerator) so the error
+                // points at the line of the bad value.
+                let mut probe = Hardware::default();
+                *slot(&mut probe) = *v.get_ref();
+                probe
+                    .validate()
+                    .map_err(|m| self.err(Some(v.span()), &field(k), format!("accelerator {name:?}: {m}")))?;
+                *slot(&mut hw) = *v.get_ref();
+            }
+        }
+        hw.validate().map_err(|m| {
+            self.err(Some(a.name.span()), &format!("accelerators[{i}]"), format!("accelerator {name:?}: {m}"))
+        })?;
+        Ok(Accelerator { name: name.to_string(), hw })
+    }
+
+    /// A non-empty list axis; `default` when the key is absent.
+    fn axis<T: Clone>(&self, axis: &Axis<T>, field: &str, default: Option<T>) -> Result<Vec<Spanned<T>>, ConfigError> {
+        match axis {
+            Some(a) if a.get_ref().is_empty() => {
+                Err(self.err(Some(a.span()), field, "the list is empty: give at least one value or remove the key"))
+            }
+            Some(a) => Ok(a.get_ref().clone()),
+            None => match default {
+                Some(d) => Ok(vec![Spanned::new(0..0, d)]),
+                None => Err(self.err(None, field, "missing: the sweep needs this key")),
+            },
+        }
+    }
+
+    fn int_in(&self, v: &Spanned<i64>, field: &str, lo: i64, hi: i64) -> Result<i64, ConfigError> {
+        let x = *v.get_ref();
+        if !(lo..=hi).contains(&x) {
+            return Err(self.err(Some(v.span()), field, format!("{x} is out of range (allowed {lo}..={hi})")));
+        }
+        Ok(x)
+    }
+
+    fn objectives(
+        &self,
+        pair: &Spanned<Vec<Spanned<String>>>,
+        field: &str,
+    ) -> Result<(Objective, Option<Objective>), ConfigError> {
+        let names = pair.get_ref();
+        if names.len() != 2 {
+            return Err(self.err(
+                Some(pair.span()),
+                field,
+                format!("expected a pair [fitness1, fitness2], got {} value(s)", names.len()),
+            ));
+        }
+        let parse = |s: &Spanned<String>, allow_none: bool| -> Result<Option<Objective>, ConfigError> {
+            let n = s.get_ref().trim().to_ascii_lowercase();
+            if allow_none && n == "none" {
+                return Ok(None);
+            }
+            <Objective as clap::ValueEnum>::from_str(&n, true).map(Some).map_err(|_| {
+                let names: Vec<&str> =
+                    <Objective as clap::ValueEnum>::value_variants().iter().map(|o| o.name()).collect();
+                let known = names.join(", ");
+                let extra = if allow_none { " or none" } else { "" };
+                self.err(
+                    Some(s.span()),
+                    field,
+                    format!("unknown objective {:?} (expected {known}{extra})", s.get_ref()),
+                )
+            })
+        };
+        let f1 = parse(&names[0], false)?.expect("fitness1 cannot be none");
+        Ok((f1, parse(&names[1], true)?))
+    }
+
+    /// Layer selections (0-based) of a model: every layer, or the listed ones.
+    fn layers(
+        &self,
+        model: &Model,
+        layers: &Option<Vec<Spanned<i64>>>,
+        field: &str,
+    ) -> Result<Vec<usize>, ConfigError> {
+        let n = model.layers.len();
+        let Some(list) = layers else { return Ok((0..n).collect()) };
+        let mut out = Vec::with_capacity(list.len());
+        for l in list {
+            let v = *l.get_ref();
+            if v < 1 || v as usize > n {
+                return Err(self.err(
+                    Some(l.span()),
+                    field,
+                    format!("layer {v} does not exist in model {} (layers 1..={n})", model.name),
+                ));
+            }
+            if out.contains(&(v as usize - 1)) {
+                return Err(self.err(Some(l.span()), field, format!("layer {v} is listed twice")));
+            }
+            out.push(v as usize - 1);
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+}
+
+/// Job id: a hash of the job's canonical JSON (model name and the shapes of its layers, so editing
+/// a model CSV changes the id; the accelerator; the whole search configuration).
+fn job_id(model: &Model, layers: &[usize], acc: &Accelerator, cfg: &SearchConfig) -> String {
+    let doc = json!({
+        "model": model.name,
+        "layers": layers.iter().map(|&i| json!([i + 1, model.layers[i]])).collect::<Vec<_>>(),
+        "accelerator": { "name": acc.name, "hw": acc.hw },
+        "search": cfg,
+    });
+    super::stable_hex(doc.to_string().as_bytes())
+}
+
+/// Parses and validates a sweep file's text into its job list. `file` names the file in errors;
+/// relative paths are resolved against `base`.
+pub fn parse_sweep(text: &str, file: &str, base: &Path) -> Result<Vec<Job>, ConfigError> {
+    let cx = Ctx { text, file, base };
+    let raw: RawSweep = toml::from_str(text).map_err(|e| {
+        let span = e.span();
+        let field = span.as_ref().and_then(|s| key_on_line(text, s.start)).unwrap_or_else(|| "-".to_string());
+        cx.err(span, &field, e.message().trim().to_string())
+    })?;
+    expand(&cx, raw)
+}
+
+fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
+    // Options shared by every job (validated first: they are simplest to fix).
+    let mut space = SpaceOptions::default();
+    if let Some(v) = &raw.slevel_min {
+        space.slevel_min = cx.int_in(v, "slevel_min", 1, 4)? as usize;
+    }
+    if let Some(v) = &raw.slevel_max {
+        space.slevel_max = cx.int_in(v, "slevel_max", 1, 4)? as usize;
+    }
+    if space.slevel_min > space.slevel_max {
+        let span = raw.slevel_max.as_ref().or(raw.slevel_min.as_ref()).map(|s| s.span());
+        return Err(cx.err(
+            span,
+            "slevel_max",
+            format!("slevel_min {} exceeds slevel_max {}", space.slevel_min, space.slevel_max),
+        ));
+    }
+    space.par_rs = raw.par_rs.unwrap_or(false);
+    space.factor_tiles = raw.factor_tiles.unwrap_or(false);
+    space.gamma_compat = raw.gamma_compat.unwrap_or(false);
+    space.rs_full = !raw.free_rs.unwrap_or(false);
+    if let Some(v) = &raw.fixed_cluster {
+        space.fixed_cluster = Some(cx.int_in(v, "fixed_cluster", 1, crate::hardware::MAX_NUM_PE)?);
+    }
+    if let Some(v) = &raw.divisor_bias {
+        let b = *v.get_ref();
+        if !(0.0..=1.0).contains(&b) {
+            return Err(cx.err(Some(v.span()), "divisor_bias", format!("{b} is outside [0, 1]")));
+        }
+        space.divisor_bias = b;
+    }
+    let base_cfg =
+        SearchConfig { space, rates: Rates::default(), max_evals: None, max_time: None, ..SearchConfig::default() };
+
+    let accs_raw = raw
+        .accelerators
+        .as_ref()
+        .ok_or_else(|| cx.err(None, "accelerators", "missing: add at least one [[accelerators]] table"))?;
+    if accs_raw.get_ref().is_empty() {
+        return Err(cx.err(Some(accs_raw.span()), "accelerators", "the list is empty"));
+    }
+    let mut accs: Vec<Arc<Accelerator>> = Vec::new();
+    for (i, a) in accs_raw.get_ref().iter().enumerate() {
+        let acc = cx.accelerator(a, i)?;
+        if accs.iter().any(|b| b.name == acc.name) {
+            return Err(cx.err(
+                Some(a.name.span()),
+                &format!("accelerators[{i}].name"),
+                format!("accelerator name {:?} is used twice", acc.name),
+            ));
+        }
+        accs.push(Arc::new(acc));
+    }
+
+    let mut models = HashMap::new();
+    let mut jobs = Vec::new();
+    let mut push = |model: &Arc<Model>, layers: Vec<usize>, acc: &Arc<Accelerator>, cfg: SearchConfig| {
+        let id = job_id(model, &layers, acc, &cfg);
+        jobs.push(Job { index: jobs.len(), id, model: model.clone(), layers, accelerator: acc.clone(), cfg });
+    };
+
+    if let Some(list) = &raw.job {
+        let axes = [
+            ("models", raw.models.is_some()),
+            ("layers", raw.layers.is_some()),
+            ("split_layers", raw.split_layers.is_some()),
+            ("objectives", raw.objectives.is_some()),
+            ("num_pop", raw.num_pop.is_some()),
+            ("epochs", raw.epochs.is_some()),
+            ("seeds", raw.seeds.is_some()),
+        ];
+        if let Some((k, _)) = axes.iter().find(|(_, present)| *present) {
+            return Err(cx.err(
+                Some(list.span()),
+                "job",
+                format!("an explicit [[job]] list replaces the axes: remove `{k}` or the [[job]] tables"),
+            ));
+        }
+        if list.get_ref().is_empty() {
+            return Err(cx.err(Some(list.span()), "job", "the list is empty"));
+        }
+        for (i, j) in list.get_ref().iter().enumerate() {
+            let f = |k: &str| format!("job[{i}].{k}");
+            let model = cx.model(&j.model, &mut models, &f("model"))?;
+            if let Some(l) = &j.layers {
+                if l.get_ref().is_empty() {
+                    return Err(cx.err(
+                        Some(l.span()),
+                        &f("layers"),
+                        "the list is empty: give at least one layer or remove the key",
+                    ));
+                }
+            }
+            let layers = cx.layers(&model, &j.layers.as_ref().map(|l| l.get_ref().clone()), &f("layers"))?;
+            let acc = accs.iter().find(|a| a.name == j.accelerator.get_ref().trim()).ok_or_else(|| {
+                let known: Vec<&str> = accs.iter().map(|a| a.name.as_str()).collect();
+                cx.err(
+                    Some(j.accelerator.span()),
+                    &f("accelerator"),
+                    format!("no accelerator named {:?} (defined: {})", j.accelerator.get_ref(), known.join(", ")),
+                )
+            })?;
+            let mut cfg = base_cfg.clone();
+            if let Some(o) = &j.objectives {
+                (cfg.fitness1, cfg.fitness2) = cx.objectives(o, &f("objectives"))?;
+            }
+            if let Some(v) = &j.num_pop {
+                cfg.num_pop = cx.int_in(v, &f("num_pop"), 2, 1 << 24)? as usize;
+            }
+            if let Some(v) = &j.epochs {
+                cfg.epochs = cx.int_in(v, &f("epochs"), 1, 1 << 24)? as usize;
+            }
+            if let Some(v) = &j.seed {
+                cfg.seed = cx.int_in(v, &f("seed"), 0, i64::MAX)? as u64;
+            }
+            push(&model, layers, acc, cfg);
+        }
+    } else {
+        let model_names = cx.axis(&raw.models, "models", None)?;
+        let layer_list = match &raw.layers {
+            Some(_) => Some(cx.axis(&raw.layers, "layers", None)?.into_iter().collect::<Vec<_>>()),
+            None => None,
+        };
+        let split = raw.split_layers.as_ref().is_some_and(|s| *s.get_ref());
+        let defaults = SearchConfig::default();
+        let default_pair = vec![
+            Spanned::new(0..0, defaults.fitness1.name().to_string()),
+            Spanned::new(0..0, defaults.fitness2.map_or("none", |o| o.name()).to_string()),
+        ];
+        let mut pairs = Vec::new();
+        for (i, p) in cx.axis(&raw.objectives, "objectives", Some(default_pair))?.iter().enumerate() {
+            pairs.push(cx.objectives(p, &format!("objectives[{i}]"))?);
+        }
+        let pops = cx
+            .axis(&raw.num_pop, "num_pop", Some(defaults.num_pop as i64))?
+            .iter()
+            .map(|v| cx.int_in(v, "num_pop", 2, 1 << 24))
+            .collect::<Result<Vec<_>, _>>()?;
+        let epochs = cx
+            .axis(&raw.epochs, "epochs", Some(defaults.epochs as i64))?
+            .iter()
+            .map(|v| cx.int_in(v, "epochs", 1, 1 << 24))
+            .collect::<Result<Vec<_>, _>>()?;
+        let seeds = cx
+            .axis(&raw.seeds, "seeds", Some(defaults.seed as i64))?
+            .iter()
+            .map(|v| cx.int_in(v, "seeds", 0, i64::MAX))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Resolve every model before expanding, so a bad model is reported before anything else
+        // of the product is built.
+        let mut resolved = Vec::new();
+        for (i, m) in model_names.iter().enumerate() {
+            let model = cx.model(m, &mut models, &format!("models[{i}]"))?;
+            let layers = cx.layers(&model, &layer_list, "layers")?;
+            resolved.push((model, layers));
+        }
+        for (model, layers) in &resolved {
+            let groups: Vec<Vec<usize>> =
+                if split { layers.iter().map(|&l| vec![l]).collect() } else { vec![layers.clone()] };
+            for layers in groups {
+                for acc in &accs {
+                    for &(f1, f2) in &pairs {
+                        for &p in &pops {
+                            for &e in &epochs {
+                                for &s in &seeds {
+                                    let cfg = SearchConfig {
+                                        fitness1: f1,
+                                        fitness2: f2,
+                                        num_pop: p as usize,
+                                        epochs: e as usize,
+                                        seed: s as u64,
+                                        ..base_cfg.clone()
+                                    };
+                                    push(model, layers.clone(), acc, cfg);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Two equal jobs would share an id and make "finished" ambiguous.
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for j in &jobs {
+        if let Some(first) = seen.insert(&j.id, j.index) {
+            let field = if raw.job.is_some() {
+                format!("job[{}]", j.index)
+            } else {
+                "models/accelerators/objectives/num_pop/epochs/seeds".to_string()
+            };
+            return Err(cx.err(
+                None,
+                &field,
+                format!("jobs {first} and {} are identical (a value is repeated in an axis or job list)", j.index),
+            ));
+        }
+    }
+    Ok(jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Job>, ConfigError> {
+        parse_sweep(text, "s.toml", Path::new("."))
+    }
+
+    const ACC: &str = "[[accelerators]]\nname = \"a\"\nnum_pe = 64\n";
+
+    #[test]
+    fn product_and_ids() {
+        let text = format!("models = [\"toy\"]\nobjectives = [[\"latency\", \"energy\"], [\"edp\", \"none\"]]\nseeds = [1, 2, 3]\nnum_pop = [10]\nepochs = [2]\n{ACC}");
+        let jobs = parse(&text).unwrap();
+        assert_eq!(jobs.len(), 6);
+        assert_eq!(jobs[0].layers, vec![0, 1, 2]);
+        assert_eq!((jobs[0].cfg.seed, jobs[1].cfg.seed, jobs[3].cfg.fitness1), (1, 2, Objective::Edp));
+        assert_eq!(jobs[3].cfg.fitness2, None);
+        // Comments and key order do not change ids.
+        let again = parse(&format!("# c\nepochs = [2]\nnum_pop = [10]\nseeds = [1, 2, 3]\nobjectives = [[\"latency\", \"energy\"], [\"edp\", \"none\"]]\nmodels = [\"toy\"]\n{ACC}")).unwrap();
+        assert_eq!(sweep_hash(&jobs), sweep_hash(&again));
+        let split = parse(&format!("models = [\"toy\"]\nlayers = [3, 1]\nsplit_layers = true\n{ACC}")).unwrap();
+        assert_eq!(split.iter().map(|j| j.layers.clone()).collect::<Vec<_>>(), vec![vec![0], vec![2]]);
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let e = parse(&format!("models = [\"toy\"]\nepoch = [1]\n{ACC}")).unwrap_err().to_string();
+        assert!(e.starts_with("s.toml line 2") && e.contains("epoch"), "{e}");
+        let e = parse(&format!("models = [\"toy\"]\n{ACC}num_pe2 = 1\n")).unwrap_err().to_string();
+        assert!(e.contains("line 5, field num_pe2") && e.contains("unknown field"), "{e}");
+        let e = parse(&format!("models = [\"toy\"]\nnum_pop = 20\n{ACC}")).unwrap_err().to_string();
+        assert!(e.contains("line 2, field num_pop"), "{e}");
+        let e = parse(&format!("models = [\"toy\"]\nobjectives = [[\"latency\", \"speed\"]]\n{ACC}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2, field objectives[0]") && e.contains("speed"), "{e}");
+        let e = parse(&format!("models = []\n{ACC}")).unwrap_err().to_string();
+        assert!(e.contains("line 1, field models") && e.contains("empty"), "{e}");
+        let e = parse("models = [\"toy\"]\n[[accelerators]]\nname = \"z\"\nnum_pe = 0\n").unwrap_err().to_string();
+        assert!(e.contains("line 4, field accelerators[0].num_pe"), "{e}");
+        let e = parse(&format!("models = [\"nope\"]\n{ACC}")).unwrap_err().to_string();
+        assert!(e.contains("line 1, field models[0]") && e.contains("nope"), "{e}");
+        let e = parse(&format!("models = [\"toy\"]\nlayers = [4]\n{ACC}")).unwrap_err().to_string();
+        assert!(e.contains("line 2, field layers") && e.contains("1..=3"), "{e}");
+        let e = parse(&format!("models = [\"toy\"]\nseeds = [1, 1]\n{ACC}")).unwrap_err().to_string();
+        assert!(e.contains("identical"), "{e}");
+        let e = parse(&format!("models = [\"toy\"]\n[[job]]\nmodel = \"toy\"\naccelerator = \"a\"\n{ACC}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("field job") && e.contains("models"), "{e}");
+        let e = parse(&format!("{ACC}[[job]]\nmodel = \"toy\"\naccelerator = \"b\"\n")).unwrap_err().to_string();
+        assert!(e.contains("line 6, field job[0].accelerator"), "{e}");
+    }
+
+    #[test]
+    fn explicit_jobs() {
+        let jobs = parse(&format!("{ACC}[[job]]\nmodel = \"toy\"\nlayers = [2]\naccelerator = \"a\"\nobjectives = [\"energy\", \"none\"]\nnum_pop = 8\nepochs = 3\nseed = 5\n")).unwrap();
+        assert_eq!(jobs.len(), 1);
+        let j = &jobs[0];
+        assert_eq!(
+            (j.layers.clone(), j.cfg.fitness1, j.cfg.fitness2, j.cfg.num_pop, j.cfg.epochs, j.cfg.seed),
+            (vec![1], Objective::Energy, None, 8, 3, 5)
+        );
+        // The same job written as axes has the same id.
+        let axes = parse(&format!("models = [\"toy\"]\nlayers = [2]\nobjectives = [[\"energy\", \"none\"]]\nnum_pop = [8]\nepochs = [3]\nseeds = [5]\n{ACC}")).unwrap();
+        assert_eq!(axes[0].id, j.id);
+    }
+}

@@ -1,0 +1,210 @@
+//! Running a sweep: jobs grouped into shared `search()` calls, run one group after another on one
+//! evaluator, rows appended as each group finishes.
+//!
+//! Why groups: a job of one small layer with a population of 20 gives the evaluator 20 genomes a
+//! generation, far too few to keep the cores (let alone a GPU) busy. `search()` already evaluates
+//! the offspring of all its tasks in one batch per generation, so jobs that share a complete
+//! search configuration (objectives, population, epochs, seed, map-space options) run as the
+//! tasks of one `search()` call.
+//!
+//! Why a job's result does not depend on its group: in `search()` every task keeps its own
+//! population and random stream, seeded from the configuration's seed and the task's index, and
+//! nothing else couples tasks (the sweep sets no evaluation or time budget, the only coupling
+//! `search()` has). The task index is the layer's index in its model, as in `gammaflow search`,
+//! and the seed is part of the group key, so each task sees exactly the stream it would see in a
+//! standalone `gammaflow search` of that job: per-job output folders are byte-identical to it.
+//! `search_dedup`'s reuse of repeated layer shapes is reproduced per job (the first layer of a
+//! job with that shape is searched; a task shared by two jobs of a group, same index, layer and
+//! accelerator, is searched once since its result is the same). Groups run one after another
+//! (rather than in parallel with rayon) because the evaluator already spreads each batch over all
+//! cores, or owns the GPU, and one evaluator keeps it simple.
+
+use super::config::{Job, Sweep};
+use super::store::{job_rows, Shard, Store};
+use crate::eval::{BackendChoice, Evaluator};
+use crate::hardware::Hardware;
+use crate::report::search_out::write_search_outputs;
+use crate::search::{search, LayerResult, Progress};
+use crate::workload::Layer;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Largest number of genomes one group may evaluate per generation: bounds memory and the work
+/// lost to an interruption, while still filling the CPU or a GPU.
+pub const MAX_GROUP_GENOMES: usize = 1 << 17;
+
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// The folder this run writes (already the shard's folder when sharded).
+    pub outdir: PathBuf,
+    pub shard: Option<Shard>,
+    pub backend: BackendChoice,
+    pub quiet: bool,
+    /// At most this many jobs per shared search.
+    pub group_jobs: usize,
+    /// Write `jobs/<id>/` (the files of `gammaflow search`) for every job.
+    pub job_dirs: bool,
+    /// Stop after this many jobs (tests use it to interrupt a sweep at a known point).
+    pub max_jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SweepSummary {
+    /// Jobs of this run's slice of the sweep (the shard, or all).
+    pub jobs: usize,
+    /// Finished before this run started.
+    pub already: usize,
+    /// Finished by this run.
+    pub ran: usize,
+    /// Still to do (non-zero only with `max_jobs`).
+    pub remaining: usize,
+    pub evaluations: u64,
+    pub seconds: f64,
+    pub repaired: bool,
+}
+
+/// (layer index in the model, layer, accelerator): what a task's result depends on besides the
+/// shared configuration.
+type TaskKey = (usize, Layer, Hardware);
+
+/// Splits jobs into groups of identical search configuration, keeping job order within a group
+/// and ordering groups by their first job.
+pub fn make_groups<'a>(jobs: &[&'a Job], max_jobs: usize) -> Vec<Vec<&'a Job>> {
+    let max_jobs = max_jobs.max(1);
+    let mut groups: Vec<Vec<&Job>> = Vec::new();
+    let mut genomes: Vec<usize> = Vec::new();
+    let mut open: HashMap<String, usize> = HashMap::new();
+    for &job in jobs {
+        let key = serde_json::to_string(&job.cfg).expect("a search config serialises");
+        let need = job.layers.len() * job.cfg.num_pop;
+        let slot =
+            open.get(&key).copied().filter(|&g| groups[g].len() < max_jobs && genomes[g] + need <= MAX_GROUP_GENOMES);
+        match slot {
+            Some(g) => {
+                groups[g].push(job);
+                genomes[g] += need;
+            }
+            None => {
+                open.insert(key, groups.len());
+                groups.push(vec![job]);
+                genomes.push(need);
+            }
+        }
+    }
+    groups
+}
+
+/// Runs jobs of one search configuration together; returns each job's results exactly as
+/// `search_dedup(&job.tasks(), &job.cfg, ..)` would.
+pub fn search_group(jobs: &[&Job], ev: &mut Evaluator, progress: impl FnMut(&Progress)) -> Vec<Vec<LayerResult>> {
+    let Some(first) = jobs.first() else { return Vec::new() };
+    let cfg = &first.cfg;
+    assert!(jobs.iter().all(|j| j.cfg == *cfg), "a group shares one search configuration");
+    // Per job, as search_dedup: each task maps to the first task of the job with its shape.
+    let mut unique: Vec<TaskKey> = Vec::new();
+    let mut slot: HashMap<TaskKey, usize> = HashMap::new();
+    let mut plan: Vec<Vec<(usize, usize)>> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let tasks = job.tasks();
+        let mut p = Vec::with_capacity(tasks.len());
+        for t in &tasks {
+            let rep = *tasks.iter().find(|u| u.1 == t.1 && u.2 == t.2).expect("t itself matches");
+            let k = *slot.entry(rep).or_insert_with(|| {
+                unique.push(rep);
+                unique.len() - 1
+            });
+            p.push((t.0, k));
+        }
+        plan.push(p);
+    }
+    let found = search(&unique, cfg, ev, progress);
+    plan.into_iter()
+        .map(|p| {
+            p.into_iter()
+                .map(|(idx, k)| {
+                    let mut r = found[k].clone();
+                    if r.index != idx {
+                        r.same_as = Some(r.index);
+                        r.index = idx;
+                        r.evaluations = 0;
+                    }
+                    r
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs (or resumes) a sweep into `opts.outdir`.
+pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> anyhow::Result<SweepSummary> {
+    let start = Instant::now();
+    let (mut store, found) = Store::open(&opts.outdir, sweep, opts.shard)?;
+    let slice: Vec<&Job> = sweep.jobs.iter().filter(|j| opts.shard.is_none_or(|s| s.contains(j.index))).collect();
+    let pending: Vec<&Job> = slice.iter().copied().filter(|j| !found.finished.contains(&j.id)).collect();
+    let todo = &pending[..opts.max_jobs.unwrap_or(usize::MAX).min(pending.len())];
+    let mut summary = SweepSummary {
+        jobs: slice.len(),
+        already: slice.len() - pending.len(),
+        remaining: pending.len() - todo.len(),
+        repaired: found.repaired,
+        ..SweepSummary::default()
+    };
+    if found.repaired && !opts.quiet {
+        eprintln!("note: {} had rows of unfinished jobs or a partial last line (interrupted run); they were dropped and those jobs rerun", opts.outdir.display());
+    }
+    if todo.is_empty() {
+        summary.seconds = start.elapsed().as_secs_f64();
+        return Ok(summary);
+    }
+    let mut ev = Evaluator::new(opts.backend)?;
+    if let Some(why) = &ev.fallback_reason {
+        eprintln!("note: {why}");
+    }
+    let groups = make_groups(todo, opts.group_jobs);
+    if !opts.quiet {
+        let shard = opts.shard.map(|s| format!(" (shard {s})")).unwrap_or_default();
+        eprintln!(
+            "sweep: {} job(s){shard}, {} already finished, running {} in {} group(s) on {}",
+            slice.len(),
+            summary.already,
+            todo.len(),
+            groups.len(),
+            ev.describe()
+        );
+    }
+    let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new(todo.len() as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} jobs [{elapsed_precise}, ETA {eta}] {msg}")
+            .expect("valid template"),
+    );
+    let ngroups = groups.len();
+    for (gi, group) in groups.iter().enumerate() {
+        let epochs = group[0].cfg.epochs;
+        let results = search_group(group, &mut ev, |p| {
+            bar.set_message(format!(
+                "group {}/{ngroups} ({} jobs): generation {}/{epochs}",
+                gi + 1,
+                group.len(),
+                p.generation + 1
+            ));
+        });
+        for (job, res) in group.iter().zip(results) {
+            // The job's folder first: a row in results.* then implies its folder is complete.
+            if opts.job_dirs {
+                let dir = opts.outdir.join("jobs").join(&job.id);
+                write_search_outputs(&dir, &job.model.name, &job.cfg, &res)
+                    .with_context(|| format!("writing {}", dir.display()))?;
+            }
+            summary.evaluations += res.iter().map(|r| r.evaluations).sum::<u64>();
+            store.append(&job_rows(job, &res))?;
+            summary.ran += 1;
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    summary.seconds = start.elapsed().as_secs_f64();
+    Ok(summary)
+}

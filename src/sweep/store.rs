@@ -1,0 +1,718 @@
+//! The sweep output folder and its crash safety.
+//!
+//! - `sweep.json`: written (atomically) before any result; names the config by its hash, the
+//!   shard, and the full job list (id and row count of every job), which is what resume and merge
+//!   check against.
+//! - `results.csv`, `results.jsonl`: the same rows (one per job and layer) in two formats, only
+//!   ever appended to. A job's rows go out as one write per file followed by fsync, so a crash
+//!   leaves at most one partial line at the end of each file and possibly a job whose rows are
+//!   in one file but not the other.
+//! - On resume a job counts as finished only when all of its rows are complete in *both* files;
+//!   anything else (partial last line, rows of an unfinished job, rows of another shard) is
+//!   dropped by rewriting both files atomically (temp file, fsync, rename), and the job reruns.
+//!   Reruns are deterministic, so the final files are the same as an uninterrupted run's, up to
+//!   row order (merge and report sort by job and layer).
+
+use super::config::{Job, Sweep};
+use crate::search::LayerResult;
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const META_FILE: &str = "sweep.json";
+pub const CSV_FILE: &str = "results.csv";
+pub const JSONL_FILE: &str = "results.jsonl";
+const FORMAT: &str = "gammaflow-sweep/1";
+
+/// `--shard I/N`: I is 1-based (1..=N); job k (0-based position in the job list) belongs to shard
+/// I when k mod N = I - 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    pub fn parse(s: &str) -> anyhow::Result<Shard> {
+        let bad = || anyhow::anyhow!("--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 3/8 (I is 1-based)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) =
+            (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if count == 0 || index > count {
+            return Err(bad());
+        }
+        if index == 0 {
+            bail!("--shard {s:?}: the shard index is 1-based (1..={count}); with a 0-based array index pass $((SLURM_ARRAY_TASK_ID + 1))/{count}");
+        }
+        Ok(Shard { index, count })
+    }
+
+    pub fn contains(&self, job_index: usize) -> bool {
+        job_index % self.count == self.index - 1
+    }
+
+    /// Default output sub-folder: `shard-I-of-N`.
+    pub fn dir_name(&self) -> String {
+        format!("shard-{}-of-{}", self.index, self.count)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobMeta {
+    pub id: String,
+    /// Number of result rows (layers) of the job.
+    pub rows: usize,
+}
+
+/// Contents of `sweep.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepMeta {
+    pub format: String,
+    pub config_hash: String,
+    pub config_file: String,
+    pub shard: Option<Shard>,
+    pub num_jobs: usize,
+    pub config_text: String,
+    pub jobs: Vec<JobMeta>,
+}
+
+impl SweepMeta {
+    pub fn new(sweep: &Sweep, shard: Option<Shard>) -> SweepMeta {
+        SweepMeta {
+            format: FORMAT.to_string(),
+            config_hash: sweep.hash.clone(),
+            config_file: sweep.path.display().to_string(),
+            shard,
+            num_jobs: sweep.jobs.len(),
+            config_text: sweep.text.clone(),
+            jobs: sweep.jobs.iter().map(|j| JobMeta { id: j.id.clone(), rows: j.layers.len() }).collect(),
+        }
+    }
+
+    pub fn read(dir: &Path) -> anyhow::Result<SweepMeta> {
+        let path = dir.join(META_FILE);
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("{}: not a sweep output folder (no readable {META_FILE})", dir.display()))?;
+        let meta: SweepMeta =
+            serde_json::from_str(&text).with_context(|| format!("{}: not a gammaflow sweep file", path.display()))?;
+        if meta.format != FORMAT {
+            bail!("{}: format {:?}, this build reads {FORMAT:?}", path.display(), meta.format);
+        }
+        Ok(meta)
+    }
+
+    /// Job id -> (index, rows).
+    fn expected(&self) -> HashMap<&str, (usize, usize)> {
+        self.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), (i, j.rows))).collect()
+    }
+}
+
+/// One result row: a layer of a job. The field order is the CSV column order and the JSON key
+/// order; `results.csv` and `results.jsonl` carry the same values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Position of the job in the sweep's job list.
+    pub job: usize,
+    pub job_id: String,
+    /// 1-based layer index in the model.
+    pub layer: usize,
+    pub model: String,
+    /// Set when the layer has the shape of an earlier layer of the job and reuses its search.
+    pub same_as_layer: Option<usize>,
+    pub accelerator: String,
+    pub num_pe: i64,
+    pub l1_size: i64,
+    pub l2_size: i64,
+    pub noc_bw: i64,
+    pub offchip_bw: i64,
+    pub fitness1: String,
+    pub fitness2: String,
+    pub num_pop: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    pub status: String,
+    pub best_fitness1: Option<f64>,
+    pub best_fitness2: Option<f64>,
+    pub runtime_cycles: Option<i64>,
+    #[serde(rename = "energy_nJ")]
+    pub energy_nj: Option<f64>,
+    pub power: Option<f64>,
+    pub area_um2: Option<f64>,
+    pub throughput: Option<f64>,
+    pub num_macs: Option<i64>,
+    pub l1_size_req: Option<i64>,
+    pub l2_size_req: Option<i64>,
+    /// PEs of the best design: the accelerator's, or the searched count when co-exploring.
+    pub design_num_pe: Option<i64>,
+    pub evaluations: u64,
+    /// GAMMA's gene list (a JSON array; JSON text in the CSV).
+    pub mapping: Option<serde_json::Value>,
+    pub mapping_text: Option<String>,
+}
+
+pub const COLUMNS: [&str; 31] = [
+    "job",
+    "job_id",
+    "layer",
+    "model",
+    "same_as_layer",
+    "accelerator",
+    "num_pe",
+    "l1_size",
+    "l2_size",
+    "noc_bw",
+    "offchip_bw",
+    "fitness1",
+    "fitness2",
+    "num_pop",
+    "epochs",
+    "seed",
+    "status",
+    "best_fitness1",
+    "best_fitness2",
+    "runtime_cycles",
+    "energy_nJ",
+    "power",
+    "area_um2",
+    "throughput",
+    "num_macs",
+    "l1_size_req",
+    "l2_size_req",
+    "design_num_pe",
+    "evaluations",
+    "mapping",
+    "mapping_text",
+];
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(|x| x.to_string()).unwrap_or_default()
+}
+
+impl Row {
+    fn csv_fields(&self) -> Vec<String> {
+        vec![
+            self.job.to_string(),
+            self.job_id.clone(),
+            self.layer.to_string(),
+            self.model.clone(),
+            opt(&self.same_as_layer),
+            self.accelerator.clone(),
+            self.num_pe.to_string(),
+            self.l1_size.to_string(),
+            self.l2_size.to_string(),
+            self.noc_bw.to_string(),
+            self.offchip_bw.to_string(),
+            self.fitness1.clone(),
+            self.fitness2.clone(),
+            self.num_pop.to_string(),
+            self.epochs.to_string(),
+            self.seed.to_string(),
+            self.status.clone(),
+            opt(&self.best_fitness1),
+            opt(&self.best_fitness2),
+            opt(&self.runtime_cycles),
+            opt(&self.energy_nj),
+            opt(&self.power),
+            opt(&self.area_um2),
+            opt(&self.throughput),
+            opt(&self.num_macs),
+            opt(&self.l1_size_req),
+            opt(&self.l2_size_req),
+            opt(&self.design_num_pe),
+            self.evaluations.to_string(),
+            opt(&self.mapping),
+            self.mapping_text.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+/// The rows of a finished job, one per layer, in the job's layer order.
+pub fn job_rows(job: &Job, results: &[LayerResult]) -> Vec<Row> {
+    let cfg = &job.cfg;
+    let hw = &job.accelerator.hw;
+    results
+        .iter()
+        .map(|r| {
+            let best = r.best.as_ref();
+            let m = best.and_then(|b| b.eval.metrics);
+            Row {
+                job: job.index,
+                job_id: job.id.clone(),
+                layer: r.index + 1,
+                model: job.model.name.clone(),
+                same_as_layer: r.same_as.map(|i| i + 1),
+                accelerator: job.accelerator.name.clone(),
+                num_pe: hw.num_pe,
+                l1_size: hw.l1_size,
+                l2_size: hw.l2_size,
+                noc_bw: hw.noc_bw,
+                offchip_bw: hw.offchip_bw,
+                fitness1: cfg.fitness1.name().to_string(),
+                fitness2: cfg.fitness2.map_or("none", |o| o.name()).to_string(),
+                num_pop: cfg.num_pop,
+                epochs: cfg.epochs,
+                seed: cfg.seed,
+                status: if best.is_some() { "ok" } else { "no valid mapping found" }.to_string(),
+                best_fitness1: best.and_then(|b| cfg.value(cfg.fitness1, b, &r.hw)),
+                best_fitness2: best.and_then(|b| cfg.fitness2.and_then(|o| cfg.value(o, b, &r.hw))),
+                runtime_cycles: m.map(|m| m.runtime_cycles),
+                energy_nj: m.map(|m| m.energy_nj),
+                power: m.map(|m| m.power),
+                area_um2: best.and_then(|b| cfg.area(b, &r.hw)).map(|a| a.total),
+                throughput: m.map(|m| m.throughput),
+                num_macs: m.map(|m| m.num_macs),
+                l1_size_req: m.map(|m| m.l1_size_req),
+                l2_size_req: m.map(|m| m.l2_size_req),
+                design_num_pe: best.map(|b| cfg.design_hw(&r.hw, &b.genome).num_pe),
+                evaluations: r.evaluations,
+                mapping: best.map(|b| serde_json::to_value(&b.genome).expect("a genome serialises")),
+                mapping_text: best.map(|b| b.genome.describe()),
+            }
+        })
+        .collect()
+}
+
+fn csv_line(fields: &[String]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    w.write_record(fields).expect("writing to memory");
+    w.into_inner().expect("writing to memory")
+}
+
+fn csv_header() -> String {
+    String::from_utf8(csv_line(&COLUMNS.map(String::from))).expect("ascii")
+}
+
+/// A complete line of a results file, keyed by what resume and merge need.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    pub job: usize,
+    pub job_id: String,
+    pub layer: usize,
+    /// The line as written, without its newline.
+    pub line: String,
+}
+
+#[derive(Debug, Default)]
+struct ScannedFile {
+    rows: Vec<RawRow>,
+    /// Bytes after the last newline (a write cut short), or unreadable lines.
+    damaged: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Deserialize)]
+struct RowKey {
+    job: usize,
+    job_id: String,
+    layer: usize,
+}
+
+fn parse_key(kind: Kind, line: &str) -> Option<RowKey> {
+    match kind {
+        // The first three columns are plain numbers and hex: never quoted.
+        Kind::Csv => {
+            let mut it = line.splitn(4, ',');
+            let (job, id, layer) = (it.next()?.parse().ok()?, it.next()?.to_string(), it.next()?.parse().ok()?);
+            it.next()?;
+            Some(RowKey { job, job_id: id, layer })
+        }
+        Kind::Jsonl => serde_json::from_str(line).ok(),
+    }
+}
+
+/// Reads the complete lines of a results file. Only text up to the last newline counts: a line
+/// without its newline is what a kill in the middle of a write leaves.
+fn scan(path: &Path, kind: Kind) -> anyhow::Result<ScannedFile> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ScannedFile::default()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut out = ScannedFile { rows: Vec::new(), damaged: end < bytes.len() };
+    let text = String::from_utf8_lossy(&bytes[..end]);
+    let mut lines = text.lines();
+    if kind == Kind::Csv {
+        match lines.next() {
+            None => {}
+            Some(h) if h == csv_header().trim_end() => {}
+            Some(_) => bail!(
+                "{}: unexpected header (written by another version of gammaflow?); use a new --outdir",
+                path.display()
+            ),
+        }
+    }
+    for line in lines {
+        match parse_key(kind, line) {
+            Some(k) => out.rows.push(RawRow { job: k.job, job_id: k.job_id, layer: k.layer, line: line.to_string() }),
+            None => out.damaged = true,
+        }
+    }
+    Ok(out)
+}
+
+/// Jobs complete in a file: every expected layer present once, with the expected job index.
+fn complete_jobs(f: &ScannedFile, expected: &HashMap<&str, (usize, usize)>) -> HashSet<String> {
+    let mut layers: HashMap<&str, BTreeSet<usize>> = HashMap::new();
+    for r in &f.rows {
+        if expected.get(r.job_id.as_str()).is_some_and(|&(idx, _)| idx == r.job) {
+            layers.entry(&r.job_id).or_default().insert(r.layer);
+        }
+    }
+    layers.into_iter().filter(|(id, ls)| ls.len() == expected[id].1).map(|(id, _)| id.to_string()).collect()
+}
+
+/// Rows of finished jobs, first copy of each (job, layer), in file order; and whether anything
+/// else was there.
+fn keep_finished(f: &ScannedFile, finished: &HashSet<String>) -> (Vec<RawRow>, bool) {
+    let mut seen = HashSet::new();
+    let mut kept = Vec::new();
+    for r in &f.rows {
+        if finished.contains(&r.job_id) && seen.insert((r.job_id.as_str(), r.layer)) {
+            kept.push(r.clone());
+        }
+    }
+    let dropped = kept.len() != f.rows.len();
+    (kept, f.damaged || dropped)
+}
+
+/// Finished jobs of a results folder and their rows (CSV, JSONL), read-only.
+struct FolderRows {
+    finished: HashSet<String>,
+    csv: Vec<RawRow>,
+    jsonl: Vec<RawRow>,
+    damaged: bool,
+}
+
+fn read_folder(dir: &Path, expected: &HashMap<&str, (usize, usize)>) -> anyhow::Result<FolderRows> {
+    let csv = scan(&dir.join(CSV_FILE), Kind::Csv)?;
+    let jsonl = scan(&dir.join(JSONL_FILE), Kind::Jsonl)?;
+    let a = complete_jobs(&csv, expected);
+    let b = complete_jobs(&jsonl, expected);
+    let finished: HashSet<String> = a.intersection(&b).cloned().collect();
+    let (csv_rows, d1) = keep_finished(&csv, &finished);
+    let (jsonl_rows, d2) = keep_finished(&jsonl, &finished);
+    Ok(FolderRows { finished, csv: csv_rows, jsonl: jsonl_rows, damaged: d1 || d2 })
+}
+
+fn sync_dir(dir: &Path) {
+    // Makes a rename durable on Linux; opening a folder fails on some platforms, harmlessly.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves either the old or the new file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_file_name(format!("{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+    let mut f = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")));
+    Ok(())
+}
+
+fn file_bytes(header: Option<String>, rows: &[RawRow]) -> Vec<u8> {
+    let mut s = header.unwrap_or_default();
+    for r in rows {
+        s.push_str(&r.line);
+        s.push('\n');
+    }
+    s.into_bytes()
+}
+
+/// What opening a folder found.
+#[derive(Debug, Default)]
+pub struct OpenReport {
+    /// Jobs already finished (all rows in both files).
+    pub finished: HashSet<String>,
+    /// Partial or orphan rows were dropped.
+    pub repaired: bool,
+}
+
+/// An output folder open for appending.
+pub struct Store {
+    pub dir: PathBuf,
+    csv: File,
+    jsonl: File,
+}
+
+impl Store {
+    /// Opens (or starts) the folder of `sweep` (restricted to `shard`): refuses a folder of another
+    /// config or shard, drops partial rows, and reports the finished jobs.
+    pub fn open(dir: &Path, sweep: &Sweep, shard: Option<Shard>) -> anyhow::Result<(Store, OpenReport)> {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let meta_path = dir.join(META_FILE);
+        if meta_path.exists() {
+            let meta = SweepMeta::read(dir)?;
+            if meta.config_hash != sweep.hash {
+                bail!(
+                    "{} holds results of a different sweep (config hash {} from {}, {} jobs); {} now gives hash {} ({} jobs). \
+                     Refusing to mix results: use a new --outdir, or delete {} to start over",
+                    dir.display(),
+                    meta.config_hash,
+                    meta.config_file,
+                    meta.num_jobs,
+                    sweep.path.display(),
+                    sweep.hash,
+                    sweep.jobs.len(),
+                    dir.display()
+                );
+            }
+            if meta.shard != shard {
+                let show =
+                    |s: Option<Shard>| s.map_or("the whole sweep (no --shard)".to_string(), |s| format!("shard {s}"));
+                bail!(
+                    "{} was started for {}, not {}: use the same --shard or another --outdir",
+                    dir.display(),
+                    show(meta.shard),
+                    show(shard)
+                );
+            }
+        } else {
+            if dir.join(CSV_FILE).exists() || dir.join(JSONL_FILE).exists() {
+                bail!(
+                    "{} has results but no {META_FILE}: not a folder this sweep started; use a new --outdir",
+                    dir.display()
+                );
+            }
+            write_atomic(&meta_path, (serde_json::to_string_pretty(&SweepMeta::new(sweep, shard))? + "\n").as_bytes())?;
+        }
+
+        let expected: HashMap<&str, (usize, usize)> = sweep
+            .jobs
+            .iter()
+            .filter(|j| shard.is_none_or(|s| s.contains(j.index)))
+            .map(|j| (j.id.as_str(), (j.index, j.layers.len())))
+            .collect();
+        let found = read_folder(dir, &expected)?;
+        let (csv_path, jsonl_path) = (dir.join(CSV_FILE), dir.join(JSONL_FILE));
+        if found.damaged || !csv_path.exists() {
+            write_atomic(&csv_path, &file_bytes(Some(csv_header()), &found.csv))?;
+            write_atomic(&jsonl_path, &file_bytes(None, &found.jsonl))?;
+        }
+        let open =
+            |p: &Path| OpenOptions::new().append(true).open(p).with_context(|| format!("opening {}", p.display()));
+        let store = Store { dir: dir.to_path_buf(), csv: open(&csv_path)?, jsonl: open(&jsonl_path)? };
+        Ok((store, OpenReport { finished: found.finished, repaired: found.damaged }))
+    }
+
+    /// Appends one finished job's rows to both files and forces them to disk. Each file gets one
+    /// write, so an interruption leaves at most a partial last line, which resume drops.
+    pub fn append(&mut self, rows: &[Row]) -> anyhow::Result<()> {
+        let mut csv = Vec::new();
+        let mut jsonl = Vec::new();
+        for r in rows {
+            csv.extend(csv_line(&r.csv_fields()));
+            serde_json::to_writer(&mut jsonl, r)?;
+            jsonl.push(b'\n');
+        }
+        self.csv.write_all(&csv).context("appending to results.csv")?;
+        self.jsonl.write_all(&jsonl).context("appending to results.jsonl")?;
+        self.csv.sync_data()?;
+        self.jsonl.sync_data()?;
+        Ok(())
+    }
+}
+
+/// Result of a merge.
+#[derive(Debug)]
+pub struct MergeSummary {
+    pub jobs: usize,
+    pub rows: usize,
+}
+
+/// Combines shard folders of one sweep into `out`: checks that they come from the same config and
+/// together hold every job exactly once, then writes `results.csv` and `results.jsonl` with rows in
+/// job order (and layer order within a job), and a `sweep.json` without shard.
+pub fn merge(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<MergeSummary> {
+    if inputs.is_empty() {
+        bail!("merge: give at least one shard folder");
+    }
+    let metas: Vec<SweepMeta> = inputs.iter().map(|d| SweepMeta::read(d)).collect::<anyhow::Result<_>>()?;
+    for (d, m) in inputs.iter().zip(&metas).skip(1) {
+        if m.config_hash != metas[0].config_hash {
+            bail!(
+                "{} (config hash {}) and {} (config hash {}) come from different sweep configs: refusing to merge",
+                inputs[0].display(),
+                metas[0].config_hash,
+                d.display(),
+                m.config_hash
+            );
+        }
+    }
+    let canon = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    if inputs.iter().any(|d| canon(d) == canon(out)) {
+        bail!("merge: --out {} is one of the inputs; write the merged results to a new folder", out.display());
+    }
+    let meta = &metas[0];
+    let expected = meta.expected();
+    let mut owner: HashMap<String, usize> = HashMap::new();
+    let mut csv_rows = Vec::new();
+    let mut jsonl_rows = Vec::new();
+    for (k, d) in inputs.iter().enumerate() {
+        let f = read_folder(d, &expected)?;
+        for id in &f.finished {
+            if let Some(prev) = owner.insert(id.clone(), k) {
+                let idx = expected[id.as_str()].0;
+                bail!(
+                    "job #{idx} ({id}) is finished in both {} and {}: a folder was given twice or two shards overlap",
+                    inputs[prev].display(),
+                    d.display()
+                );
+            }
+        }
+        csv_rows.extend(f.csv);
+        jsonl_rows.extend(f.jsonl);
+    }
+    let missing: Vec<(usize, &str)> = meta
+        .jobs
+        .iter()
+        .enumerate()
+        .filter(|(_, j)| !owner.contains_key(&j.id))
+        .map(|(i, j)| (i, j.id.as_str()))
+        .collect();
+    if !missing.is_empty() {
+        let mut msg = format!("{} of {} jobs are not finished in any input folder", missing.len(), meta.num_jobs);
+        // Say which shards to rerun (they resume) or which are not among the inputs at all.
+        let counts: BTreeSet<usize> = metas.iter().filter_map(|m| m.shard.map(|s| s.count)).collect();
+        if let Some(&n) = counts.iter().next().filter(|_| counts.len() == 1) {
+            let mut per: std::collections::BTreeMap<usize, usize> = Default::default();
+            for (i, _) in &missing {
+                *per.entry(i % n + 1).or_default() += 1;
+            }
+            for (s, c) in per {
+                let given = metas.iter().zip(inputs).find(|(m, _)| m.shard == Some(Shard { index: s, count: n }));
+                match given {
+                    Some((_, d)) => {
+                        msg += &format!(
+                            "\n  shard {s}/{n} ({}): {c} job(s) unfinished; rerun that shard (it resumes)",
+                            d.display()
+                        )
+                    }
+                    None => msg += &format!("\n  shard {s}/{n}: {c} job(s), no folder given for this shard"),
+                }
+            }
+        }
+        for (i, id) in missing.iter().take(5) {
+            msg += &format!("\n  e.g. job #{i} ({id})");
+        }
+        bail!("{msg}");
+    }
+    let order = |rows: &mut Vec<RawRow>| rows.sort_by_key(|r| (r.job, r.layer));
+    order(&mut csv_rows);
+    order(&mut jsonl_rows);
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    if out.join(META_FILE).exists() {
+        let old = SweepMeta::read(out)?;
+        if old.config_hash != meta.config_hash {
+            bail!(
+                "{} already holds another sweep (config hash {}); choose a new --out",
+                out.display(),
+                old.config_hash
+            );
+        }
+    }
+    let merged = SweepMeta { shard: None, ..meta.clone() };
+    write_atomic(&out.join(CSV_FILE), &file_bytes(Some(csv_header()), &csv_rows))?;
+    write_atomic(&out.join(JSONL_FILE), &file_bytes(None, &jsonl_rows))?;
+    write_atomic(&out.join(META_FILE), (serde_json::to_string_pretty(&merged)? + "\n").as_bytes())?;
+    Ok(MergeSummary { jobs: meta.num_jobs, rows: csv_rows.len() })
+}
+
+/// Complete rows of `results.jsonl` in a folder (a partial last line is ignored), parsed.
+pub fn read_rows(dir: &Path) -> anyhow::Result<Vec<Row>> {
+    let path = dir.join(JSONL_FILE);
+    let f = scan(&path, Kind::Jsonl)?;
+    if !path.exists() {
+        bail!("{}: no {JSONL_FILE} (run `gammaflow sweep` or `gammaflow merge` first)", dir.display());
+    }
+    f.rows
+        .iter()
+        .map(|r| {
+            serde_json::from_str(&r.line)
+                .with_context(|| format!("{}: row of job {} layer {}", path.display(), r.job_id, r.layer))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_spec() {
+        let s = Shard::parse("2/4").unwrap();
+        assert_eq!((s.index, s.count, s.dir_name()), (2, 4, "shard-2-of-4".to_string()));
+        assert!(s.contains(1) && s.contains(5) && !s.contains(0) && !s.contains(2));
+        for bad in ["0/4", "5/4", "1/0", "x/2", "3", "1/2/3", "-1/2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Shard::parse("0/4").unwrap_err().to_string().contains("1-based"));
+    }
+
+    #[test]
+    fn columns_match_row_fields() {
+        let row = Row {
+            job: 0,
+            job_id: "x".into(),
+            layer: 1,
+            model: "m".into(),
+            same_as_layer: None,
+            accelerator: "a,b".into(),
+            num_pe: 1,
+            l1_size: -1,
+            l2_size: -1,
+            noc_bw: -1,
+            offchip_bw: -1,
+            fitness1: "latency".into(),
+            fitness2: "none".into(),
+            num_pop: 2,
+            epochs: 1,
+            seed: 0,
+            status: "ok".into(),
+            best_fitness1: Some(1.5),
+            best_fitness2: None,
+            runtime_cycles: Some(3),
+            energy_nj: Some(0.25),
+            power: None,
+            area_um2: None,
+            throughput: None,
+            num_macs: None,
+            l1_size_req: None,
+            l2_size_req: None,
+            design_num_pe: Some(1),
+            evaluations: 9,
+            mapping: Some(serde_json::json!([["K", 1]])),
+            mapping_text: Some("K: C1".into()),
+        };
+        let v: serde_json::Value = serde_json::to_value(&row).unwrap();
+        let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, COLUMNS.iter().copied().collect());
+        let json = serde_json::to_string(&row).unwrap();
+        let pos: Vec<usize> = COLUMNS.iter().map(|c| json.find(&format!("\"{c}\":")).unwrap()).collect();
+        assert!(pos.windows(2).all(|w| w[0] < w[1]), "JSON keys follow the CSV columns");
+        assert_eq!(row.csv_fields().len(), COLUMNS.len());
+        let line = String::from_utf8(csv_line(&row.csv_fields())).unwrap();
+        let k = parse_key(Kind::Csv, line.trim_end()).unwrap();
+        assert_eq!((k.job, k.job_id.as_str(), k.layer), (0, "x", 1));
+        let back: Row = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, row);
+    }
+}

@@ -1,0 +1,374 @@
+//! `gammaflow sweep / merge / report` end to end: interrupted and killed runs resume to the same
+//! results as an uninterrupted run, shards merge to the unsharded results, a job's result does
+//! not depend on its batch group and equals a standalone `gammaflow search`, a changed config is
+//! refused, malformed configs are rejected with file, line and field.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gammaflow"));
+    c.env_remove("GAMMAFLOW_ADAPTER");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{args:?} failed:\n{so}\n{se}");
+    so.into_owned()
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(!out.status.success(), "{args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// 2 models (one a CSV next to the config) x 2 accelerators x 2 objective pairs x 2 populations
+/// x 3 seeds = 48 jobs of 2-3 layers, each a fraction of a second.
+const CONFIG: &str = r#"
+models = ["toy", "tiny.csv"]
+objectives = [["latency", "energy"], ["energy", "none"]]
+num_pop = [8, 12]
+epochs = [4]
+seeds = [1, 2, 3]
+
+[[accelerators]]
+name = "small"
+num_pe = 64
+l1_size = 512
+l2_size = 108000
+
+[[accelerators]]
+name = "big"
+num_pe = 256
+"#;
+
+const TINY_CSV: &str = "K,C,Y,X,R,S,T\n8,4,10,10,3,3,1\n16,8,6,6,1,1,1\n8,4,10,10,3,3,1\n";
+
+/// A temp folder holding `sweep.toml` (with `config`) and the model CSV it names.
+fn setup(config: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("tiny.csv"), TINY_CSV).unwrap();
+    let cfg = dir.path().join("sweep.toml");
+    fs::write(&cfg, config).unwrap();
+    (dir, cfg)
+}
+
+fn sweep(cfg: &Path, out: &Path, extra: &[&str]) -> String {
+    let mut a = vec!["sweep", "--config", p(cfg), "--outdir", p(out), "--backend", "cpu", "-q"];
+    a.extend_from_slice(extra);
+    ok(&a)
+}
+
+/// The data lines of results.csv and results.jsonl, each sorted (row order depends on grouping).
+fn rows(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let read = |name: &str, skip: usize| {
+        let text = fs::read_to_string(dir.join(name)).unwrap();
+        assert!(text.is_empty() || text.ends_with('\n'), "{name} ends mid-line");
+        let mut v: Vec<String> = text.lines().skip(skip).map(String::from).collect();
+        v.sort();
+        v
+    };
+    (read("results.csv", 1), read("results.jsonl", 0))
+}
+
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.strip_prefix(dir).unwrap().to_path_buf(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn jsonl(dir: &Path) -> Vec<serde_json::Value> {
+    fs::read_to_string(dir.join("results.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn interrupted_runs_resume_to_the_uninterrupted_result() {
+    let (tmp, cfg) = setup(CONFIG);
+    let full = tmp.path().join("full");
+    let out = sweep(&cfg, &full, &[]);
+    assert!(out.contains("48 of 48 job(s) finished (48 now, 0 before)"), "{out}");
+    let (csv, json) = rows(&full);
+    // toy has 3 layers, tiny.csv 3 (its third repeats the first's shape).
+    assert_eq!((csv.len(), json.len()), (48 * 3, 48 * 3));
+    assert!(jsonl(&full).iter().any(|r| r["model"] == "tiny" && r["layer"] == 3 && r["same_as_layer"] == 1));
+
+    // Stopped twice (after 5, then 7 more jobs), then finished by the same command.
+    let part = tmp.path().join("part");
+    let o = sweep(&cfg, &part, &["--max-jobs", "5"]);
+    assert!(o.contains("5 of 48") && o.contains("43 left"), "{o}");
+    let o = sweep(&cfg, &part, &["--max-jobs", "7"]);
+    assert!(o.contains("12 of 48 job(s) finished (7 now, 5 before)"), "{o}");
+    sweep(&cfg, &part, &[]);
+    assert_eq!(rows(&part), (csv.clone(), json.clone()));
+    assert_eq!(files(&part.join("jobs")), files(&full.join("jobs")));
+    // Nothing left to do: a rerun changes nothing.
+    let o = sweep(&cfg, &part, &[]);
+    assert!(o.contains("48 of 48 job(s) finished (0 now, 48 before)"), "{o}");
+    assert_eq!(rows(&part), (csv, json));
+
+    // A comment or key order change is the same sweep (same jobs): accepted.
+    fs::write(&cfg, format!("# reordered\nseeds = [1, 2, 3]\n{}", CONFIG.replace("seeds = [1, 2, 3]\n", ""))).unwrap();
+    let o = sweep(&cfg, &part, &[]);
+    assert!(o.contains("(0 now, 48 before)"), "{o}");
+}
+
+#[test]
+fn killed_runs_and_truncated_lines_are_recovered() {
+    let (tmp, cfg) = setup(CONFIG);
+    let full = tmp.path().join("full");
+    sweep(&cfg, &full, &["--no-job-dirs"]);
+    let want = rows(&full);
+
+    // What kill -9 in the middle of a write leaves: the last row of results.jsonl cut in half
+    // (its job is then unfinished although complete in results.csv) and a partial CSV line.
+    let cut = tmp.path().join("cut");
+    sweep(&cfg, &cut, &["--no-job-dirs", "--max-jobs", "6"]);
+    let j = fs::read_to_string(cut.join("results.jsonl")).unwrap();
+    let last_start = j[..j.len() - 1].rfind('\n').unwrap() + 1;
+    let cut_at = last_start + (j.len() - last_start) / 2;
+    fs::write(cut.join("results.jsonl"), &j[..cut_at]).unwrap();
+    let mut c = fs::read(cut.join("results.csv")).unwrap();
+    c.extend_from_slice(b"7,0123456789abcdef,1,toy,,sm");
+    fs::write(cut.join("results.csv"), c).unwrap();
+    let o = sweep(&cfg, &cut, &["--no-job-dirs"]);
+    assert!(o.contains("48 of 48 job(s) finished (43 now, 5 before)"), "{o}");
+    assert_eq!(rows(&cut), want);
+
+    // A real SIGKILL at whatever point the run has reached once it has written something.
+    let killed = tmp.path().join("killed");
+    let slow =
+        CONFIG.replace("epochs = [4]", "epochs = [60]").replace("seeds = [1, 2, 3]", "seeds = [1, 2, 3, 4, 5, 6]");
+    fs::write(&cfg, &slow).unwrap();
+    let mut child = bin()
+        .args(["sweep", "--config", p(&cfg), "--outdir", p(&killed), "--backend", "cpu", "-q", "--group-jobs", "2"])
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while fs::metadata(killed.join("results.jsonl")).map_or(0, |m| m.len()) == 0
+        && t0.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    sweep(&cfg, &killed, &[]);
+    let whole = tmp.path().join("whole");
+    sweep(&cfg, &whole, &[]);
+    assert_eq!(rows(&killed), rows(&whole));
+    assert_eq!(files(&killed.join("jobs")), files(&whole.join("jobs")));
+}
+
+#[test]
+fn shards_merge_to_the_unsharded_sweep() {
+    let (tmp, cfg) = setup(CONFIG);
+    let full = tmp.path().join("full");
+    sweep(&cfg, &full, &["--no-job-dirs"]);
+    let base = tmp.path().join("sharded");
+    for s in ["1/3", "2/3", "3/3"] {
+        sweep(&cfg, &base, &["--no-job-dirs", "--shard", s]);
+    }
+    let shard = |i: usize| base.join(format!("shard-{i}-of-3"));
+    // Shard 2 holds jobs 1, 4, 7, ... (0-based positions k with k mod 3 = 1).
+    let jobs2: std::collections::BTreeSet<u64> = jsonl(&shard(2)).iter().map(|r| r["job"].as_u64().unwrap()).collect();
+    assert_eq!(jobs2, (1..48).step_by(3).collect());
+
+    let merged = tmp.path().join("merged");
+    let o = ok(&["merge", "--out", p(&merged), p(&shard(3)), p(&shard(1)), p(&shard(2))]);
+    assert!(o.contains("48 jobs, 144 rows"), "{o}");
+    assert_eq!(rows(&merged), rows(&full));
+    // Merged rows are in job order, then layer order.
+    let keys: Vec<(u64, u64)> =
+        jsonl(&merged).iter().map(|r| (r["job"].as_u64().unwrap(), r["layer"].as_u64().unwrap())).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]));
+    // The merged folder is the finished unsharded sweep: resuming it there runs nothing.
+    let o = sweep(&cfg, &merged, &["--no-job-dirs"]);
+    assert!(o.contains("(0 now, 48 before)"), "{o}");
+
+    let e = fails(&["merge", "--out", p(&tmp.path().join("m2")), p(&shard(1)), p(&shard(2))]);
+    assert!(e.contains("16 of 48 jobs") && e.contains("shard 3/3: 16 job(s), no folder given"), "{e}");
+    let e =
+        fails(&["merge", "--out", p(&tmp.path().join("m3")), p(&shard(1)), p(&shard(2)), p(&shard(3)), p(&shard(1))]);
+    assert!(e.contains("finished in both"), "{e}");
+    // An unfinished shard is named, with what to do.
+    let partial = tmp.path().join("partial");
+    sweep(&cfg, &partial, &["--no-job-dirs", "--shard", "3/3", "--max-jobs", "4"]);
+    let e = fails(&[
+        "merge",
+        "--out",
+        p(&tmp.path().join("m4")),
+        p(&shard(1)),
+        p(&shard(2)),
+        p(&partial.join("shard-3-of-3")),
+    ]);
+    assert!(e.contains("shard 3/3") && e.contains("12 job(s) unfinished; rerun"), "{e}");
+
+    // Report on the merged folder: table on stdout and in summary.md, one plot of each kind.
+    let o = ok(&["report", "--input", p(&merged)]);
+    assert!(o.contains("| toy | small | latency | energy | 6 | 0 |"), "{o}");
+    assert!(o.contains("| tiny | big | energy | none | 6 | 0 |"), "{o}");
+    let md = fs::read_to_string(merged.join("report/summary.md")).unwrap();
+    assert!(md.contains("48 of 48 jobs") && md.contains("| toy | small | latency | energy |"), "{md}");
+    for plot in ["accelerators_toy_latency.svg", "pareto_toy_latency_energy.svg", "num_pop_tiny_energy.svg"] {
+        let svg = fs::read_to_string(merged.join("report/plots").join(plot)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("<circle") | svg.contains("<polyline"), "{plot}");
+    }
+}
+
+#[test]
+fn a_job_equals_a_standalone_search_whatever_its_group() {
+    let (tmp, cfg) = setup(CONFIG);
+    let grouped = tmp.path().join("grouped");
+    let single = tmp.path().join("single");
+    sweep(&cfg, &grouped, &[]);
+    sweep(&cfg, &single, &["--group-jobs", "1"]);
+    assert_eq!(rows(&grouped), rows(&single));
+    assert_eq!(files(&grouped.join("jobs")), files(&single.join("jobs")));
+
+    // The job `tiny` on `small`, energy only, population 12, seed 2, against `gammaflow search`.
+    let r = jsonl(&grouped)
+        .into_iter()
+        .find(|r| {
+            r["model"] == "tiny"
+                && r["accelerator"] == "small"
+                && r["fitness1"] == "energy"
+                && r["num_pop"] == 12
+                && r["seed"] == 2
+        })
+        .unwrap();
+    let alone = tmp.path().join("alone");
+    let model = tmp.path().join("tiny.csv");
+    ok(&[
+        "search",
+        "--model",
+        p(&model),
+        "--num-pe",
+        "64",
+        "--l1-size",
+        "512",
+        "--l2-size",
+        "108000",
+        "--fitness1",
+        "energy",
+        "--fitness2",
+        "none",
+        "--num-pop",
+        "12",
+        "--epochs",
+        "4",
+        "--seed",
+        "2",
+        "--backend",
+        "cpu",
+        "-q",
+        "--outdir",
+        p(&alone),
+    ]);
+    assert_eq!(files(&grouped.join("jobs").join(r["job_id"].as_str().unwrap())), files(&alone));
+}
+
+#[test]
+fn a_changed_config_or_shard_is_refused() {
+    let (tmp, cfg) = setup(CONFIG);
+    let out = tmp.path().join("out");
+    sweep(&cfg, &out, &["--no-job-dirs", "--max-jobs", "3"]);
+    let before = rows(&out);
+    fs::write(&cfg, CONFIG.replace("seeds = [1, 2, 3]", "seeds = [1, 2, 4]")).unwrap();
+    let e = fails(&["sweep", "--config", p(&cfg), "--outdir", p(&out), "--backend", "cpu", "-q"]);
+    assert!(e.contains("different sweep") && e.contains("new --outdir"), "{e}");
+    assert_eq!(rows(&out), before, "a refused run must not touch the results");
+    // Editing a model file changes its jobs too.
+    fs::write(&cfg, CONFIG).unwrap();
+    fs::write(tmp.path().join("tiny.csv"), TINY_CSV.replace("16,8,6,6", "16,8,7,7")).unwrap();
+    let e = fails(&["sweep", "--config", p(&cfg), "--outdir", p(&out), "--backend", "cpu", "-q"]);
+    assert!(e.contains("different sweep"), "{e}");
+    fs::write(tmp.path().join("tiny.csv"), TINY_CSV).unwrap();
+    // A shard folder resumed as another shard (here: renamed to look like shard 1 of 1).
+    sweep(&cfg, &tmp.path().join("s"), &["--no-job-dirs", "--shard", "1/2", "--max-jobs", "1"]);
+    fs::rename(tmp.path().join("s/shard-1-of-2"), tmp.path().join("s/shard-1-of-1")).unwrap();
+    let e = fails(&[
+        "sweep",
+        "--config",
+        p(&cfg),
+        "--outdir",
+        p(&tmp.path().join("s")),
+        "--shard",
+        "1/1",
+        "--backend",
+        "cpu",
+    ]);
+    assert!(e.contains("shard 1/2") && e.contains("shard 1/1"), "{e}");
+}
+
+#[test]
+fn malformed_configs_are_rejected_with_file_and_field() {
+    let acc = "[[accelerators]]\nname = \"a\"\nnum_pe = 64\n";
+    let cases: Vec<(String, &str)> = vec![
+        (format!("models = [\"toy\"]\nepoch = [4]\n{acc}"), " line 2, field epoch: unknown field `epoch`"),
+        (format!("models = [\"toy\"]\n{acc}l3_size = 5\n"), " line 5, field l3_size: unknown field `l3_size`"),
+        (
+            format!("models = [\"toy\"]\nobjectives = [[\"latency\", \"speed\"]]\n{acc}"),
+            " line 2, field objectives[0]: unknown objective \"speed\"",
+        ),
+        (
+            format!("models = [\"toy\"]\nobjectives = [[\"none\", \"latency\"]]\n{acc}"),
+            " line 2, field objectives[0]: unknown objective \"none\"",
+        ),
+        (format!("models = [\"toy\"]\nseeds = []\n{acc}"), " line 2, field seeds: the list is empty"),
+        (
+            "models = [\"toy\"]\n[[accelerators]]\nname = \"z\"\nnum_pe = 0\n".to_string(),
+            " line 4, field accelerators[0].num_pe",
+        ),
+        (format!("models = [\"toy\", \"resnet19\"]\n{acc}"), " line 1, field models[1]: unknown model \"resnet19\""),
+        (format!("models = [\"toy\"]\nlayers = [0]\n{acc}"), " line 2, field layers: layer 0 does not exist"),
+        (format!("models = [\"toy\"]\nnum_pop = [1]\n{acc}"), " line 2, field num_pop: 1 is out of range"),
+        ("models = [\"toy\"]\n".to_string(), ", field accelerators: missing"),
+        (format!("models = [\"toy\"]\n{acc}hwconfig = \"nope.m\"\n"), " line 5, field accelerators[0].hwconfig"),
+    ];
+    let (tmp, cfg) = setup("");
+    let out = tmp.path().join("never");
+    for (text, want) in cases {
+        fs::write(&cfg, &text).unwrap();
+        let e = fails(&["sweep", "--config", p(&cfg), "--outdir", p(&out), "--backend", "cpu"]);
+        assert!(e.contains(&format!("{}{want}", cfg.display())), "config:\n{text}\nwant {want:?}, got: {e}");
+        assert!(!out.exists(), "nothing may be written for an invalid config");
+    }
+    fs::write(&cfg, format!("models = [\"toy\"]\n{acc}")).unwrap();
+    for bad in ["0/2", "3/2", "1/0", "x"] {
+        let e = fails(&["sweep", "--config", p(&cfg), "--outdir", p(&out), "--shard", bad]);
+        assert!(e.contains("--shard"), "{e}");
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn example_configs_are_valid_with_the_stated_job_counts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for (file, jobs) in [("sweep_small.toml", "48 jobs (144 rows)"), ("sweep_1000.toml", "1080 jobs (1080 rows)")] {
+        let o = ok(&["sweep", "--config", p(&root.join(file)), "--dry-run"]);
+        assert!(o.contains(jobs), "{file}: {o}");
+    }
+}
