@@ -64,7 +64,14 @@ impl Evaluator {
         match choice {
             BackendChoice::Cpu => Ok(cpu(None)),
             BackendChoice::Gpu | BackendChoice::Auto => {
-                let opened = GpuContext::new(opts).and_then(GpuEvaluator::new);
+                let opened = GpuContext::new(opts).and_then(|ctx| {
+                    // A software rasteriser (llvmpipe, WARP, SwiftShader) is much slower than the
+                    // CPU backend: `auto` only takes real GPUs; `gpu` takes whatever is there.
+                    if choice == BackendChoice::Auto && ctx.info().device_type == wgpu::DeviceType::Cpu {
+                        return Err(GpuError::NoAdapter(format!("only a software adapter ({}), slower than the CPU backend; --backend gpu uses it anyway", ctx.adapter_info())));
+                    }
+                    GpuEvaluator::new(ctx)
+                });
                 match opened {
                     Ok(g) => Ok(Evaluator { backend: Backend::Gpu(Box::new(g)), fallback_reason: None, words: Vec::new(), results: Vec::new() }),
                     Err(e) if choice == BackendChoice::Auto => Ok(cpu(Some(format!("no usable GPU ({e}); evaluating on the CPU")))),
