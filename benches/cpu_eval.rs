@@ -39,7 +39,9 @@ fn bench(c: &mut Criterion) {
             })
         });
         let problems = [p];
-        g.bench_function(format!("cpu_all_threads_{tag}"), |b| b.iter(|| black_box(cpu_batch(&problems, &items).len())));
+        g.bench_function(format!("cpu_all_threads_{tag}"), |b| {
+            b.iter(|| black_box(cpu_batch(&problems, &items).len()))
+        });
         match Evaluator::new(BackendChoice::Gpu) {
             Ok(mut gpu) => {
                 g.bench_function(format!("gpu_end_to_end_{tag}"), |b| {

@@ -60,7 +60,12 @@ impl Evaluator {
     }
 
     pub fn with_options(choice: BackendChoice, opts: &GpuOptions) -> anyhow::Result<Evaluator> {
-        let cpu = |reason| Evaluator { backend: Backend::Cpu, fallback_reason: reason, words: Vec::new(), results: Vec::new() };
+        let cpu = |reason| Evaluator {
+            backend: Backend::Cpu,
+            fallback_reason: reason,
+            words: Vec::new(),
+            results: Vec::new(),
+        };
         match choice {
             BackendChoice::Cpu => Ok(cpu(None)),
             BackendChoice::Gpu | BackendChoice::Auto => {
@@ -68,13 +73,23 @@ impl Evaluator {
                     // A software rasteriser (llvmpipe, WARP, SwiftShader) is much slower than the
                     // CPU backend: `auto` only takes real GPUs; `gpu` takes whatever is there.
                     if choice == BackendChoice::Auto && ctx.info().device_type == wgpu::DeviceType::Cpu {
-                        return Err(GpuError::NoAdapter(format!("only a software adapter ({}), slower than the CPU backend; --backend gpu uses it anyway", ctx.adapter_info())));
+                        return Err(GpuError::NoAdapter(format!(
+                            "only a software adapter ({}), slower than the CPU backend; --backend gpu uses it anyway",
+                            ctx.adapter_info()
+                        )));
                     }
                     GpuEvaluator::new(ctx)
                 });
                 match opened {
-                    Ok(g) => Ok(Evaluator { backend: Backend::Gpu(Box::new(g)), fallback_reason: None, words: Vec::new(), results: Vec::new() }),
-                    Err(e) if choice == BackendChoice::Auto => Ok(cpu(Some(format!("no usable GPU ({e}); evaluating on the CPU")))),
+                    Ok(g) => Ok(Evaluator {
+                        backend: Backend::Gpu(Box::new(g)),
+                        fallback_reason: None,
+                        words: Vec::new(),
+                        results: Vec::new(),
+                    }),
+                    Err(e) if choice == BackendChoice::Auto => {
+                        Ok(cpu(Some(format!("no usable GPU ({e}); evaluating on the CPU"))))
+                    }
                     Err(e) => Err(anyhow::anyhow!("GPU backend requested but not available: {e}")),
                 }
             }
@@ -95,7 +110,12 @@ impl Evaluator {
 
     /// Runs the GPU on already packed genomes and returns (seconds, results). The time covers
     /// upload, compute and readback, not packing or the CPU-side float completion.
-    pub fn gpu_packed(&mut self, problems: &[PackedProblem], words: &[u32], stride: usize) -> anyhow::Result<(f64, usize)> {
+    pub fn gpu_packed(
+        &mut self,
+        problems: &[PackedProblem],
+        words: &[u32],
+        stride: usize,
+    ) -> anyhow::Result<(f64, usize)> {
         let Backend::Gpu(gpu) = &mut self.backend else {
             anyhow::bail!("not on the GPU backend");
         };

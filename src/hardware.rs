@@ -333,7 +333,12 @@ impl AreaModel {
                 let per_bit = bit_um2 * word_bits;
                 // Same operation order as GAMMA's external model, so the default reproduces it.
                 let total = num_pe as f64 * pe_um2 + ((l1 * num_pe + l2) as f64) * bit_um2 * word_bits;
-                AreaBreakdown { total, pe: num_pe as f64 * pe_um2, l1: (l1 * num_pe) as f64 * per_bit, l2: l2 as f64 * per_bit }
+                AreaBreakdown {
+                    total,
+                    pe: num_pe as f64 * pe_um2,
+                    l1: (l1 * num_pe) as f64 * per_bit,
+                    l2: l2 as f64 * per_bit,
+                }
             }
             AreaModel::Maestro => AreaBreakdown { total: maestro_area, ..AreaBreakdown::default() },
         }
@@ -358,7 +363,8 @@ impl AreaModel {
             "maestro" => return Ok(AreaModel::Maestro),
             _ => {}
         }
-        let text = std::fs::read_to_string(spec).map_err(|e| HardwareError::Io { path: spec.to_string(), source: e })?;
+        let text =
+            std::fs::read_to_string(spec).map_err(|e| HardwareError::Io { path: spec.to_string(), source: e })?;
         let m: AreaModel = toml::from_str(&text).map_err(|e| HardwareError::Invalid {
             file: spec.to_string(),
             line: e.span().map(|s| text[..s.start].lines().count().max(1)).unwrap_or(1),
@@ -368,7 +374,12 @@ impl AreaModel {
         if let AreaModel::Table { pe_um2, bit_um2, word_bits } = m {
             for (name, v) in [("pe_um2", pe_um2), ("bit_um2", bit_um2), ("word_bits", word_bits)] {
                 if !(v.is_finite() && v >= 0.0) {
-                    return Err(HardwareError::Invalid { file: spec.to_string(), line: 1, field: Some(name.into()), message: format!("{name} must be a non-negative number, got {v}") });
+                    return Err(HardwareError::Invalid {
+                        file: spec.to_string(),
+                        line: 1,
+                        field: Some(name.into()),
+                        message: format!("{name} must be a non-negative number, got {v}"),
+                    });
                 }
             }
         }
@@ -395,7 +406,10 @@ mod area_tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("tech.toml");
         std::fs::write(&p, "kind = \"table\"\npe_um2 = 100.0\nbit_um2 = 0.05\nword_bits = 16.0\n").unwrap();
-        assert_eq!(AreaModel::resolve(p.to_str().unwrap()).unwrap(), AreaModel::Table { pe_um2: 100.0, bit_um2: 0.05, word_bits: 16.0 });
+        assert_eq!(
+            AreaModel::resolve(p.to_str().unwrap()).unwrap(),
+            AreaModel::Table { pe_um2: 100.0, bit_um2: 0.05, word_bits: 16.0 }
+        );
         std::fs::write(&p, "kind = \"table\"\npe_um2 = -1.0\nbit_um2 = 0.05\nword_bits = 16.0\n").unwrap();
         let e = AreaModel::resolve(p.to_str().unwrap()).unwrap_err().to_string();
         assert!(e.contains("tech.toml") && e.contains("pe_um2"), "{e}");

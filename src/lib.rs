@@ -2,13 +2,13 @@
 //! hardware co-design (DiGamma), on a MAESTRO-compatible cost model evaluated in batches on the
 //! CPU or, through wgpu compute shaders, on the GPU.
 
+pub mod cli;
+pub mod eval;
+pub mod gpu;
 pub mod hardware;
 pub mod mapping;
 pub mod model;
-pub mod workload;
-pub mod gpu;
-pub mod eval;
-pub mod search;
-pub mod cli;
 pub mod report;
+pub mod search;
 pub mod sweep;
+pub mod workload;

@@ -14,7 +14,8 @@ fn bin() -> Command {
 
 fn run_ok(c: &mut Command) -> (String, String) {
     let out = c.output().expect("runs");
-    let (so, se) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    let (so, se) =
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
     assert!(out.status.success(), "failed: {so}\n{se}");
     (so, se)
 }
@@ -44,7 +45,16 @@ fn eval_streams_cases_and_reports_bad_lines() {
     for (got, want_line) in good.iter().zip(dev.lines()) {
         let want: serde_json::Value = serde_json::from_str(want_line).unwrap();
         assert_eq!(got["id"], want["id"]);
-        for k in ["runtime_cycles", "num_macs", "l1_size_req", "l2_size_req", "l2_input_read", "valid", "valid_physical", "crash"] {
+        for k in [
+            "runtime_cycles",
+            "num_macs",
+            "l1_size_req",
+            "l2_size_req",
+            "l2_input_read",
+            "valid",
+            "valid_physical",
+            "crash",
+        ] {
             assert_eq!(got[k], want["expect"][k], "{} {k}", want["id"]);
         }
     }
@@ -53,7 +63,12 @@ fn eval_streams_cases_and_reports_bad_lines() {
 #[test]
 fn eval_reads_stdin() {
     let line = include_str!("data/dev-cases.jsonl").lines().next().unwrap();
-    let mut child = bin().args(["eval", "--backend", "cpu", "--input", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = bin()
+        .args(["eval", "--backend", "cpu", "--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     use std::io::Write;
     child.stdin.take().unwrap().write_all(format!("{line}\n").as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -86,14 +101,36 @@ fn walk(d: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn search_writes_identical_files_for_the_same_seed() {
     let dir = tempfile::tempdir().unwrap();
-    let args = ["search", "--model", "toy", "--epochs", "8", "--num-pop", "20", "--seed", "5", "--backend", "cpu", "-q", "--outdir"];
+    let args = [
+        "search",
+        "--model",
+        "toy",
+        "--epochs",
+        "8",
+        "--num-pop",
+        "20",
+        "--seed",
+        "5",
+        "--backend",
+        "cpu",
+        "-q",
+        "--outdir",
+    ];
     let a = dir.path().join("a");
     let b = dir.path().join("b");
     run_ok(bin().args(args).arg(&a));
     run_ok(bin().args(args).arg(&b));
     let (fa, fb) = (files(&a), files(&b));
     let names: Vec<&str> = fa.iter().map(|f| f.0.as_str()).collect();
-    for want in ["results.csv", "results.json", "history.csv", "pareto.csv", "convergence.svg", "mappings/layer_001.m", "pareto/layer_001.svg"] {
+    for want in [
+        "results.csv",
+        "results.json",
+        "history.csv",
+        "pareto.csv",
+        "convergence.svg",
+        "mappings/layer_001.m",
+        "pareto/layer_001.svg",
+    ] {
         assert!(names.contains(&want), "missing {want}: {names:?}");
     }
     assert_eq!(fa, fb, "same seed, different files");
@@ -117,11 +154,20 @@ fn bad_inputs_get_clear_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--layer 9"));
     // Absurd PE counts (a count ≤ 0 means co-exploration, as in GAMMA).
     for args in [["--num-pe", "100000000"], ["--pe-limit", "0"]] {
-        let out = bin().args(["search", "--backend", "cpu", "-q", "--model", "toy", "--co-explore"]).args(args).output().unwrap();
+        let out = bin()
+            .args(["search", "--backend", "cpu", "-q", "--model", "toy", "--co-explore"])
+            .args(args)
+            .output()
+            .unwrap();
         assert!(!out.status.success(), "{args:?} accepted");
-        assert!(String::from_utf8_lossy(&out.stderr).to_lowercase().contains("num_pe"), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).to_lowercase().contains("num_pe"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let out = bin().args(["search", "--backend", "cpu", "-q", "--model", "toy", "--area-budget", "-1"]).output().unwrap();
+    let out =
+        bin().args(["search", "--backend", "cpu", "-q", "--model", "toy", "--area-budget", "-1"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--area-budget"));
 }
@@ -132,7 +178,10 @@ fn gpu_or_skip(test: &str) -> bool {
     match gammaflow::gpu::GpuContext::new(&gammaflow::gpu::GpuOptions::default()) {
         Ok(_) => true,
         Err(e) => {
-            assert!(std::env::var("GAMMAFLOW_REQUIRE_GPU").as_deref() != Ok("1"), "{test}: GAMMAFLOW_REQUIRE_GPU=1 but no GPU adapter: {e}");
+            assert!(
+                std::env::var("GAMMAFLOW_REQUIRE_GPU").as_deref() != Ok("1"),
+                "{test}: GAMMAFLOW_REQUIRE_GPU=1 but no GPU adapter: {e}"
+            );
             eprintln!("skipping {test}: no GPU adapter ({e})");
             false
         }
@@ -145,7 +194,21 @@ fn cpu_and_gpu_searches_write_identical_files() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let base = ["search", "--model", "toy", "--epochs", "6", "--num-pop", "24", "--seed", "9", "--slevel-max", "3", "-q", "--outdir"];
+    let base = [
+        "search",
+        "--model",
+        "toy",
+        "--epochs",
+        "6",
+        "--num-pop",
+        "24",
+        "--seed",
+        "9",
+        "--slevel-max",
+        "3",
+        "-q",
+        "--outdir",
+    ];
     let (c, g) = (dir.path().join("cpu"), dir.path().join("gpu"));
     run_ok(bin().args(base).arg(&c).args(["--backend", "cpu"]));
     let (_, err) = run_ok(bin().args(base).arg(&g).args(["--backend", "gpu"]));

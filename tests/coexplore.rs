@@ -30,7 +30,8 @@ fn no_design_exceeds_the_budget_or_the_pe_limit() {
         let cfg = co_cfg(Some(budget), 1);
         for r in search(&layers, &cfg, &mut ev, |_| {}) {
             let limit = r.hw.num_pe;
-            let best = r.best.as_ref().unwrap_or_else(|| panic!("layer {} found no design under {budget} mm^2", r.index));
+            let best =
+                r.best.as_ref().unwrap_or_else(|| panic!("layer {} found no design under {budget} mm^2", r.index));
             for c in std::iter::once(best).chain(r.pareto.iter()) {
                 let pe = c.genome.levels[0].size;
                 assert!(pe >= 1 && pe <= limit, "PE count {pe} outside 1..={limit}");
@@ -53,7 +54,10 @@ fn tight_budgets_shrink_the_design() {
     let mut ev = Evaluator::new(BackendChoice::Cpu).unwrap();
     let pes: Vec<i64> = [0.1, 1.0]
         .iter()
-        .map(|&b| search(&[(0, layer, hw)], &co_cfg(Some(b), 2), &mut ev, |_| {})[0].best.as_ref().unwrap().genome.levels[0].size)
+        .map(|&b| {
+            search(&[(0, layer, hw)], &co_cfg(Some(b), 2), &mut ev, |_| {})[0].best.as_ref().unwrap().genome.levels[0]
+                .size
+        })
         .collect();
     assert!(pes[0] < pes[1], "a 10x larger budget should buy more PEs: {pes:?}");
     // 0.1 mm^2 at 282 um^2 per PE alone caps the design at 354 PEs.
@@ -87,7 +91,8 @@ fn area_models_rank_designs() {
     let r = &search(&[(0, layer, hw)], &cfg, &mut ev, |_| {})[0];
     assert_eq!(r.best.as_ref().unwrap().genome.levels[0].size, 1);
     // A user table changes the numbers.
-    let cheap = SearchConfig { area_model: AreaModel::Table { pe_um2: 1.0, bit_um2: 0.0, word_bits: 8.0 }, ..cfg.clone() };
+    let cheap =
+        SearchConfig { area_model: AreaModel::Table { pe_um2: 1.0, bit_um2: 0.0, word_bits: 8.0 }, ..cfg.clone() };
     let r2 = &search(&[(0, layer, hw)], &cheap, &mut ev, |_| {})[0];
     let a = cheap.area(r2.best.as_ref().unwrap(), &r2.hw).unwrap();
     assert_eq!(a.total, 1.0);

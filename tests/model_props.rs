@@ -10,7 +10,15 @@ use proptest::prelude::*;
 fn layer_strategy() -> impl Strategy<Value = Layer> {
     (1i64..=24, 1i64..=24, 1i64..=5, 1i64..=5, 0i64..=14, 0i64..=14, 0u8..10).prop_map(|(k, c, r, s, dy, dx, kind)| {
         let dw = kind < 2;
-        Layer::new(if dw { 1 } else { k }, c, r + dy, s + dx, r, s, if dw { LayerKind::DsConv } else { LayerKind::Conv })
+        Layer::new(
+            if dw { 1 } else { k },
+            c,
+            r + dy,
+            s + dx,
+            r,
+            s,
+            if dw { LayerKind::DsConv } else { LayerKind::Conv },
+        )
     })
 }
 
@@ -18,13 +26,18 @@ fn layer_strategy() -> impl Strategy<Value = Layer> {
 /// output extent, as GAMMA draws them), any parallel dim, random loop orders.
 fn genome_strategy(layer: Layer, levels: usize, full_rs: bool) -> impl Strategy<Value = Genome> {
     let dims = layer.shape().dims;
-    let level = (0usize..6, 1i64..=6, Just(()).prop_perturb(|_, mut rng| {
-        let mut o = Dim::ALL;
-        for i in (1..6).rev() {
-            o.swap(i, rng.random_range(0..=i));
-        }
-        o
-    }), proptest::collection::vec(0.0f64..1.0, 6));
+    let level = (
+        0usize..6,
+        1i64..=6,
+        Just(()).prop_perturb(|_, mut rng| {
+            let mut o = Dim::ALL;
+            for i in (1..6).rev() {
+                o.swap(i, rng.random_range(0..=i));
+            }
+            o
+        }),
+        proptest::collection::vec(0.0f64..1.0, 6),
+    );
     proptest::collection::vec(level, levels).prop_map(move |raw| {
         let mut parent = dims;
         let mut out = Vec::new();
@@ -37,7 +50,11 @@ fn genome_strategy(layer: Layer, levels: usize, full_rs: bool) -> impl Strategy<
                 }
                 tiles[d] = tiles[d].min(parent[d]).max(1);
             }
-            out.push(Level { par: Dim::from_index(par), size: if li == 0 { 1 } else { z }, order: order.map(|d| (d, tiles[d.index()])) });
+            out.push(Level {
+                par: Dim::from_index(par),
+                size: if li == 0 { 1 } else { z },
+                order: order.map(|d| (d, tiles[d.index()])),
+            });
             parent = tiles;
         }
         Genome { levels: out }
@@ -45,7 +62,14 @@ fn genome_strategy(layer: Layer, levels: usize, full_rs: bool) -> impl Strategy<
 }
 
 fn case_strategy() -> impl Strategy<Value = (Layer, Genome, Hardware)> {
-    (layer_strategy(), 1usize..=3, any::<bool>(), prop::sample::select(vec![1i64, 2, 3, 7, 16, 64, 168, 1024]), prop::sample::select(vec![-1i64, -1, -1, 1, 5, 64]), prop::sample::select(vec![-1i64, -1, -1, 1, 9]))
+    (
+        layer_strategy(),
+        1usize..=3,
+        any::<bool>(),
+        prop::sample::select(vec![1i64, 2, 3, 7, 16, 64, 168, 1024]),
+        prop::sample::select(vec![-1i64, -1, -1, 1, 5, 64]),
+        prop::sample::select(vec![-1i64, -1, -1, 1, 9]),
+    )
         .prop_flat_map(|(layer, levels, full_rs, pe, noc, off)| {
             genome_strategy(layer, levels, full_rs).prop_map(move |g| {
                 (layer, g, Hardware { num_pe: pe, l1_size: -1, l2_size: -1, noc_bw: noc, offchip_bw: off })

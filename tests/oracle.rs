@@ -155,7 +155,8 @@ fn maestro_export_is_byte_identical() {
 fn test_vectors_match() {
     // The 23 vectors are dev-00000..dev-00022 in genome form; check their names and the
     // expected CSV rows of the vectors file against the model too.
-    let vectors: Value = serde_json::from_str(&include_str!("data/maestro-test-vectors.json").replace("-Infinity", "\"-inf\"")).unwrap();
+    let vectors: Value =
+        serde_json::from_str(&include_str!("data/maestro-test-vectors.json").replace("-Infinity", "\"-inf\"")).unwrap();
     let vectors = vectors.as_array().unwrap();
     assert_eq!(vectors.len(), 23);
     let cases = load_cases();
@@ -194,7 +195,12 @@ fn test_vectors_match() {
         for (k, got) in pairs {
             assert_eq!(exp[k].as_i64(), Some(got), "{} {k}", v["name"]);
         }
-        for (k, got) in [("Activity count-based Energy (nJ)", m.energy_nj), ("Throughput (MACs/Cycle)", m.throughput), ("Area", m.area), ("Power", m.power)] {
+        for (k, got) in [
+            ("Activity count-based Energy (nJ)", m.energy_nj),
+            ("Throughput (MACs/Cycle)", m.throughput),
+            ("Area", m.area),
+            ("Power", m.power),
+        ] {
             assert!(float_matches(got, &exp[k]), "{} {k}: want {}, got {got}", v["name"], exp[k]);
         }
     }

@@ -39,14 +39,25 @@ fn same_seed_same_result_and_seed_matters() {
 #[test]
 fn reported_mappings_are_valid_and_inside_the_space() {
     let hw = Hardware { num_pe: 168, l1_size: 512, l2_size: 108000, noc_bw: 81920000, offchip_bw: -1 };
-    let layers = [Layer::conv(64, 3, 32, 32, 3, 3), Layer::new(1, 32, 18, 18, 3, 3, gammaflow::workload::LayerKind::DsConv), Layer::new(128, 256, 1, 1, 1, 1, gammaflow::workload::LayerKind::Fc)];
+    let layers = [
+        Layer::conv(64, 3, 32, 32, 3, 3),
+        Layer::new(1, 32, 18, 18, 3, 3, gammaflow::workload::LayerKind::DsConv),
+        Layer::new(128, 256, 1, 1, 1, 1, gammaflow::workload::LayerKind::Fc),
+    ];
     for opts in [
         SpaceOptions::default(),
         SpaceOptions { slevel_min: 1, slevel_max: 3, par_rs: true, ..SpaceOptions::default() },
         SpaceOptions { factor_tiles: true, fixed_cluster: Some(4), ..SpaceOptions::default() },
         SpaceOptions { gamma_compat: true, rs_full: false, ..SpaceOptions::default() },
     ] {
-        let cfg = SearchConfig { num_pop: 40, epochs: 12, seed: 3, space: opts.clone(), fitness2: Some(Objective::Energy), ..SearchConfig::default() };
+        let cfg = SearchConfig {
+            num_pop: 40,
+            epochs: 12,
+            seed: 3,
+            space: opts.clone(),
+            fitness2: Some(Objective::Energy),
+            ..SearchConfig::default()
+        };
         for r in run(&layers, hw, &cfg) {
             let space = Space::new(&r.layer, hw.num_pe, opts.clone());
             let best = r.best.as_ref().unwrap_or_else(|| panic!("layer {} found nothing with {opts:?}", r.index));
@@ -94,7 +105,13 @@ fn exhaustive_best_latency(layer: &Layer, hw: &Hardware) -> i64 {
                 for y in 1..=b[2] {
                     for x in 1..=b[3] {
                         let t = [k, c, y, x, b[4], b[5]];
-                        let g = Genome { levels: vec![Level { par: *par, size: hw.num_pe, order: Dim::ALL.map(|d| (d, t[d.index()])) }] };
+                        let g = Genome {
+                            levels: vec![Level {
+                                par: *par,
+                                size: hw.num_pe,
+                                order: Dim::ALL.map(|d| (d, t[d.index()])),
+                            }],
+                        };
                         let e = evaluate(layer, &g, hw);
                         if e.valid_physical {
                             best = best.min(e.metrics.unwrap().runtime_cycles);

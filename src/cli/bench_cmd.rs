@@ -67,7 +67,12 @@ fn parse_size(s: &str) -> anyhow::Result<usize> {
 const CHUNK: usize = 1 << 20;
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
-    let dims: Vec<i64> = a.layer.split(',').map(|x| x.trim().parse()).collect::<Result<_, _>>().context("--layer: expected K,C,Y,X,R,S")?;
+    let dims: Vec<i64> = a
+        .layer
+        .split(',')
+        .map(|x| x.trim().parse())
+        .collect::<Result<_, _>>()
+        .context("--layer: expected K,C,Y,X,R,S")?;
     if dims.len() != 6 {
         bail!("--layer: expected 6 numbers K,C,Y,X,R,S");
     }
@@ -79,7 +84,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let hw = Hardware { num_pe: a.num_pe, ..Hardware::default() };
     hw.validate().map_err(|e| anyhow::anyhow!("--num-pe: {e}"))?;
     let sizes: Vec<usize> = a.sizes.iter().map(|s| parse_size(s)).collect::<anyhow::Result<_>>()?;
-    let opts = SpaceOptions { slevel_min: a.levels, slevel_max: a.levels, gamma_compat: a.gamma_compat, ..SpaceOptions::default() };
+    let opts = SpaceOptions {
+        slevel_min: a.levels,
+        slevel_max: a.levels,
+        gamma_compat: a.gamma_compat,
+        ..SpaceOptions::default()
+    };
     let space = Space::new(&layer, hw.num_pe, opts);
     let problems = [Problem { layer, hw }];
     let packed_problems = [PackedProblem::new(&layer, &hw)];
@@ -121,13 +131,20 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         while done < n {
             let m = CHUNK.min(n - done);
             let mut rng = ChaCha8Rng::seed_from_u64(a.seed.wrapping_add(chunk_idx.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-            let items: Vec<Item> = (0..m).map(|_| Item { problem: 0, genome: space.random_genome(&mut rng), num_pe: None }).collect();
+            let items: Vec<Item> =
+                (0..m).map(|_| Item { problem: 0, genome: space.random_genome(&mut rng), num_pe: None }).collect();
             let mut words = Vec::with_capacity(m * stride);
             for it in &items {
                 pack_genome(&it.genome, 0, hw.num_pe, stride, &mut words);
             }
             // Evaluation alone: the integer model on packed genomes (what the GPU kernel does).
-            let eval_packed = || -> u64 { words.par_chunks(stride).with_min_len(256).map(|w| evaluate_packed(&packed_problems, w).status as u64).sum() };
+            let eval_packed = || -> u64 {
+                words
+                    .par_chunks(stride)
+                    .with_min_len(256)
+                    .map(|w| evaluate_packed(&packed_problems, w).status as u64)
+                    .sum()
+            };
             if !a.no_single_thread {
                 let t = Instant::now();
                 std::hint::black_box(single.install(eval_packed));
@@ -179,7 +196,10 @@ fn print_row(r: &Row, header: bool) {
             "{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}",
             "size", "cpu-1t eval", "cpu eval", "cpu e2e", "gpu eval", "gpu e2e", "gpu/cpu", "gpu/cpu"
         );
-        println!("{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}", "", "evals/s", "evals/s", "evals/s", "evals/s", "evals/s", "eval", "e2e");
+        println!(
+            "{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}",
+            "", "evals/s", "evals/s", "evals/s", "evals/s", "evals/s", "eval", "e2e"
+        );
     }
     println!(
         "{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}",

@@ -76,7 +76,13 @@ fn parse_line(lineno: usize, line: &str) -> Parsed {
     if let Err((field, msg)) = case.layer.validate() {
         return Err(err(case.id, format!("layer field {field}: {msg}")));
     }
-    let hw = Hardware { num_pe: case.num_pe, l1_size: case.l1_size, l2_size: case.l2_size, noc_bw: case.noc_bw, offchip_bw: case.offchip_bw };
+    let hw = Hardware {
+        num_pe: case.num_pe,
+        l1_size: case.l1_size,
+        l2_size: case.l2_size,
+        noc_bw: case.noc_bw,
+        offchip_bw: case.offchip_bw,
+    };
     if let Err(msg) = hw.validate() {
         return Err(err(case.id, msg));
     }
@@ -107,15 +113,34 @@ pub fn evaluation_json(id: Option<Value>, p: &Problem, ev: &Evaluation) -> Value
     o.insert("error".into(), json!(ev.error(&p.hw)));
     o.insert("expected_macs".into(), json!(ev.expected_macs));
     o.insert("area_gamma_external".into(), json!(ev.area_gamma_external(p.hw.num_pe)));
-    let positive = ev.metrics.map(|m| m.runtime_cycles > 0 && m.energy_nj > 0.0 && m.power > 0.0 && m.area > 0.0 && m.throughput > 0.0);
+    let positive = ev
+        .metrics
+        .map(|m| m.runtime_cycles > 0 && m.energy_nj > 0.0 && m.power > 0.0 && m.area > 0.0 && m.throughput > 0.0);
     o.insert("all_metrics_positive".into(), json!(positive));
     Value::Object(o)
 }
 
 const METRIC_KEYS: [&str; 20] = [
-    "runtime_cycles", "throughput", "energy_nJ", "area", "power", "l1_size_req", "l2_size_req", "num_macs", "l1_input_read", "l1_input_write",
-    "l1_weight_read", "l1_weight_write", "l1_output_read", "l1_output_write", "l2_input_read", "l2_input_write", "l2_weight_read",
-    "l2_weight_write", "l2_output_read", "l2_output_write",
+    "runtime_cycles",
+    "throughput",
+    "energy_nJ",
+    "area",
+    "power",
+    "l1_size_req",
+    "l2_size_req",
+    "num_macs",
+    "l1_input_read",
+    "l1_input_write",
+    "l1_weight_read",
+    "l1_weight_write",
+    "l1_output_read",
+    "l1_output_write",
+    "l2_input_read",
+    "l2_input_write",
+    "l2_weight_read",
+    "l2_weight_write",
+    "l2_output_read",
+    "l2_output_write",
 ];
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
@@ -165,7 +190,11 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         // Pair each parsed case with its evaluation (in order), then render in parallel.
         let paired: Vec<Rendered> = parsed
             .into_iter()
-            .map(|p| p.map(|(id, _, _)| (id, next_problem.next().unwrap_or(0), evals.next().expect("one evaluation per parsed case"))))
+            .map(|p| {
+                p.map(|(id, _, _)| {
+                    (id, next_problem.next().unwrap_or(0), evals.next().expect("one evaluation per parsed case"))
+                })
+            })
             .collect();
         let texts: Vec<(bool, String)> = paired
             .into_par_iter()

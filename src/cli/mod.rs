@@ -8,7 +8,11 @@ mod sweep_cmd;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "gammaflow", version, about = "GAMMA-style mapping search and accelerator co-design on a MAESTRO-compatible cost model, batched on the GPU")]
+#[command(
+    name = "gammaflow",
+    version,
+    about = "GAMMA-style mapping search and accelerator co-design on a MAESTRO-compatible cost model, batched on the GPU"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

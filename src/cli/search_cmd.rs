@@ -4,13 +4,15 @@ use crate::eval::{BackendChoice, Evaluator};
 use crate::hardware::{load_hwconfig, AreaModel, Hardware};
 use crate::report::search_out::{totals, write_search_outputs};
 use crate::report::svg::Series;
+use crate::search::constraint::load_accel;
 use crate::search::shared::{best_design, candidate_designs, pareto_designs, search_shared, DesignResult};
-use crate::search::{search_dedup, Objective, Rates, SearchConfig, SpaceOptions};
+use crate::search::{search_dedup, MapConstraint, Objective, Rates, SearchConfig, SpaceOptions};
 use crate::workload::builtin::resolve_model;
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug)]
@@ -132,6 +134,19 @@ pub struct SearchOpts {
     /// Rate of the PE-count mutation when co-exploring.
     #[arg(long, default_value_t = 0.5)]
     pub pe_rate: f64,
+    /// Mapping constraint: a built-in accelerator map (nvdla, eyeriss, tpu) or a TOML file
+    /// (data/constraints/*.toml shows the format). It fixes the number of cluster levels.
+    #[arg(long)]
+    pub mapping_cstr: Option<String>,
+    /// Flexibility class of --mapping-cstr, 0-15: the sum of the axes left free (1 tile sizes,
+    /// 2 loop order, 4 parallel dims, 8 cluster sizes); 0 = the map as written.
+    #[arg(long, requires = "mapping_cstr")]
+    pub flex_class: Option<u8>,
+    /// Accelerator constraint file (TOML, per level: buffer fifo|scratchpad, distribution
+    /// bus|tree|systolic, reduction temporal|reduce-and-forward|adder-tree), turned into mapping
+    /// rules and added to --mapping-cstr (never relaxed by --flex-class).
+    #[arg(long)]
+    pub accel_cstr: Option<String>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -147,7 +162,11 @@ impl SearchOpts {
             hw.num_pe = v;
         }
         if self.co_explores() {
-            hw.num_pe = self.pe_limit.unwrap_or(if hw.num_pe > 0 && self.num_pe.is_some_and(|v| v > 0) { hw.num_pe } else { 1024 });
+            hw.num_pe = self.pe_limit.unwrap_or(if hw.num_pe > 0 && self.num_pe.is_some_and(|v| v > 0) {
+                hw.num_pe
+            } else {
+                1024
+            });
         }
         if let Some(v) = self.l1_size {
             hw.l1_size = v;
@@ -172,7 +191,10 @@ impl SearchOpts {
     pub fn config(&self) -> anyhow::Result<SearchConfig> {
         let fitness2 = match self.fitness2.to_ascii_lowercase().as_str() {
             "none" | "" => None,
-            s => Some(<Objective as clap::ValueEnum>::from_str(s, true).map_err(|_| anyhow::anyhow!("--fitness2: unknown objective {s:?}"))?),
+            s => Some(
+                <Objective as clap::ValueEnum>::from_str(s, true)
+                    .map_err(|_| anyhow::anyhow!("--fitness2: unknown objective {s:?}"))?,
+            ),
         };
         if self.slevel_min < 1 || self.slevel_max < self.slevel_min || self.slevel_max > 4 {
             bail!("--slevel-min/--slevel-max: need 1 <= min <= max <= 4, got {}..{}", self.slevel_min, self.slevel_max);
@@ -201,6 +223,24 @@ impl SearchOpts {
                 bail!("--fixed-cluster must be positive, got {z}");
             }
         }
+        let constraint = match &self.mapping_cstr {
+            Some(name) => {
+                let c = MapConstraint::resolve(name).context("--mapping-cstr")?;
+                Some(Arc::new(match self.flex_class {
+                    Some(k) => c.with_class(k)?,
+                    None => c,
+                }))
+            }
+            None => None,
+        };
+        let constraint = match (constraint, &self.accel_cstr) {
+            (c, None) => c,
+            (None, Some(p)) => Some(Arc::new(load_accel(p).context("--accel-cstr")?)),
+            (Some(c), Some(p)) => {
+                let accel = load_accel(p).context("--accel-cstr")?;
+                Some(Arc::new(c.with_accel(&accel).map_err(anyhow::Error::msg)?))
+            }
+        };
         Ok(SearchConfig {
             fitness1: self.fitness1,
             fitness2,
@@ -217,6 +257,7 @@ impl SearchOpts {
                 rs_full: !self.free_rs,
                 divisor_bias: self.divisor_bias,
                 co_explore: self.co_explores(),
+                constraint,
             },
             rates: Rates {
                 crossover: self.crossover_rate,
@@ -233,7 +274,9 @@ impl SearchOpts {
             max_time: self.max_time.map(Duration::from_secs_f64),
             area_model: AreaModel::resolve(&self.area_model).map_err(|e| anyhow::anyhow!("--area-model: {e}"))?,
             area_budget_um2: match self.area_budget {
-                Some(b) if !(b.is_finite() && b > 0.0) => bail!("--area-budget must be a positive number of mm^2, got {b}"),
+                Some(b) if !(b.is_finite() && b > 0.0) => {
+                    bail!("--area-budget must be a positive number of mm^2, got {b}")
+                }
                 b => b.map(|mm2| mm2 * 1e6),
             },
             pe_rate: self.pe_rate,
@@ -254,12 +297,27 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         (None, None) => (0..n).collect(),
     };
     let tasks: Vec<_> = selected.iter().map(|&i| (i, model.layers[i], hw)).collect();
+    if let Some(c) = &cfg.space.constraint {
+        // Impossible rules are reported before any search starts, for every selected layer.
+        for (i, layer, hw) in &tasks {
+            c.check_layer(layer, hw.num_pe, &cfg.space).map_err(|e| anyhow::anyhow!("layer {}: {e}", i + 1))?;
+        }
+        let (name, src, levels) = (&c.name, &c.source, c.levels.len());
+        eprintln!("mapping constraint {name} ({src}), flexibility class {}, {levels} cluster level(s)", c.class);
+    }
     let mut ev = Evaluator::new(a.backend)?;
     if let Some(why) = &ev.fallback_reason {
         eprintln!("note: {why}");
     }
     if a.shared_hw {
-        return run_shared(&a, &model.name, &selected.iter().map(|&i| (i, model.layers[i])).collect::<Vec<_>>(), &hw, &cfg, &mut ev);
+        return run_shared(
+            &a,
+            &model.name,
+            &selected.iter().map(|&i| (i, model.layers[i])).collect::<Vec<_>>(),
+            &hw,
+            &cfg,
+            &mut ev,
+        );
     }
     eprintln!(
         "searching {} layer(s) of {} on {} PEs (L1 {}, L2 {}), {} x {} generations, {} then {}, backend {}",
@@ -285,7 +343,8 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     });
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
-    write_search_outputs(&a.outdir, &model.name, &cfg, &results).with_context(|| format!("writing results to {}", a.outdir.display()))?;
+    write_search_outputs(&a.outdir, &model.name, &cfg, &results)
+        .with_context(|| format!("writing results to {}", a.outdir.display()))?;
     for r in &results {
         match &r.best {
             Some(b) => {
@@ -325,7 +384,14 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
 }
 
 /// `--shared-hw`: one accelerator for all selected layers.
-fn run_shared(a: &SearchOpts, model: &str, layers: &[(usize, crate::workload::Layer)], hw: &Hardware, cfg: &SearchConfig, ev: &mut Evaluator) -> anyhow::Result<()> {
+fn run_shared(
+    a: &SearchOpts,
+    model: &str,
+    layers: &[(usize, crate::workload::Layer)],
+    hw: &Hardware,
+    cfg: &SearchConfig,
+    ev: &mut Evaluator,
+) -> anyhow::Result<()> {
     let pe_limit = if cfg.space.co_explore { hw.num_pe } else { a.pe_limit.unwrap_or(hw.num_pe) };
     let designs = candidate_designs(pe_limit, &cfg.area_model, cfg.area_budget_um2, hw);
     if designs.is_empty() {
@@ -344,11 +410,16 @@ fn run_shared(a: &SearchOpts, model: &str, layers: &[(usize, crate::workload::La
     let start = Instant::now();
     let results = search_shared(layers, &designs, hw, cfg, ev, |p| {
         bar.set_position(p.generation as u64 + 1);
-        bar.set_message(format!("{} evals, {:.0} evals/s", p.evaluations, p.evaluations as f64 / p.elapsed.as_secs_f64().max(1e-9)));
+        bar.set_message(format!(
+            "{} evals, {:.0} evals/s",
+            p.evaluations,
+            p.evaluations as f64 / p.elapsed.as_secs_f64().max(1e-9)
+        ));
     });
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
-    write_shared_outputs(&a.outdir, model, cfg, &results).with_context(|| format!("writing results to {}", a.outdir.display()))?;
+    write_shared_outputs(&a.outdir, model, cfg, &results)
+        .with_context(|| format!("writing results to {}", a.outdir.display()))?;
     let evals: u64 = results.iter().flat_map(|r| r.layers.iter()).map(|l| l.evaluations).sum();
     match best_design(&results, cfg.fitness1) {
         Some(b) => {
@@ -368,20 +439,50 @@ fn run_shared(a: &SearchOpts, model: &str, layers: &[(usize, crate::workload::La
                 b.total_energy_nj.unwrap_or(0.0)
             );
             for p in pareto_designs(&results) {
-                println!("  pareto: {:>6} PEs, L1 {:>5} (uses {:>5}), L2 uses {:>8}, area {:>12.1} um^2, total {} {}", p.design.num_pe, p.design.l1, p.l1_used, p.l2_used, p.area_used_um2, cfg.fitness1.name(), p.total_f1.unwrap_or(f64::NAN));
+                println!(
+                    "  pareto: {:>6} PEs, L1 {:>5} (uses {:>5}), L2 uses {:>8}, area {:>12.1} um^2, total {} {}",
+                    p.design.num_pe,
+                    p.design.l1,
+                    p.l1_used,
+                    p.l2_used,
+                    p.area_used_um2,
+                    cfg.fitness1.name(),
+                    p.total_f1.unwrap_or(f64::NAN)
+                );
             }
         }
         None => println!("no candidate design maps every layer validly"),
     }
-    println!("{evals} evaluations in {wall:.2} s ({:.0}/s); results in {}", evals as f64 / wall.max(1e-9), a.outdir.display());
+    println!(
+        "{evals} evaluations in {wall:.2} s ({:.0}/s); results in {}",
+        evals as f64 / wall.max(1e-9),
+        a.outdir.display()
+    );
     Ok(())
 }
 
 /// designs.csv (every candidate), pareto_designs.svg, and the best design's per-layer outputs.
-fn write_shared_outputs(dir: &std::path::Path, model: &str, cfg: &SearchConfig, results: &[DesignResult]) -> anyhow::Result<()> {
+fn write_shared_outputs(
+    dir: &std::path::Path,
+    model: &str,
+    cfg: &SearchConfig,
+    results: &[DesignResult],
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut w = csv::Writer::from_path(dir.join("designs.csv"))?;
-    w.write_record(["num_pe", "l1", "l2", "area_provisioned_um2", "l1_used", "l2_used", "area_used_um2", "feasible", "total_fitness1", "total_runtime_cycles", "total_energy_nJ"])?;
+    w.write_record([
+        "num_pe",
+        "l1",
+        "l2",
+        "area_provisioned_um2",
+        "l1_used",
+        "l2_used",
+        "area_used_um2",
+        "feasible",
+        "total_fitness1",
+        "total_runtime_cycles",
+        "total_energy_nJ",
+    ])?;
     for r in results {
         let d = &r.design;
         w.write_record([
@@ -399,7 +500,8 @@ fn write_shared_outputs(dir: &std::path::Path, model: &str, cfg: &SearchConfig, 
         ])?;
     }
     w.flush()?;
-    let front: Vec<(f64, f64)> = pareto_designs(results).iter().map(|r| (r.area_used_um2, r.total_f1.unwrap_or(f64::NAN))).collect();
+    let front: Vec<(f64, f64)> =
+        pareto_designs(results).iter().map(|r| (r.area_used_um2, r.total_f1.unwrap_or(f64::NAN))).collect();
     let all: Vec<(f64, f64)> = results.iter().filter_map(|r| Some((r.area_used_um2, r.total_f1?))).collect();
     let svg = crate::report::svg::chart(
         &format!("{model}: one accelerator, total {} vs area", cfg.fitness1.name()),

@@ -321,9 +321,8 @@ impl Case<'_> {
 
     fn inited(&self, tens: usize) -> bool {
         let t = self.t;
-        ((self.c + 1) as usize..t.nd).any(|j| {
-            t.coupled[tens] & (1 << j) != 0 && self.s[j].pos == POS_I && !self.s[j].unrolled
-        })
+        ((self.c + 1) as usize..t.nd)
+            .any(|j| t.coupled[tens] & (1 << j) != 0 && self.s[j].pos == POS_I && !self.s[j].unrolled)
     }
 
     /// PEin_T(first, ee) (spec §2.4b).
@@ -400,7 +399,12 @@ impl Case<'_> {
 
 /// Combines the PEs of one fold given the spatial directive's state (spec §2.4d).
 #[inline]
-fn combine_fold(t: &LevelTables, sp: &St, mapped: bool, pe: impl Fn(bool, bool) -> Result<i64, Crash>) -> Result<i64, Crash> {
+fn combine_fold(
+    t: &LevelTables,
+    sp: &St,
+    mapped: bool,
+    pe: impl Fn(bool, bool) -> Result<i64, Crash>,
+) -> Result<i64, Crash> {
     if !mapped {
         return pe(true, false);
     }
@@ -492,14 +496,7 @@ pub struct Evaluator<'a> {
 
 impl<'a> Evaluator<'a> {
     pub fn new(tabs: &'a MappingTables, noc_bw: i64, offchip_bw: i64) -> Self {
-        Evaluator {
-            tabs,
-            noc_bw,
-            offchip_bw,
-            enumerate_only: false,
-            inner: None,
-            memo: None,
-        }
+        Evaluator { tabs, noc_bw, offchip_bw, enumerate_only: false, inner: None, memo: None }
     }
 
     /// Evaluates the whole mapping from the top level.
@@ -538,7 +535,8 @@ impl<'a> Evaluator<'a> {
             }
         }
         let (slot, m) = (li - 1, canon as usize);
-        let memo = self.memo.get_or_insert_with(|| Box::new(Memo { done: [0; 3], val: [[0; 64]; 3], err: [[0; 64]; 3] }));
+        let memo =
+            self.memo.get_or_insert_with(|| Box::new(Memo { done: [0; 3], val: [[0; 64]; 3], err: [[0; 64]; 3] }));
         if memo.done[slot] & (1 << m) != 0 {
             return match Crash::from_code(memo.err[slot][m] as u32) {
                 Some(c) => Err(c),
@@ -663,7 +661,13 @@ impl<'a> Evaluator<'a> {
     /// when no occurrence product wraps, and the runtime collapses to Σ occ·comp + in_d(case 0)
     /// when no case is bound by the NoC or off-chip bandwidth. Returns None when a precondition
     /// does not hold (or a sub-level crashed), and the caller enumerates the cases instead.
-    fn closed_form(&mut self, li: usize, st: &[[St; 3]; 6], cnt: &[usize; 6], top: Option<&mut TopResult>) -> Option<Result<i64, Crash>> {
+    fn closed_form(
+        &mut self,
+        li: usize,
+        st: &[[St; 3]; 6],
+        cnt: &[usize; 6],
+        top: Option<&mut TopResult>,
+    ) -> Option<Result<i64, Crash>> {
         let tabs = self.tabs;
         let t = &tabs.levels[li];
         let (nd, p) = (t.nd, t.sp);
@@ -705,7 +709,9 @@ impl<'a> Evaluator<'a> {
             }
         }
         let groups = t.n_sub.saturating_add(t.ne).saturating_add(2);
-        let bound = |tens: usize| (0..nd).filter(|j| t.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]));
+        let bound = |tens: usize| {
+            (0..nd).filter(|j| t.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]))
+        };
         if bound(T_I).saturating_add(bound(T_W)) > self.noc_bw || bound(T_O) > self.noc_bw {
             return None;
         }
@@ -733,7 +739,8 @@ impl<'a> Evaluator<'a> {
                 out_min[j] = mn;
             }
         }
-        let prod_except = |arr: &[i64; 6], skip: usize| (0..nd).filter(|&j| j != skip).fold(1i64, |a, j| a.wrapping_mul(arr[j]));
+        let prod_except =
+            |arr: &[i64; 6], skip: usize| (0..nd).filter(|&j| j != skip).fold(1i64, |a, j| a.wrapping_mul(arr[j]));
         let sp_mapped_o = t.coupled[T_O] & (1 << p) != 0;
         // Σ occ·comp and a lower bound of comp over all cases.
         let (comp_sum, comp_min) = if innermost {
@@ -796,7 +803,8 @@ impl<'a> Evaluator<'a> {
                 let mut sub: u8 = 0;
                 loop {
                     let base = forced | sub;
-                    let weight = (0..nd).filter(|&j| j != p).fold(s.occ, |a, j| a.wrapping_mul(w[j][(base >> j & 1) as usize]));
+                    let weight =
+                        (0..nd).filter(|&j| j != p).fold(s.occ, |a, j| a.wrapping_mul(w[j][(base >> j & 1) as usize]));
                     let (masks, n) = sub_mask_list(t, s, base);
                     let mut comp = 0i64;
                     for &m in &masks[..n] {
@@ -826,7 +834,12 @@ impl<'a> Evaluator<'a> {
             acc.in_w0 = in_w0;
             acc.eg0 = eg0;
             // MACs: temporal factors are flag-free, so only the spatial factor is combined.
-            let mm: i64 = states(p).iter().map(|s| s.occ.wrapping_mul(macs_fold(t, s, |first, ee, rae| out_factor(t, p, s, true, first, ee, rae)))).fold(0, i64::wrapping_add);
+            let mm: i64 = states(p)
+                .iter()
+                .map(|s| {
+                    s.occ.wrapping_mul(macs_fold(t, s, |first, ee, rae| out_factor(t, p, s, true, first, ee, rae)))
+                })
+                .fold(0, i64::wrapping_add);
             acc.macs = prod_except(&out_sum, p).wrapping_mul(mm);
             // Egress: output directives contribute their factor, the others only occurrences.
             let mut eg = 1i64;
@@ -835,7 +848,12 @@ impl<'a> Evaluator<'a> {
             }
             let eg_sp: i64 = states(p)
                 .iter()
-                .map(|s| s.occ.wrapping_mul(combine_fold(t, s, sp_mapped_o, |first, ee| Ok(out_factor(t, p, s, false, first, ee, true))).unwrap_or(0)))
+                .map(|s| {
+                    s.occ.wrapping_mul(
+                        combine_fold(t, s, sp_mapped_o, |first, ee| Ok(out_factor(t, p, s, false, first, ee, true)))
+                            .unwrap_or(0),
+                    )
+                })
                 .fold(0, i64::wrapping_add);
             acc.l2_write_o = eg.wrapping_mul(eg_sp);
             acc.l2_read_i = match self.ingress_sum(t, st, cnt, T_I, in_i0) {
@@ -852,7 +870,14 @@ impl<'a> Evaluator<'a> {
 
     /// Σ occ·IN_T over all cases, grouped by the innermost changing directive `c`: loops after
     /// `c` sit at Init, loops before it range freely (spec §4.4).
-    fn ingress_sum(&self, t: &LevelTables, st: &[[St; 3]; 6], cnt: &[usize; 6], tens: usize, case0: i64) -> Result<i64, Crash> {
+    fn ingress_sum(
+        &self,
+        t: &LevelTables,
+        st: &[[St; 3]; 6],
+        cnt: &[usize; 6],
+        tens: usize,
+        case0: i64,
+    ) -> Result<i64, Crash> {
         let (nd, p) = (t.nd, t.sp);
         let coupled = |j: usize| t.coupled[tens] & (1 << j) != 0;
         let mapped = coupled(p);

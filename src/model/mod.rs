@@ -144,7 +144,10 @@ pub fn area_power(num_pe: i64, noc_bw: i64, l1: i64, l2: i64) -> (f64, f64) {
     let bus = 14.662 * p + 28.895;
     let arb = 1.2886 * p * p + 5.5814 * p - 23.711;
     let area = p * (283.0 + 0.104 * cells(l1)) + 0.104 * cells(l2) + 101.7938 * bus * bw + (395.473 * arb).max(395.473);
-    let power = p * (1.2223 + 0.00345 * cells(l1)) + 0.00345 * cells(l2) + 0.8 * bus / 1000.0 * bw + (0.34 * arb / 1000.0).max(0.34);
+    let power = p * (1.2223 + 0.00345 * cells(l1))
+        + 0.00345 * cells(l2)
+        + 0.8 * bus / 1000.0 * bw
+        + (0.34 * arb / 1000.0).max(0.34);
     (area, power)
 }
 
@@ -156,7 +159,14 @@ pub fn energy_nj(m: &Metrics, num_levels: usize) -> f64 {
         e += c as f64 * 18.61;
     }
     if num_levels == 1 {
-        for c in [m.l1_input_read, m.l1_input_write, m.l1_weight_read, m.l1_weight_write, m.l1_output_read, m.l1_output_write] {
+        for c in [
+            m.l1_input_read,
+            m.l1_input_write,
+            m.l1_weight_read,
+            m.l1_weight_write,
+            m.l1_output_read,
+            m.l1_output_write,
+        ] {
             e += c as f64 * 1.68;
         }
     }
@@ -199,7 +209,12 @@ pub fn evaluate_raw(layer: &Layer, genome: &Genome, hw: &Hardware) -> Result<(Ra
 
 /// [`evaluate_raw`], optionally enumerating every case instead of using the closed forms (the
 /// two must agree; tests check it).
-pub fn evaluate_raw_with(layer: &Layer, genome: &Genome, hw: &Hardware, enumerate_only: bool) -> Result<(RawResult, usize), Crash> {
+pub fn evaluate_raw_with(
+    layer: &Layer,
+    genome: &Genome,
+    hw: &Hardware,
+    enumerate_only: bool,
+) -> Result<(RawResult, usize), Crash> {
     let shape = layer.shape();
     let tabs = MappingTables::build(&shape, genome, hw.num_pe).map_err(|_| Crash::ClusterProduct)?;
     let mut ev = Evaluator::new(&tabs, hw.noc_bw_eff(), hw.offchip_bw_eff());
@@ -247,7 +262,8 @@ pub fn finish(layer: &Layer, hw: &Hardware, raw: &RawResult, num_levels: usize) 
         && m.runtime_cycles >= 1
         && m.l1_size_req >= 1
         && m.l2_size_req >= 1;
-    let valid_physical = valid && m.num_macs == expected_macs && (m.num_macs as i128) <= hw.num_pe as i128 * m.runtime_cycles as i128;
+    let valid_physical =
+        valid && m.num_macs == expected_macs && (m.num_macs as i128) <= hw.num_pe as i128 * m.runtime_cycles as i128;
     Evaluation { metrics: Some(m), crash: None, valid, valid_physical, expected_macs }
 }
 

@@ -82,7 +82,12 @@ impl MappingTables {
             return Err(SetupError::ClusterProductExceedsPes);
         }
         let tv = tensor_vars(shape.depthwise);
-        let mut out = MappingTables { levels: [LevelTables::default(); 4], num_levels: nl, depthwise: shape.depthwise, dims: shape.dims };
+        let mut out = MappingTables {
+            levels: [LevelTables::default(); 4],
+            num_levels: nl,
+            depthwise: shape.depthwise,
+            dims: shape.dims,
+        };
         let mut ds = shape.dims;
         for (li, lv) in genome.levels.iter().enumerate() {
             let t = &mut out.levels[li];

@@ -59,9 +59,33 @@ fn candidate_json(c: &Candidate, cfg: &SearchConfig, r: &LayerResult) -> serde_j
 }
 
 const CSV_HEADER: [&str; 27] = [
-    "layer", "K", "C", "Y", "X", "R", "S", "T", "status", "fitness1", "fitness2", "runtime_cycles", "energy_nJ", "power", "area_maestro",
-    "area_um2", "area_pe_um2", "area_l1_um2", "area_l2_um2", "throughput", "num_macs", "num_pe", "l1_size_req", "l2_size_req",
-    "evaluations", "mapping", "mapping_text",
+    "layer",
+    "K",
+    "C",
+    "Y",
+    "X",
+    "R",
+    "S",
+    "T",
+    "status",
+    "fitness1",
+    "fitness2",
+    "runtime_cycles",
+    "energy_nJ",
+    "power",
+    "area_maestro",
+    "area_um2",
+    "area_pe_um2",
+    "area_l1_um2",
+    "area_l2_um2",
+    "throughput",
+    "num_macs",
+    "num_pe",
+    "l1_size_req",
+    "l2_size_req",
+    "evaluations",
+    "mapping",
+    "mapping_text",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -69,7 +93,12 @@ fn opt(v: Option<f64>) -> String {
 }
 
 /// Writes results.csv, results.json, history.csv, pareto.csv, mappings/*.m and the SVG plots.
-pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results: &[LayerResult]) -> anyhow::Result<()> {
+pub fn write_search_outputs(
+    dir: &Path,
+    model: &str,
+    cfg: &SearchConfig,
+    results: &[LayerResult],
+) -> anyhow::Result<()> {
     fs::create_dir_all(dir.join("mappings")).with_context(|| format!("creating {}", dir.display()))?;
     fs::create_dir_all(dir.join("pareto"))?;
     let mut w = csv::Writer::from_path(dir.join("results.csv"))?;
@@ -105,7 +134,10 @@ pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results
                     serde_json::to_string(&b.genome)?,
                     b.genome.describe(),
                 ]);
-                fs::write(dir.join("mappings").join(format!("layer_{:03}.m", r.index + 1)), write_maestro(&r.layer, &b.genome))?;
+                fs::write(
+                    dir.join("mappings").join(format!("layer_{:03}.m", r.index + 1)),
+                    write_maestro(&r.layer, &b.genome),
+                )?;
             }
             None => {
                 row.push("no valid mapping found".into());
@@ -139,7 +171,14 @@ pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results
     h.write_record(["layer", "generation", "evaluations", "best_fitness1", "best_fitness2", "valid_fraction"])?;
     for r in results {
         for s in &r.history {
-            h.write_record([(r.index + 1).to_string(), s.generation.to_string(), s.evaluations.to_string(), opt(s.best_f1), opt(s.best_f2), format!("{}", s.valid_fraction)])?;
+            h.write_record([
+                (r.index + 1).to_string(),
+                s.generation.to_string(),
+                s.evaluations.to_string(),
+                opt(s.best_f1),
+                opt(s.best_f2),
+                format!("{}", s.valid_fraction),
+            ])?;
         }
     }
     h.flush()?;
@@ -148,7 +187,12 @@ pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results
     p.write_record(["layer", "fitness1", "fitness2", "mapping"])?;
     for r in results {
         for c in &r.pareto {
-            p.write_record([(r.index + 1).to_string(), opt(cfg.value(cfg.fitness1, c, &r.hw)), opt(cfg.fitness2.and_then(|o| cfg.value(o, c, &r.hw))), serde_json::to_string(&c.genome)?])?;
+            p.write_record([
+                (r.index + 1).to_string(),
+                opt(cfg.value(cfg.fitness1, c, &r.hw)),
+                opt(cfg.fitness2.and_then(|o| cfg.value(o, c, &r.hw))),
+                serde_json::to_string(&c.genome)?,
+            ])?;
         }
     }
     p.flush()?;
@@ -165,15 +209,27 @@ pub fn write_search_outputs(dir: &Path, model: &str, cfg: &SearchConfig, results
         })
         .collect();
     let title = format!("{model}: convergence of {}", cfg.fitness1.name());
-    fs::write(dir.join("convergence.svg"), chart(&title, "generation", &format!("best {} / final best", cfg.fitness1.name()), &series, false))?;
+    fs::write(
+        dir.join("convergence.svg"),
+        chart(&title, "generation", &format!("best {} / final best", cfg.fitness1.name()), &series, false),
+    )?;
     if let Some(f2) = cfg.fitness2 {
         for r in results {
-            let pts: Vec<(f64, f64)> = r.pareto.iter().filter_map(|c| Some((cfg.value(cfg.fitness1, c, &r.hw)?, cfg.value(f2, c, &r.hw)?))).collect();
+            let pts: Vec<(f64, f64)> = r
+                .pareto
+                .iter()
+                .filter_map(|c| Some((cfg.value(cfg.fitness1, c, &r.hw)?, cfg.value(f2, c, &r.hw)?)))
+                .collect();
             let s = Series { name: format!("layer {}", r.index + 1), points: pts };
-            let svg = chart(&format!("{model} layer {}: Pareto front", r.index + 1), cfg.fitness1.name(), f2.name(), &[s], true);
+            let svg = chart(
+                &format!("{model} layer {}: Pareto front", r.index + 1),
+                cfg.fitness1.name(),
+                f2.name(),
+                &[s],
+                true,
+            );
             fs::write(dir.join("pareto").join(format!("layer_{:03}.svg", r.index + 1)), svg)?;
         }
     }
     Ok(())
 }
-

@@ -57,18 +57,43 @@ pub fn chart(title: &str, xlabel: &str, ylabel: &str, series: &[Series], scatter
     let sx = |x: f64| ML + (x - x0) / (x1 - x0) * pw;
     let sy = |y: f64| MT + ph - (y - y0) / (y1 - y0) * ph;
     let mut o = String::new();
-    let _ = writeln!(o, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#);
+    let _ = writeln!(
+        o,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+    );
     let _ = writeln!(o, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
-    let _ = writeln!(o, r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#, ML + pw / 2.0, esc(title));
+    let _ =
+        writeln!(o, r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#, ML + pw / 2.0, esc(title));
     let _ = writeln!(o, r##"<rect x="{ML}" y="{MT}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##);
     for i in 0..=5 {
         let f = i as f64 / 5.0;
         let (xv, yv) = (x0 + f * (x1 - x0), y0 + f * (y1 - y0));
-        let _ = writeln!(o, r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="#ddd"/><text x="{0:.1}" y="{3}" text-anchor="middle">{4}</text>"##, sx(xv), MT, MT + ph, MT + ph + 16.0, fmt_tick(xv));
-        let _ = writeln!(o, r##"<line x1="{1}" y1="{0:.1}" x2="{2}" y2="{0:.1}" stroke="#ddd"/><text x="{3}" y="{0:.1}" text-anchor="end" dominant-baseline="middle">{4}</text>"##, sy(yv), ML, ML + pw, ML - 6.0, fmt_tick(yv));
+        let _ = writeln!(
+            o,
+            r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="#ddd"/><text x="{0:.1}" y="{3}" text-anchor="middle">{4}</text>"##,
+            sx(xv),
+            MT,
+            MT + ph,
+            MT + ph + 16.0,
+            fmt_tick(xv)
+        );
+        let _ = writeln!(
+            o,
+            r##"<line x1="{1}" y1="{0:.1}" x2="{2}" y2="{0:.1}" stroke="#ddd"/><text x="{3}" y="{0:.1}" text-anchor="end" dominant-baseline="middle">{4}</text>"##,
+            sy(yv),
+            ML,
+            ML + pw,
+            ML - 6.0,
+            fmt_tick(yv)
+        );
     }
     let _ = writeln!(o, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, ML + pw / 2.0, H - 18.0, esc(xlabel));
-    let _ = writeln!(o, r#"<text x="18" y="{0}" text-anchor="middle" transform="rotate(-90 18 {0})">{1}</text>"#, MT + ph / 2.0, esc(ylabel));
+    let _ = writeln!(
+        o,
+        r#"<text x="18" y="{0}" text-anchor="middle" transform="rotate(-90 18 {0})">{1}</text>"#,
+        MT + ph / 2.0,
+        esc(ylabel)
+    );
     for (i, s) in series.iter().enumerate() {
         let c = COLORS[i % COLORS.len()];
         let p: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
@@ -82,7 +107,15 @@ pub fn chart(title: &str, xlabel: &str, ylabel: &str, series: &[Series], scatter
         }
         if i < 20 {
             let ly = MT + 12.0 + 16.0 * i as f64;
-            let _ = writeln!(o, r#"<rect x="{}" y="{}" width="10" height="10" fill="{c}"/><text x="{}" y="{}">{}</text>"#, W - MR + 12.0, ly - 9.0, W - MR + 26.0, ly, esc(&s.name));
+            let _ = writeln!(
+                o,
+                r#"<rect x="{}" y="{}" width="10" height="10" fill="{c}"/><text x="{}" y="{}">{}</text>"#,
+                W - MR + 12.0,
+                ly - 9.0,
+                W - MR + 26.0,
+                ly,
+                esc(&s.name)
+            );
         }
     }
     o.push_str("</svg>\n");

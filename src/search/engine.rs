@@ -1,6 +1,7 @@
 //! The GA loop. Every layer keeps its own population and random stream; each generation the
 //! offspring of all layers are evaluated in one batch, so a whole model keeps the device full.
 
+use super::constraint::{self, FixedAxes};
 use super::objective::{Fitness, Objective};
 use super::operators::{self, Rates};
 use super::pareto::Pareto;
@@ -11,8 +12,8 @@ use crate::mapping::Genome;
 use crate::model::Evaluation;
 use crate::workload::Layer;
 use rand::{Rng, SeedableRng};
-use rayon::prelude::*;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -205,6 +206,29 @@ pub fn search(
     tasks: &[(usize, Layer, Hardware)],
     cfg: &SearchConfig,
     evaluator: &mut Evaluator,
+    progress: impl FnMut(&Progress),
+) -> Vec<LayerResult> {
+    search_seeded(tasks, cfg, &[], evaluator, progress)
+}
+
+/// Puts genomes of a constrained space's fixed map and `seeds` (repaired into the space) at the
+/// head of an initial population; the rest stay as drawn. Unconstrained without seeds: no change.
+fn seed_population(space: &Space, pending: &mut [Genome], seeds: &[Genome]) {
+    let anchor = space.anchor_genome();
+    for (slot, g) in pending.iter_mut().zip(anchor.iter().chain(seeds)) {
+        let mut g = g.clone();
+        space.repair(&mut g);
+        *slot = g;
+    }
+}
+
+/// [`search`] with extra genomes in each task's initial population (`seeds[i]` for task `i`;
+/// missing entries mean none), e.g. the best mappings of a less flexible map space.
+pub fn search_seeded(
+    tasks: &[(usize, Layer, Hardware)],
+    cfg: &SearchConfig,
+    seeds: &[Vec<Genome>],
+    evaluator: &mut Evaluator,
     mut progress: impl FnMut(&Progress),
 ) -> Vec<LayerResult> {
     let start = Instant::now();
@@ -212,14 +236,25 @@ pub fn search(
     let problems: Vec<Problem> = tasks.iter().map(|(_, layer, hw)| Problem { layer: *layer, hw: *hw }).collect();
     let mut states: Vec<LayerState> = tasks
         .iter()
-        .map(|(idx, layer, hw)| {
+        .enumerate()
+        .map(|(ti, (idx, layer, hw))| {
             let mut space = Space::new(layer, hw.num_pe, cfg.space.clone());
             if let Some(b) = cfg.area_budget_um2 {
                 space = space.with_area_cap(cfg.area_model, b);
             }
             let mut rng = layer_rng(cfg.seed, *idx);
-            let pending = initial_population(&space, num_pop, &mut rng);
-            LayerState { space, rng, pool: Vec::new(), pending, best: None, pareto: Pareto::new(256), history: Vec::new(), evaluations: 0 }
+            let mut pending = initial_population(&space, num_pop, &mut rng);
+            seed_population(&space, &mut pending, seeds.get(ti).map(|v| &v[..]).unwrap_or(&[]));
+            LayerState {
+                space,
+                rng,
+                pool: Vec::new(),
+                pending,
+                best: None,
+                pareto: Pareto::new(256),
+                history: Vec::new(),
+                evaluations: 0,
+            }
         })
         .collect();
     let mut total_evals = 0u64;
@@ -261,11 +296,25 @@ pub fn search(
                 Some(b) => (Some(cfg.fitness1.from_cost(b.fit.f1)), cfg.fitness2.map(|o| o.from_cost(b.fit.f2))),
                 None => (None, None),
             };
-            st.history.push(GenStat { generation: gen, evaluations: st.evaluations, best_f1: bf1, best_f2: bf2, valid_fraction });
+            st.history.push(GenStat {
+                generation: gen,
+                evaluations: st.evaluations,
+                best_f1: bf1,
+                best_f2: bf2,
+                valid_fraction,
+            });
         }
-        let total_best = states.iter().map(|s| s.best.as_ref().map(|b| cfg.fitness1.from_cost(b.fit.f1))).sum::<Option<f64>>();
-        progress(&Progress { generation: gen, epochs: cfg.epochs, evaluations: total_evals, elapsed: start.elapsed(), total_best_f1: total_best });
-        let out_of_budget = cfg.max_evals.is_some_and(|m| total_evals >= m) || cfg.max_time.is_some_and(|t| start.elapsed() >= t);
+        let total_best =
+            states.iter().map(|s| s.best.as_ref().map(|b| cfg.fitness1.from_cost(b.fit.f1))).sum::<Option<f64>>();
+        progress(&Progress {
+            generation: gen,
+            epochs: cfg.epochs,
+            evaluations: total_evals,
+            elapsed: start.elapsed(),
+            total_best_f1: total_best,
+        });
+        let out_of_budget =
+            cfg.max_evals.is_some_and(|m| total_evals >= m) || cfg.max_time.is_some_and(|t| start.elapsed() >= t);
         if gen + 1 == cfg.epochs || out_of_budget {
             break;
         }
@@ -296,6 +345,7 @@ fn next_generation(st: &mut LayerState, cfg: &SearchConfig, num_pop: usize) {
     if valid == 0 {
         st.pool.clear();
         st.pending = initial_population(&st.space, num_pop, &mut st.rng);
+        seed_population(&st.space, &mut st.pending, &[]);
         return;
     }
     let n_parents = ((num_pop as f64 * r.parents_ratio).ceil() as usize).clamp(1, valid);
@@ -333,7 +383,9 @@ fn breed(parents: &[Genome], space: &Space, r: &Rates, pe_rate: f64, n: usize, r
             }
         }
         let (mut a, mut b) = (parents[i].clone(), parents[j].clone());
-        if rng.random_bool(r.crossover) {
+        // Tile crossover can only break fixed tiles, so a constraint that fixes them skips it.
+        let tiles_free = space.fixed_axes().is_none_or(|f| !f.tiles);
+        if tiles_free && rng.random_bool(r.crossover) {
             operators::crossover(&mut a, &mut b, rng);
         }
         for child in [&mut a, &mut b] {
@@ -348,6 +400,9 @@ fn breed(parents: &[Genome], space: &Space, r: &Rates, pe_rate: f64, n: usize, r
 }
 
 fn mutate(g: &mut Genome, space: &Space, r: &Rates, pe_rate: f64, rng: &mut ChaCha8Rng) {
+    if let Some(fixed) = space.fixed_axes() {
+        return mutate_constrained(g, space, fixed, r, pe_rate, rng);
+    }
     if rng.random_bool(r.order) {
         operators::mutate_order(g, rng);
     }
@@ -362,6 +417,41 @@ fn mutate(g: &mut Genome, space: &Space, r: &Rates, pe_rate: f64, rng: &mut ChaC
     }
     if rng.random_bool(r.aging) {
         operators::age(g, space);
+    }
+    if space.opts.co_explore && rng.random_bool(pe_rate) {
+        space.random_pe(g, rng);
+    }
+    space.repair(g);
+}
+
+/// Mutation under a mapping constraint: only operators that can change a flexible axis, never a
+/// level added or removed. A class with one flexible axis uses GAMMA's per-class operator set.
+fn mutate_constrained(g: &mut Genome, space: &Space, fixed: FixedAxes, r: &Rates, pe_rate: f64, rng: &mut ChaCha8Rng) {
+    let flex = [!fixed.tiles, !fixed.order, !fixed.par, !fixed.shape];
+    match flex {
+        [true, false, false, false] => operators::mutate_tiles(g, space, 3, rng),
+        [false, true, false, false] => operators::mutate_order(g, rng),
+        [false, false, true, false] => constraint::mutate_par(g, space, rng),
+        [false, false, false, true] => constraint::mutate_cluster(g, space, rng),
+        [tiles, order, par, shape] => {
+            if order && rng.random_bool(r.order) {
+                operators::mutate_order(g, rng);
+            }
+            if tiles && rng.random_bool(r.tile) {
+                operators::mutate_tiles(g, space, r.tile_loci, rng);
+            }
+            // Without a constraint the tile mutation's gene 0 redraws the parallel dim and the
+            // cluster size; here they are separate so that fixed tiles do not freeze them.
+            if par && rng.random_bool(r.tile) {
+                constraint::mutate_par(g, space, rng);
+            }
+            if par && rng.random_bool(r.par_swap) {
+                operators::mutate_par_swap(g);
+            }
+            if shape && rng.random_bool(r.tile) {
+                constraint::mutate_cluster(g, space, rng);
+            }
+        }
     }
     if space.opts.co_explore && rng.random_bool(pe_rate) {
         space.random_pe(g, rng);

@@ -22,7 +22,17 @@ pub struct Rates {
 
 impl Default for Rates {
     fn default() -> Self {
-        Rates { crossover: 0.57, order: 0.47, tile: 0.53, tile_loci: 3, par_swap: 0.1, grow: 0.57, aging: 0.27, elite_ratio: 0.05, parents_ratio: 0.4 }
+        Rates {
+            crossover: 0.57,
+            order: 0.47,
+            tile: 0.53,
+            tile_loci: 3,
+            par_swap: 0.1,
+            grow: 0.57,
+            aging: 0.27,
+            elite_ratio: 0.05,
+            parents_ratio: 0.4,
+        }
     }
 }
 

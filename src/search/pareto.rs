@@ -23,7 +23,8 @@ impl Pareto {
             // Thin evenly along the first cost, always keeping both ends.
             self.front.sort_by(|a, b| a.fit.lex_cmp(&b.fit));
             let n = self.front.len();
-            let keep: Vec<Candidate> = (0..self.cap).map(|i| self.front[i * (n - 1) / (self.cap - 1)].clone()).collect();
+            let keep: Vec<Candidate> =
+                (0..self.cap).map(|i| self.front[i * (n - 1) / (self.cap - 1)].clone()).collect();
             self.front = keep;
         }
     }

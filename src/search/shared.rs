@@ -43,7 +43,12 @@ pub struct DesignResult {
 /// Candidate designs: PE counts of the form 2^k and 3·2^k up to `pe_limit`, each with L1
 /// capacities from 32 to 4096 elements, and L2 taking what the area budget leaves (unlimited
 /// without a budget). Designs whose PEs and L1s alone exceed the budget are dropped.
-pub fn candidate_designs(pe_limit: i64, area: &AreaModel, budget_um2: Option<f64>, base: &Hardware) -> Vec<SharedDesign> {
+pub fn candidate_designs(
+    pe_limit: i64,
+    area: &AreaModel,
+    budget_um2: Option<f64>,
+    base: &Hardware,
+) -> Vec<SharedDesign> {
     let mut pes: Vec<i64> = Vec::new();
     let mut p = 1i64;
     while p <= pe_limit {
@@ -130,8 +135,21 @@ pub fn search_shared(
                 total_runtime = Some(rt);
                 total_energy_nj = Some(en);
             }
-            let area_used_um2 = if total_f1.is_some() { cfg.area_model.breakdown(d.num_pe, l1_used, l2_used, 0.0).total } else { d.area_um2 };
-            DesignResult { design: *d, layers: rs, total_f1, total_runtime, total_energy_nj, l1_used, l2_used, area_used_um2 }
+            let area_used_um2 = if total_f1.is_some() {
+                cfg.area_model.breakdown(d.num_pe, l1_used, l2_used, 0.0).total
+            } else {
+                d.area_um2
+            };
+            DesignResult {
+                design: *d,
+                layers: rs,
+                total_f1,
+                total_runtime,
+                total_energy_nj,
+                l1_used,
+                l2_used,
+                area_used_um2,
+            }
         })
         .collect()
 }
@@ -140,16 +158,19 @@ pub fn search_shared(
 /// ties broken by smaller area.
 pub fn best_design(results: &[DesignResult], objective: Objective) -> Option<&DesignResult> {
     let sign = if objective == Objective::Throughput { -1.0 } else { 1.0 };
-    results
-        .iter()
-        .filter(|r| r.total_f1.is_some())
-        .min_by(|a, b| (sign * a.total_f1.unwrap()).total_cmp(&(sign * b.total_f1.unwrap())).then(a.area_used_um2.total_cmp(&b.area_used_um2)))
+    results.iter().filter(|r| r.total_f1.is_some()).min_by(|a, b| {
+        (sign * a.total_f1.unwrap())
+            .total_cmp(&(sign * b.total_f1.unwrap()))
+            .then(a.area_used_um2.total_cmp(&b.area_used_um2))
+    })
 }
 
 /// Designs not dominated in (model total of the first objective, area of the buffers used).
 pub fn pareto_designs(results: &[DesignResult]) -> Vec<&DesignResult> {
     let mut v: Vec<&DesignResult> = results.iter().filter(|r| r.total_f1.is_some()).collect();
-    v.sort_by(|a, b| a.area_used_um2.total_cmp(&b.area_used_um2).then(a.total_f1.unwrap().total_cmp(&b.total_f1.unwrap())));
+    v.sort_by(|a, b| {
+        a.area_used_um2.total_cmp(&b.area_used_um2).then(a.total_f1.unwrap().total_cmp(&b.total_f1.unwrap()))
+    });
     let mut out: Vec<&DesignResult> = Vec::new();
     for r in v {
         if out.last().is_none_or(|l| r.total_f1.unwrap() < l.total_f1.unwrap()) {

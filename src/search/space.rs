@@ -1,5 +1,6 @@
 //! The map space of one layer: tile bounds, options, random genomes and repair.
 
+use super::constraint::{draw_par, MapConstraint, SizeRule, Statics};
 use crate::hardware::AreaModel;
 use crate::mapping::{Dim, Genome, Level};
 use crate::model::l1_requirement;
@@ -7,6 +8,7 @@ use crate::workload::Layer;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Options shaping the map space (GAMMA's switches and gammaflow's defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +36,11 @@ pub struct SpaceOptions {
     /// as a multiple of the inner clusters' product, bounded by the PE limit and by the top
     /// parallel dim's spatial extent.
     pub co_explore: bool,
+    /// Mapping constraint (a file or built-in map, maybe relaxed to a flexibility class). It
+    /// fixes the level count and wins over the switches above where they disagree. Not written
+    /// with the config: the CLI records its name instead.
+    #[serde(skip)]
+    pub constraint: Option<Arc<MapConstraint>>,
 }
 
 impl Default for SpaceOptions {
@@ -48,6 +55,7 @@ impl Default for SpaceOptions {
             rs_full: true,
             divisor_bias: 0.25,
             co_explore: false,
+            constraint: None,
         }
     }
 }
@@ -65,15 +73,54 @@ pub struct Space {
     layer: Layer,
     /// Area model and budget (um^2): designs are shrunk to fit before evaluation.
     area_cap: Option<(AreaModel, f64)>,
+    /// The constraint and what its rules determine for this layer.
+    cstr: Option<(Arc<MapConstraint>, Statics)>,
 }
 
 impl Space {
-    pub fn new(layer: &Layer, num_pe: i64, opts: SpaceOptions) -> Space {
+    pub fn new(layer: &Layer, num_pe: i64, mut opts: SpaceOptions) -> Space {
         let sh = layer.shape();
         let [k, c, y, x, r, s] = sh.dims;
         let bound = if opts.gamma_compat { [k, c, y, x, r, s] } else { [k, c, sh.y_out(), sh.x_out(), r, s] };
         let divisors = bound.map(|b| (1..=b).filter(|d| b % d == 0).collect());
-        Space { opts, bound, num_pe, divisors, layer: *layer, area_cap: None }
+        let cstr = opts.constraint.clone().map(|c| {
+            // A constraint fixes the level count.
+            opts.slevel_min = c.levels.len();
+            opts.slevel_max = c.levels.len();
+            let st = c.statics(bound, opts.rs_full);
+            (c, st)
+        });
+        Space { opts, bound, num_pe, divisors, layer: *layer, area_cap: None, cstr }
+    }
+
+    /// Which axes the constraint fixes completely; None without a constraint.
+    pub fn fixed_axes(&self) -> Option<super::constraint::FixedAxes> {
+        self.constraint().map(|c| c.fixed_axes(self.opts.rs_full))
+    }
+
+    /// The mapping constraint, if any.
+    pub fn constraint(&self) -> Option<&MapConstraint> {
+        self.cstr.as_ref().map(|c| &*c.0)
+    }
+
+    /// A parallel dim for level `li`, among those the constraint allows there.
+    pub fn random_par_at(&self, li: usize, rng: &mut impl Rng) -> Dim {
+        match &self.cstr {
+            Some((c, _)) => draw_par(c.levels.get(li).map(|l| &l.sp[..]).unwrap_or(&[]), self.par_dims(), rng),
+            None => self.random_par(rng),
+        }
+    }
+
+    /// The relaxed constraint's fixed map, as a genome of this space: a class's search starts
+    /// from it so that flexibility never loses what the fixed map achieves. None unconstrained
+    /// or at class 0.
+    pub fn anchor_genome(&self) -> Option<Genome> {
+        let fixed = self.cstr.as_ref()?.0.fixed.clone()?;
+        let opts = SpaceOptions { constraint: Some(Arc::new(*fixed)), ..self.opts.clone() };
+        let base = Space { area_cap: self.area_cap, ..Space::new(&self.layer, self.num_pe, opts) };
+        let mut g = base.random_genome(&mut <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0));
+        self.repair(&mut g);
+        Some(g)
     }
 
     /// Adds an area budget that repair enforces (as far as the area model allows before
@@ -163,12 +210,16 @@ impl Space {
         let mut order = Dim::ALL;
         order.shuffle(rng);
         let parent = g.levels.last().expect("genome has a level");
-        let order = order.map(|d| (d, if self.opts.rs_full && matches!(d, Dim::R | Dim::S) { parent.tile(d) } else { 1 }));
+        let order =
+            order.map(|d| (d, if self.opts.rs_full && matches!(d, Dim::R | Dim::S) { parent.tile(d) } else { 1 }));
         Level { par: self.random_par(rng), size: 1, order }
     }
 
     /// GAMMA's initial genome: random top level, inner levels with tiles 1.
     pub fn random_genome(&self, rng: &mut impl Rng) -> Genome {
+        if self.cstr.is_some() {
+            return self.random_genome_constrained(rng);
+        }
         let mut order = Dim::ALL;
         order.shuffle(rng);
         let order = order.map(|d| (d, self.random_tile(d, self.bound[d.index()], rng)));
@@ -216,6 +267,11 @@ impl Space {
     /// sizes ≥ 1, ≤ the parent tile of the parallel dim and with a product ≤ PEs (a larger product
     /// crashes MAESTRO), and the level count within [slevel_min, slevel_max].
     pub fn repair(&self, g: &mut Genome) {
+        if let Some((c, st)) = &self.cstr {
+            self.repair_constrained(g, c, st);
+            self.repair_top_size(g);
+            return;
+        }
         g.levels.truncate(self.opts.slevel_max.max(1));
         if !self.opts.par_rs {
             for lv in g.levels.iter_mut() {
@@ -254,6 +310,113 @@ impl Space {
             g.levels[0].size = n0 * u;
         } else {
             g.levels[0].size = self.num_pe;
+        }
+    }
+
+    /// The top level's gene-0 size: the PE count, or the co-explored design's.
+    fn repair_top_size(&self, g: &mut Genome) {
+        if self.opts.co_explore {
+            let u = Self::inner_product(g);
+            let n0 = (g.levels[0].size / u).clamp(1, self.max_subclusters(g));
+            g.levels[0].size = n0 * u;
+        } else {
+            g.levels[0].size = self.num_pe;
+        }
+    }
+
+    /// Random genome of a constrained space: as GAMMA's, with parallel dims drawn among those
+    /// allowed, then the rules imposed by repair.
+    fn random_genome_constrained(&self, rng: &mut impl Rng) -> Genome {
+        let n = self.opts.slevel_min;
+        let mut order = Dim::ALL;
+        order.shuffle(rng);
+        let order = order.map(|d| (d, self.random_tile(d, self.bound[d.index()], rng)));
+        let mut g = Genome { levels: vec![Level { par: self.random_par_at(0, rng), size: self.num_pe, order }] };
+        for li in 1..n {
+            let mut lv = self.new_inner_level(&g, rng);
+            lv.par = self.random_par_at(li, rng);
+            g.levels.push(lv);
+        }
+        // Rules first (tiles fix the cluster caps), then free cluster sizes.
+        self.repair(&mut g);
+        for li in 1..n {
+            g.levels[li].size = self.random_cluster(&g, li, rng);
+        }
+        if self.opts.co_explore {
+            self.random_pe(&mut g, rng);
+        }
+        self.repair(&mut g);
+        g
+    }
+
+    /// Repair under a constraint: the usual invariants for free genes, the rules for the rest.
+    /// Rules win over the enclosing-tile bound; `check_layer` rejects rules that cannot fit.
+    fn repair_constrained(&self, g: &mut Genome, c: &MapConstraint, st: &Statics) {
+        let n = c.levels.len();
+        g.levels.truncate(n);
+        while g.levels.len() < n {
+            let last = *g.levels.last().expect("genome has a level");
+            g.levels.push(last);
+        }
+        for (li, r) in c.levels.iter().enumerate() {
+            if !r.order.is_empty() {
+                let old = g.levels[li].order;
+                let rest = old.into_iter().filter(|p| !r.order.contains(&p.0));
+                let mut it = r.order.iter().map(|&d| (d, g.levels[li].tile(d))).chain(rest);
+                g.levels[li].order = std::array::from_fn(|_| it.next().expect("six dims"));
+            }
+            let par = g.levels[li].par;
+            if !r.sp.is_empty() {
+                if !r.sp.contains(&par) {
+                    g.levels[li].par = r.sp[par.index() % r.sp.len()];
+                }
+            } else if !self.opts.par_rs && matches!(par, Dim::R | Dim::S) {
+                g.levels[li].par = Dim::K;
+            }
+            for gi in 0..6 {
+                let (d, t) = g.levels[li].order[gi];
+                let parent = |e: Dim| if li == 0 { self.bound[e.index()] } else { g.levels[li - 1].tile(e) };
+                let t = match r.tiles[d.index()] {
+                    Some(SizeRule::Fixed(v)) => v,
+                    Some(SizeRule::Same(e)) => parent(e),
+                    None => {
+                        let hi = parent(d).max(1);
+                        if self.opts.rs_full && matches!(d, Dim::R | Dim::S) && r.choices[d.index()].is_empty() {
+                            hi
+                        } else {
+                            let mut t = t.clamp(st.lo[li][d.index()].min(hi), hi);
+                            if self.opts.factor_tiles {
+                                let ds = &self.divisors[d.index()];
+                                t = ds[ds.partition_point(|&v| v <= t).max(1) - 1];
+                            }
+                            // A choice rule: the largest allowed value not above t, else the least.
+                            let ch = r.choices[d.index()].iter().map(|c| c.resolve(parent));
+                            match (ch.clone().filter(|&v| v <= t).max(), ch.min()) {
+                                (Some(v), _) | (None, Some(v)) => v,
+                                (None, None) => t,
+                            }
+                        }
+                    }
+                };
+                g.levels[li].order[gi].1 = t;
+            }
+        }
+        for li in 1..n {
+            let z = match c.levels[li].sp_sz {
+                Some(SizeRule::Fixed(v)) => v,
+                Some(SizeRule::Same(e)) => g.levels[li - 1].tile(e),
+                // Free sizes are only kept within the PEs: capping them by the parent tile too
+                // (as unconstrained repair does, to avoid idle PEs) would exclude maps whose
+                // size rule exceeds it, and each flexibility class must contain its sub-classes.
+                None => match self.opts.fixed_cluster {
+                    Some(z) => z,
+                    None => {
+                        let outer: i64 = g.levels[1..li].iter().map(|l| l.size.max(1)).product();
+                        g.levels[li].size.clamp(1, (self.num_pe / outer.max(1)).max(1))
+                    }
+                },
+            };
+            g.levels[li].size = z;
         }
     }
 

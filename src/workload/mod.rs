@@ -3,8 +3,8 @@
 //! A [`Layer`] is one row of a GAMMA model CSV. `Y`/`X` are *input* sizes (the cost model derives
 //! the output extents `Y' = Y - R + 1`, `X' = X - S + 1`; stride 1, no padding, as GAMMA does).
 
-mod csv_loader;
 pub mod builtin;
+mod csv_loader;
 
 pub use csv_loader::{load_model_file, parse_model_csv, ModelError};
 
@@ -70,8 +70,7 @@ mod kind_code {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<LayerKind, D::Error> {
         let t = i64::deserialize(d)?;
-        LayerKind::from_code(t)
-            .ok_or_else(|| serde::de::Error::custom(format!("layer type T={t} is not 0..3")))
+        LayerKind::from_code(t).ok_or_else(|| serde::de::Error::custom(format!("layer type T={t} is not 0..3")))
     }
 }
 
