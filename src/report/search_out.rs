@@ -162,6 +162,7 @@ pub fn write_search_outputs(
     let doc = json!({
         "model": model,
         "config": cfg,
+        "mapping_constraint": cfg.space.constraint.as_ref().map(|c| json!({"name": c.name, "source": c.source, "flex_class": c.class})),
         "totals": totals(results),
         "layers": layers_json,
     });
