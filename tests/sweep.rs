@@ -367,8 +367,217 @@ fn malformed_configs_are_rejected_with_file_and_field() {
 #[test]
 fn example_configs_are_valid_with_the_stated_job_counts() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    for (file, jobs) in [("sweep_small.toml", "48 jobs (144 rows)"), ("sweep_1000.toml", "1080 jobs (1080 rows)")] {
+    for (file, jobs) in [
+        ("sweep_small.toml", "48 jobs (144 rows)"),
+        ("sweep_1000.toml", "1080 jobs (1080 rows)"),
+        ("sweep_flex.toml", "5760 jobs (5760 rows)"),
+    ] {
         let o = ok(&["sweep", "--config", p(&root.join(file)), "--dry-run"]);
         assert!(o.contains(jobs), "{file}: {o}");
+    }
+}
+
+/// A small map of our own: K across clusters, C inside clusters of 4, a loop-order prefix.
+const MINE: &str =
+    "name = \"mine\"\n[[level]]\nsp = [\"K\"]\norder = [\"C\", \"K\"]\n[[level]]\nsp = [\"C\"]\nsp_sz = 4\n";
+
+const CSTR_CONFIG: &str = r#"
+models = ["toy"]
+mapping_constraints = ["none", "nvdla", "mine.toml"]
+flex_classes = [0, 5, 15]
+num_pop = [6]
+epochs = [2]
+
+[[accelerators]]
+name = "a"
+num_pe = 64
+
+[[accelerators]]
+name = "b"
+num_pe = 256
+"#;
+
+#[test]
+fn constraint_and_flex_axes_expand_and_rows_carry_the_class() {
+    let (tmp, cfg) = setup(CSTR_CONFIG);
+    fs::write(tmp.path().join("mine.toml"), MINE).unwrap();
+    // 2 accelerators x ("none" once + 2 maps x 3 classes) = 14 jobs of 3 layers.
+    let o = ok(&["sweep", "--config", p(&cfg), "--dry-run"]);
+    assert!(o.contains("14 jobs (42 rows)"), "{o}");
+    let hash = |o: &str| o.split("config hash ").nth(1).unwrap().trim().to_string();
+    let before = hash(&o);
+    // An accelerator-constraint axis multiplies every variant, "none" included.
+    let fifo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/constraints/accel_fifo_bus.toml");
+    fs::write(&cfg, format!("accel_constraints = [\"none\", \"{}\"]\n{CSTR_CONFIG}", p(&fifo))).unwrap();
+    assert!(ok(&["sweep", "--config", p(&cfg), "--dry-run"]).contains("28 jobs (84 rows)"));
+    // The constraint file's content is part of the job ids.
+    fs::write(&cfg, CSTR_CONFIG).unwrap();
+    fs::write(tmp.path().join("mine.toml"), MINE.replace("sp_sz = 4", "sp_sz = 2")).unwrap();
+    assert_ne!(hash(&ok(&["sweep", "--config", p(&cfg), "--dry-run"])), before);
+    fs::write(tmp.path().join("mine.toml"), MINE).unwrap();
+
+    let out = tmp.path().join("out");
+    sweep(&cfg, &out, &["--no-job-dirs"]);
+    let all = jsonl(&out);
+    assert_eq!(all.len(), 42);
+    let count = |m: &str, k: serde_json::Value| {
+        all.iter().filter(|r| r["mapping_constraint"] == m && r["flex_class"] == k).count()
+    };
+    assert_eq!(count("none", serde_json::Value::Null), 6);
+    for k in [0, 5, 15] {
+        assert_eq!(count("nvdla", k.into()), 6, "class {k}");
+        assert_eq!(count("mine.toml", k.into()), 6, "class {k}");
+    }
+    assert!(all.iter().all(|r| r["accel_constraint"] == "none" && r["area_budget_mm2"].is_null()));
+    let csv = fs::read_to_string(out.join("results.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().contains(",mapping_constraint,flex_class,accel_constraint,area_budget_mm2,"));
+    // Grouping does not change results, constraints included.
+    let single = tmp.path().join("single");
+    sweep(&cfg, &single, &["--no-job-dirs", "--group-jobs", "1"]);
+    assert_eq!(rows(&out), rows(&single));
+    let r = ok(&["report", "--input", p(&out)]);
+    assert!(r.contains("best latency per flexibility class and accelerator") && r.contains("| nvdla | 15 |"), "{r}");
+}
+
+#[test]
+fn bad_constraints_are_rejected_with_file_and_field() {
+    let acc = "[[accelerators]]\nname = \"a\"\nnum_pe = 64\n";
+    let (tmp, cfg) = setup("");
+    fs::write(
+        tmp.path().join("big.toml"),
+        "name = \"big\"\n[[level]]\nsp = [\"K\"]\n[level.tiles]\nK = 1000\n[[level]]\nsp = [\"C\"]\n",
+    )
+    .unwrap();
+    // The constraint's own error, as `gammaflow search` reports it.
+    let own = fails(&[
+        "search",
+        "--model",
+        "toy",
+        "--num-pe",
+        "64",
+        "--mapping-cstr",
+        p(&tmp.path().join("big.toml")),
+        "--backend",
+        "cpu",
+    ]);
+    let own = own.trim().strip_prefix("error: layer 1: ").unwrap_or_else(|| panic!("{own}")).to_string();
+    let cases: Vec<(String, String)> = vec![
+        (
+            format!("models = [\"toy\"]\nmapping_constraints = [\"nvdla\", \"nvdlaa\"]\n{acc}"),
+            " line 2, field mapping_constraints[1]: unknown mapping constraint \"nvdlaa\"".into(),
+        ),
+        (
+            format!("models = [\"toy\"]\nmapping_constraints = [\"nvdla\"]\nflex_classes = [0, 16]\n{acc}"),
+            " line 3, field flex_classes[1]: 16 is out of range (allowed 0..=15)".into(),
+        ),
+        (
+            format!("models = [\"toy\"]\nmapping_constraints = [\"none\", \"big.toml\"]\n{acc}"),
+            format!(" line 2, field mapping_constraints[1]: {own} (model toy layer 1, accelerator a"),
+        ),
+        (
+            format!("models = [\"toy\"]\nmapping_constraints = [\"missing.toml\"]\n{acc}"),
+            " line 2, field mapping_constraints[0]: cannot read mapping constraint file".into(),
+        ),
+        (
+            format!("models = [\"toy\"]\naccel_constraints = [\"nope.toml\"]\n{acc}"),
+            " line 2, field accel_constraints[0]: cannot read accelerator constraint file".into(),
+        ),
+        (
+            format!("models = [\"toy\"]\narea_budgets_mm2 = [1, -2.5]\n{acc}"),
+            " line 2, field area_budgets_mm2[1]: -2.5 is not a positive area".into(),
+        ),
+        (format!("models = [\"toy\"]\narea_model = \"nope.toml\"\n{acc}"), " line 2, field area_model:".into()),
+        (
+            format!(
+                "{acc}[[job]]\nmodel = \"toy\"\naccelerator = \"a\"\nmapping_constraint = \"tpu\"\nflex_class = 99\n"
+            ),
+            " line 8, field job[0].flex_class: 99 is out of range".into(),
+        ),
+    ];
+    let out = tmp.path().join("never");
+    for (text, want) in cases {
+        fs::write(&cfg, &text).unwrap();
+        let e = fails(&["sweep", "--config", p(&cfg), "--outdir", p(&out), "--backend", "cpu"]);
+        assert!(e.contains(&format!("{}{want}", cfg.display())), "config:\n{text}\nwant {want:?}, got: {e}");
+        assert!(!out.exists(), "nothing may be written for an invalid config");
+    }
+}
+
+#[test]
+fn co_exploration_rows_respect_the_area_budget() {
+    let config = r#"
+models = ["toy"]
+co_explore = true
+area_budgets_mm2 = [0.02, 2]
+objectives = [["latency", "energy"]]
+num_pop = [12]
+epochs = [4]
+
+[[accelerators]]
+name = "limit-1024"
+num_pe = 1024
+"#;
+    let (tmp, cfg) = setup(config);
+    let out = tmp.path().join("out");
+    sweep(&cfg, &out, &["--no-job-dirs"]);
+    let rows = jsonl(&out);
+    assert_eq!(rows.len(), 6);
+    let mut found = 0;
+    for r in &rows {
+        let budget = r["area_budget_mm2"].as_f64().expect("a budget on every row");
+        if r["status"] == "ok" {
+            found += 1;
+            let area = r["area_um2"].as_f64().unwrap();
+            assert!(area <= budget * 1e6, "{r}");
+            let pe = r["design_num_pe"].as_i64().unwrap();
+            assert!((1..=1024).contains(&pe), "{r}");
+        }
+    }
+    assert!(found >= 3, "{rows:?}");
+    // The chosen PE counts are the searched ones, not the limit; the tight budget binds (the loose
+    // one's best design of some layer would not fit it).
+    assert!(rows.iter().any(|r| r["design_num_pe"].as_i64().is_some_and(|p| p != 1024)));
+    assert!(rows.iter().any(|r| r["area_budget_mm2"] == 2.0 && r["area_um2"].as_f64().unwrap_or(0.0) > 0.02e6));
+}
+
+#[test]
+fn a_constrained_job_equals_a_standalone_search() {
+    let (tmp, cfg) = setup(CSTR_CONFIG);
+    fs::write(tmp.path().join("mine.toml"), MINE).unwrap();
+    let out = tmp.path().join("out");
+    sweep(&cfg, &out, &[]);
+    for (map, class) in [("nvdla", "5"), ("mine.toml", "15")] {
+        let r = jsonl(&out)
+            .into_iter()
+            .find(|r| {
+                r["mapping_constraint"] == map
+                    && r["flex_class"] == class.parse::<u64>().unwrap()
+                    && r["accelerator"] == "b"
+            })
+            .unwrap();
+        let alone = tmp.path().join(format!("alone-{map}"));
+        let m = if map == "nvdla" { map.to_string() } else { p(&tmp.path().join(map)).to_string() };
+        ok(&[
+            "search",
+            "--model",
+            "toy",
+            "--num-pe",
+            "256",
+            "--num-pop",
+            "6",
+            "--epochs",
+            "2",
+            "--mapping-cstr",
+            &m,
+            "--flex-class",
+            class,
+            "--backend",
+            "cpu",
+            "-q",
+            "--outdir",
+            p(&alone),
+        ]);
+        let job = out.join("jobs").join(r["job_id"].as_str().unwrap());
+        assert_eq!(files(&job), files(&alone), "{map} class {class}");
     }
 }

@@ -22,21 +22,43 @@
 //! hwconfig = "../data/hw/cloud.toml"     # GAMMA text or TOML; keys given here override it
 //! ```
 //!
-//! The job list is the product models × (layer groups) × accelerators × objectives × num_pop ×
-//! epochs × seeds, in that nesting order (seeds vary fastest). Omitted axes take `gammaflow
+//! Constraints and co-exploration (all optional):
+//!
+//! ```toml
+//! mapping_constraints = ["none", "nvdla", "my_map.toml"]  # built-in maps or files; default none
+//! flex_classes = [0, 5, 15]               # 0-15, per constraint; "none" gives one job, not one per class
+//! accel_constraints = ["none", "fifo.toml"]  # accelerator-constraint files; default none
+//! co_explore = true                       # search the PE count too (the accelerator's num_pe is the limit)
+//! area_budgets_mm2 = [0.5, 20]            # hard area budgets; default none
+//! area_model = "gamma"                    # gamma, maestro, or a TOML table file
+//! pe_rate = 0.5                           # PE-count mutation rate when co-exploring
+//! ```
+//!
+//! Every constraint is checked against every layer of every job it applies to before anything
+//! runs, as `gammaflow search` does; an impossible rule is reported at its `mapping_constraints`
+//! (or `accel_constraints`) entry.
+//!
+//! The job list is the product models × (layer groups) × accelerators × (mapping constraints ×
+//! flexibility classes × accelerator constraints) × area budgets × objectives × num_pop × epochs ×
+//! seeds, in that nesting order (seeds vary fastest). Omitted axes take `gammaflow
 //! search`'s defaults (objectives latency/power, population 100, 100 epochs, seed 0).
 //!
 //! Instead of axes, an explicit list: `[[job]]` tables with `model`, `accelerator` (a name from
 //! `[[accelerators]]`), and optional `layers`, `objectives` (one pair), `num_pop`, `epochs`,
-//! `seed`. The two forms cannot be mixed.
+//! `seed`, `mapping_constraint`, `flex_class`, `accel_constraint`, `area_budget_mm2`. The two
+//! forms cannot be mixed.
 //!
 //! Adding an axis: a field in [`RawSweep`] (and [`RawJob`]), its validation in [`expand`], and
-//! whatever it sets in the job's [`SearchConfig`]; the job id then covers it automatically.
+//! whatever it sets in the job's [`SearchConfig`]; the job id then covers it automatically,
+//! except for `SpaceOptions::constraint`, which is not serialised: [`ConstraintSpec::key`] carries
+//! its identity into the id and the batching key.
 
+use crate::hardware::AreaModel;
 use crate::hardware::{load_hwconfig, Hardware};
-use crate::search::{Objective, Rates, SearchConfig, SpaceOptions};
+use crate::search::constraint::{parse_accel, BUILTINS};
+use crate::search::{MapConstraint, Objective, Rates, SearchConfig, SpaceOptions};
 use crate::workload::builtin::{builtin_model, resolve_model};
-use crate::workload::Model;
+use crate::workload::{Layer, Model};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -79,6 +101,13 @@ struct RawSweep {
     free_rs: Option<bool>,
     fixed_cluster: Option<Spanned<i64>>,
     divisor_bias: Option<Spanned<f64>>,
+    mapping_constraints: Axis<String>,
+    flex_classes: Axis<i64>,
+    accel_constraints: Axis<String>,
+    co_explore: Option<bool>,
+    area_budgets_mm2: Axis<f64>,
+    area_model: Option<Spanned<String>>,
+    pe_rate: Option<Spanned<f64>>,
     job: Option<Spanned<Vec<RawJob>>>,
 }
 
@@ -104,6 +133,10 @@ struct RawJob {
     num_pop: Option<Spanned<i64>>,
     epochs: Option<Spanned<i64>>,
     seed: Option<Spanned<i64>>,
+    mapping_constraint: Option<Spanned<String>>,
+    flex_class: Option<Spanned<i64>>,
+    accel_constraint: Option<Spanned<String>>,
+    area_budget_mm2: Option<Spanned<f64>>,
 }
 
 /// A named accelerator of the sweep.
@@ -124,7 +157,37 @@ pub struct Job {
     /// 0-based layer indices into `model.layers`, ascending.
     pub layers: Vec<usize>,
     pub accelerator: Arc<Accelerator>,
+    /// The search configuration; `cfg.space.constraint` is the resolved constraint of `cstr`.
     pub cfg: SearchConfig,
+    /// The mapping / accelerator constraint as written in the sweep file.
+    pub cstr: ConstraintSpec,
+    /// The area budget as written (mm^2); `cfg.area_budget_um2` holds it in um^2.
+    pub area_budget_mm2: Option<f64>,
+}
+
+/// A job's constraints as written in the sweep file, and their identity. `SpaceOptions` does not
+/// serialise its constraint, so the identity (`key`: names, class, and the rules' file text) is
+/// added to the job id and to the batching key explicitly.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConstraintSpec {
+    /// The `mapping_constraints` entry (a built-in name, lower case, or a path as written); None
+    /// for "none".
+    pub mapping: Option<String>,
+    /// Flexibility class of `mapping` (None without a mapping constraint).
+    pub flex_class: Option<u8>,
+    /// The `accel_constraints` entry (a path as written); None for "none".
+    pub accel: Option<String>,
+    /// Canonical JSON of everything above plus the rules' text; empty without any constraint.
+    pub key: String,
+}
+
+impl Job {
+    /// Jobs with equal keys can share one `search()` call: the serialised configuration plus the
+    /// constraint's identity (which the serialised configuration leaves out).
+    pub fn group_key(&self) -> String {
+        let cfg = serde_json::to_string(&self.cfg).expect("a search config serialises");
+        format!("{cfg}\u{1f}{}", self.cstr.key)
+    }
 }
 
 impl Job {
@@ -182,6 +245,36 @@ fn key_on_line(text: &str, offset: usize) -> Option<String> {
     let key = key.trim().trim_matches('"');
     (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
         .then(|| key.to_string())
+}
+
+/// A constraint named in the sweep file, loaded.
+struct CstrSrc {
+    /// As written (built-in names in lower case).
+    written: String,
+    /// What identifies it: the name or path and the rules' text.
+    ident: serde_json::Value,
+    c: MapConstraint,
+    span: Range<usize>,
+    field: String,
+}
+
+/// One combination of mapping constraint, flexibility class and accelerator constraint.
+struct Variant {
+    spec: ConstraintSpec,
+    c: Option<Arc<MapConstraint>>,
+    /// Where an impossible rule is reported.
+    blame: Option<(Range<usize>, String)>,
+}
+
+/// The text of a built-in map (the same files `MapConstraint::resolve` reads), so that a job's
+/// id changes if a build changes the map.
+fn builtin_constraint_text(name: &str) -> Option<&'static str> {
+    match name {
+        "nvdla" => Some(include_str!("../../data/constraints/nvdla.toml")),
+        "eyeriss" => Some(include_str!("../../data/constraints/eyeriss.toml")),
+        "tpu" => Some(include_str!("../../data/constraints/tpu.toml")),
+        _ => None,
+    }
 }
 
 struct Ctx<'a> {
@@ -273,6 +366,125 @@ impl Ctx<'_> {
         Ok(Accelerator { name: name.to_string(), hw })
     }
 
+    /// A `mapping_constraints` entry: "none", a built-in map, or a TOML file (relative to the
+    /// sweep file).
+    fn map_constraint(&self, s: &Spanned<String>, field: &str) -> Result<Option<CstrSrc>, ConfigError> {
+        let w = s.get_ref().trim();
+        let lower = w.to_ascii_lowercase();
+        if lower == "none" {
+            return Ok(None);
+        }
+        let err = |m: String| self.err(Some(s.span()), field, m);
+        if let Some(text) = builtin_constraint_text(&lower) {
+            let c = MapConstraint::parse(text, &format!("{lower}.toml")).map_err(err)?;
+            let ident = json!({ "builtin": lower, "text": text });
+            return Ok(Some(CstrSrc { written: lower, ident, c, span: s.span(), field: field.to_string() }));
+        }
+        let path = self.path(w);
+        let looks_like_path = w.contains(['/', '\\']) || w.to_ascii_lowercase().ends_with(".toml");
+        if !looks_like_path && !path.is_file() {
+            return Err(err(format!(
+                "unknown mapping constraint {w:?} (built-in: none, {}; or a TOML file path)",
+                BUILTINS.join(", ")
+            )));
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| err(format!("cannot read mapping constraint file {}: {e}", path.display())))?;
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| w.to_string());
+        let c = MapConstraint::parse(&text, &file).map_err(err)?;
+        let ident = json!({ "file": w, "text": text });
+        Ok(Some(CstrSrc { written: w.to_string(), ident, c, span: s.span(), field: field.to_string() }))
+    }
+
+    /// An `accel_constraints` entry: "none" or a TOML file (relative to the sweep file).
+    fn accel_constraint(&self, s: &Spanned<String>, field: &str) -> Result<Option<CstrSrc>, ConfigError> {
+        let w = s.get_ref().trim();
+        if w.eq_ignore_ascii_case("none") {
+            return Ok(None);
+        }
+        let err = |m: String| self.err(Some(s.span()), field, m);
+        let path = self.path(w);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| err(format!("cannot read accelerator constraint file {}: {e}", path.display())))?;
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| w.to_string());
+        let c = parse_accel(&text, &file).map_err(err)?;
+        let ident = json!({ "file": w, "text": text });
+        Ok(Some(CstrSrc { written: w.to_string(), ident, c, span: s.span(), field: field.to_string() }))
+    }
+
+    /// The constraint of a job, combined exactly as `gammaflow search --mapping-cstr M
+    /// --flex-class K --accel-cstr A` combines it.
+    fn variant(
+        &self,
+        map: Option<&CstrSrc>,
+        class: Option<u8>,
+        accel: Option<&CstrSrc>,
+    ) -> Result<Variant, ConfigError> {
+        let relaxed = match (map, class) {
+            (Some(m), Some(k)) => {
+                Some(m.c.with_class(k).map_err(|e| self.err(Some(m.span.clone()), &m.field, e.to_string()))?)
+            }
+            (Some(m), None) => Some(m.c.clone()),
+            (None, _) => None,
+        };
+        let c = match (relaxed, accel) {
+            (c, None) => c,
+            (None, Some(a)) => Some(a.c.clone()),
+            (Some(c), Some(a)) => Some(c.with_accel(&a.c).map_err(|e| self.err(Some(a.span.clone()), &a.field, e))?),
+        };
+        let class = map.map(|_| class.unwrap_or(0));
+        let key = if map.is_none() && accel.is_none() {
+            String::new()
+        } else {
+            json!({
+                "mapping": map.map(|m| &m.ident),
+                "flex_class": class,
+                "accel": accel.map(|a| &a.ident),
+            })
+            .to_string()
+        };
+        let spec = ConstraintSpec {
+            mapping: map.map(|m| m.written.clone()),
+            flex_class: class,
+            accel: accel.map(|a| a.written.clone()),
+            key,
+        };
+        // Layer checks blame the mapping constraint's entry, or the accelerator constraint's.
+        let blame = map.or(accel).map(|s| (s.span.clone(), s.field.clone()));
+        Ok(Variant { spec, c: c.map(Arc::new), blame })
+    }
+
+    /// Every rule of a job's constraint must be possible on every layer of the job (the check
+    /// `gammaflow search` makes before it starts).
+    fn check_layers(
+        &self,
+        v: &Variant,
+        model: &Model,
+        layers: &[usize],
+        acc: &Accelerator,
+        space: &SpaceOptions,
+        checked: &mut std::collections::HashSet<(String, String, Layer)>,
+    ) -> Result<(), ConfigError> {
+        let (Some(c), Some((span, field))) = (&v.c, &v.blame) else { return Ok(()) };
+        for &l in layers {
+            let layer = model.layers[l];
+            // The check depends on the constraint, the PEs and the layer's shape (the space options
+            // are the same for every job of a sweep).
+            if !checked.insert((v.spec.key.clone(), acc.name.clone(), layer)) {
+                continue;
+            }
+            c.check_layer(&layer, acc.hw.num_pe, space).map_err(|e| {
+                let class = v.spec.flex_class.map(|k| format!(", flexibility class {k}")).unwrap_or_default();
+                self.err(
+                    Some(span.clone()),
+                    field,
+                    format!("{e} (model {} layer {}, accelerator {}{class})", model.name, l + 1, acc.name),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
     /// A non-empty list axis; `default` when the key is absent.
     fn axis<T: Clone>(&self, axis: &Axis<T>, field: &str, default: Option<T>) -> Result<Vec<Spanned<T>>, ConfigError> {
         match axis {
@@ -360,13 +572,19 @@ impl Ctx<'_> {
 
 /// Job id: a hash of the job's canonical JSON (model name and the shapes of its layers, so editing
 /// a model CSV changes the id; the accelerator; the whole search configuration).
-fn job_id(model: &Model, layers: &[usize], acc: &Accelerator, cfg: &SearchConfig) -> String {
-    let doc = json!({
+///
+/// The constraint is not part of the serialised configuration, so its identity is added here;
+/// only when there is one, so that the ids of unconstrained jobs stay what they were.
+fn job_id(model: &Model, layers: &[usize], acc: &Accelerator, cfg: &SearchConfig, cstr: &ConstraintSpec) -> String {
+    let mut doc = json!({
         "model": model.name,
         "layers": layers.iter().map(|&i| json!([i + 1, model.layers[i]])).collect::<Vec<_>>(),
         "accelerator": { "name": acc.name, "hw": acc.hw },
         "search": cfg,
     });
+    if !cstr.key.is_empty() {
+        doc["constraint"] = serde_json::Value::String(cstr.key.clone());
+    }
     super::stable_hex(doc.to_string().as_bytes())
 }
 
@@ -413,8 +631,32 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
         }
         space.divisor_bias = b;
     }
-    let base_cfg =
+    space.co_explore = raw.co_explore.unwrap_or(false);
+    let mut base_cfg =
         SearchConfig { space, rates: Rates::default(), max_evals: None, max_time: None, ..SearchConfig::default() };
+    if let Some(m) = &raw.area_model {
+        let spec = m.get_ref().trim();
+        let arg = match spec.to_ascii_lowercase().as_str() {
+            "gamma" | "maestro" => spec.to_string(),
+            _ => cx.path(spec).display().to_string(),
+        };
+        base_cfg.area_model =
+            AreaModel::resolve(&arg).map_err(|e| cx.err(Some(m.span()), "area_model", e.to_string()))?;
+    }
+    if let Some(v) = &raw.pe_rate {
+        let r = *v.get_ref();
+        if !(0.0..=1.0).contains(&r) {
+            return Err(cx.err(Some(v.span()), "pe_rate", format!("{r} is outside [0, 1]")));
+        }
+        base_cfg.pe_rate = r;
+    }
+    let budget = |v: &Spanned<f64>, field: &str| -> Result<f64, ConfigError> {
+        let b = *v.get_ref();
+        if !(b.is_finite() && b > 0.0) {
+            return Err(cx.err(Some(v.span()), field, format!("{b} is not a positive area in mm^2")));
+        }
+        Ok(b)
+    };
 
     let accs_raw = raw
         .accelerators
@@ -438,9 +680,24 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
 
     let mut models = HashMap::new();
     let mut jobs = Vec::new();
-    let mut push = |model: &Arc<Model>, layers: Vec<usize>, acc: &Arc<Accelerator>, cfg: SearchConfig| {
-        let id = job_id(model, &layers, acc, &cfg);
-        jobs.push(Job { index: jobs.len(), id, model: model.clone(), layers, accelerator: acc.clone(), cfg });
+    let mut checked = std::collections::HashSet::new();
+    let mut push = |model: &Arc<Model>,
+                    layers: Vec<usize>,
+                    acc: &Arc<Accelerator>,
+                    cfg: SearchConfig,
+                    cstr: ConstraintSpec,
+                    area_budget_mm2: Option<f64>| {
+        let id = job_id(model, &layers, acc, &cfg, &cstr);
+        jobs.push(Job {
+            index: jobs.len(),
+            id,
+            model: model.clone(),
+            layers,
+            accelerator: acc.clone(),
+            cfg,
+            cstr,
+            area_budget_mm2,
+        });
     };
 
     if let Some(list) = &raw.job {
@@ -452,6 +709,10 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
             ("num_pop", raw.num_pop.is_some()),
             ("epochs", raw.epochs.is_some()),
             ("seeds", raw.seeds.is_some()),
+            ("mapping_constraints", raw.mapping_constraints.is_some()),
+            ("flex_classes", raw.flex_classes.is_some()),
+            ("accel_constraints", raw.accel_constraints.is_some()),
+            ("area_budgets_mm2", raw.area_budgets_mm2.is_some()),
         ];
         if let Some((k, _)) = axes.iter().find(|(_, present)| *present) {
             return Err(cx.err(
@@ -497,7 +758,31 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
             if let Some(v) = &j.seed {
                 cfg.seed = cx.int_in(v, &f("seed"), 0, i64::MAX)? as u64;
             }
-            push(&model, layers, acc, cfg);
+            let map = match &j.mapping_constraint {
+                Some(s) => cx.map_constraint(s, &f("mapping_constraint"))?,
+                None => None,
+            };
+            let class = match &j.flex_class {
+                Some(v) if map.is_none() => {
+                    return Err(cx.err(
+                        Some(v.span()),
+                        &f("flex_class"),
+                        "a flexibility class needs a mapping_constraint other than none",
+                    ))
+                }
+                Some(v) => Some(cx.int_in(v, &f("flex_class"), 0, 15)? as u8),
+                None => None,
+            };
+            let accel = match &j.accel_constraint {
+                Some(s) => cx.accel_constraint(s, &f("accel_constraint"))?,
+                None => None,
+            };
+            let v = cx.variant(map.as_ref(), class, accel.as_ref())?;
+            cx.check_layers(&v, &model, &layers, acc, &cfg.space, &mut checked)?;
+            cfg.space.constraint = v.c.clone();
+            let b = j.area_budget_mm2.as_ref().map(|v| budget(v, &f("area_budget_mm2"))).transpose()?;
+            cfg.area_budget_um2 = b.map(|mm2| mm2 * 1e6);
+            push(&model, layers, acc, cfg, v.spec, b);
         }
     } else {
         let model_names = cx.axis(&raw.models, "models", None)?;
@@ -530,6 +815,47 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
             .iter()
             .map(|v| cx.int_in(v, "seeds", 0, i64::MAX))
             .collect::<Result<Vec<_>, _>>()?;
+        let maps = cx
+            .axis(&raw.mapping_constraints, "mapping_constraints", Some("none".to_string()))?
+            .iter()
+            .enumerate()
+            .map(|(i, s)| cx.map_constraint(s, &format!("mapping_constraints[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let classes = cx
+            .axis(&raw.flex_classes, "flex_classes", Some(0))?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| cx.int_in(v, &format!("flex_classes[{i}]"), 0, 15).map(|k| k as u8))
+            .collect::<Result<Vec<_>, _>>()?;
+        let accels = cx
+            .axis(&raw.accel_constraints, "accel_constraints", Some("none".to_string()))?
+            .iter()
+            .enumerate()
+            .map(|(i, s)| cx.accel_constraint(s, &format!("accel_constraints[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let budgets: Vec<Option<f64>> = match &raw.area_budgets_mm2 {
+            None => vec![None],
+            Some(_) => cx
+                .axis(&raw.area_budgets_mm2, "area_budgets_mm2", None)?
+                .iter()
+                .enumerate()
+                .map(|(i, v)| budget(v, &format!("area_budgets_mm2[{i}]")).map(Some))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        // mapping constraint x flexibility class x accelerator constraint; "none" is one variant
+        // whatever the classes.
+        let mut variants = Vec::new();
+        for m in &maps {
+            let ks: Vec<Option<u8>> = match m {
+                Some(_) => classes.iter().map(|&k| Some(k)).collect(),
+                None => vec![None],
+            };
+            for k in ks {
+                for a in &accels {
+                    variants.push(cx.variant(m.as_ref(), k, a.as_ref())?);
+                }
+            }
+        }
         // Resolve every model before expanding, so a bad model is reported before anything else
         // of the product is built.
         let mut resolved = Vec::new();
@@ -538,24 +864,38 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
             let layers = cx.layers(&model, &layer_list, "layers")?;
             resolved.push((model, layers));
         }
+        // Every constraint is checked against every layer it will meet before any job is built.
+        for (model, layers) in &resolved {
+            for acc in &accs {
+                for v in &variants {
+                    cx.check_layers(v, model, layers, acc, &base_cfg.space, &mut checked)?;
+                }
+            }
+        }
         for (model, layers) in &resolved {
             let groups: Vec<Vec<usize>> =
                 if split { layers.iter().map(|&l| vec![l]).collect() } else { vec![layers.clone()] };
             for layers in groups {
                 for acc in &accs {
-                    for &(f1, f2) in &pairs {
-                        for &p in &pops {
-                            for &e in &epochs {
-                                for &s in &seeds {
-                                    let cfg = SearchConfig {
-                                        fitness1: f1,
-                                        fitness2: f2,
-                                        num_pop: p as usize,
-                                        epochs: e as usize,
-                                        seed: s as u64,
-                                        ..base_cfg.clone()
-                                    };
-                                    push(model, layers.clone(), acc, cfg);
+                    for v in &variants {
+                        for &b in &budgets {
+                            for &(f1, f2) in &pairs {
+                                for &p in &pops {
+                                    for &e in &epochs {
+                                        for &s in &seeds {
+                                            let mut cfg = SearchConfig {
+                                                fitness1: f1,
+                                                fitness2: f2,
+                                                num_pop: p as usize,
+                                                epochs: e as usize,
+                                                seed: s as u64,
+                                                area_budget_um2: b.map(|mm2| mm2 * 1e6),
+                                                ..base_cfg.clone()
+                                            };
+                                            cfg.space.constraint = v.c.clone();
+                                            push(model, layers.clone(), acc, cfg, v.spec.clone(), b);
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -572,7 +912,7 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
             let field = if raw.job.is_some() {
                 format!("job[{}]", j.index)
             } else {
-                "models/accelerators/objectives/num_pop/epochs/seeds".to_string()
+                "models/accelerators/mapping_constraints/flex_classes/accel_constraints/area_budgets_mm2/objectives/num_pop/epochs/seeds".to_string()
             };
             return Err(cx.err(
                 None,
@@ -637,6 +977,28 @@ mod tests {
         assert!(e.contains("field job") && e.contains("models"), "{e}");
         let e = parse(&format!("{ACC}[[job]]\nmodel = \"toy\"\naccelerator = \"b\"\n")).unwrap_err().to_string();
         assert!(e.contains("line 6, field job[0].accelerator"), "{e}");
+    }
+
+    #[test]
+    fn constraint_ids_and_groups() {
+        let axes = parse(&format!(
+            "models = [\"toy\"]\nmapping_constraints = [\"none\", \"nvdla\"]\nflex_classes = [5]\n{ACC}"
+        ))
+        .unwrap();
+        assert_eq!(axes.len(), 2);
+        assert_eq!((axes[0].cstr.flex_class, axes[1].cstr.flex_class), (None, Some(5)));
+        assert_eq!(axes[1].cfg.space.constraint.as_ref().unwrap().class, 5);
+        // An unconstrained job keeps the id it had before constraints existed.
+        assert_eq!(axes[0].id, parse(&format!("models = [\"toy\"]\n{ACC}")).unwrap()[0].id);
+        // The constraint is not serialised with the config, yet ids and batching keys see it.
+        assert_eq!(serde_json::to_string(&axes[0].cfg).unwrap(), serde_json::to_string(&axes[1].cfg).unwrap());
+        assert_ne!(axes[0].id, axes[1].id);
+        assert_ne!(axes[0].group_key(), axes[1].group_key());
+        let one = parse(&format!(
+            "{ACC}[[job]]\nmodel = \"toy\"\naccelerator = \"a\"\nmapping_constraint = \"NVDLA\"\nflex_class = 5\n"
+        ))
+        .unwrap();
+        assert_eq!(one[0].id, axes[1].id);
     }
 
     #[test]

@@ -37,8 +37,10 @@ pub use store::{merge, Shard};
 
 /// Help text shown after `gammaflow sweep --help` (and copied into README by hand).
 pub const SLURM_HELP: &str = "\
-Config: see examples/sweep_small.toml. Every key is checked before anything runs; an unknown key,
-an empty axis, a bad objective or accelerator is reported with file, line and field.
+Config: see examples/sweep_small.toml (examples/sweep_flex.toml for mapping_constraints,
+flex_classes, accel_constraints, co_explore, area_budgets_mm2, area_model). Every key is checked
+before anything runs; an unknown key, an empty axis, a bad objective, accelerator or constraint, or
+a constraint impossible on some layer is reported with file, line and field.
 
 Output (--outdir DIR): sweep.json (config hash, job list), results.csv and results.jsonl (one row
 per job and layer, appended and fsync'ed as each job finishes), jobs/<job-id>/ (the files of

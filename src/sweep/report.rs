@@ -30,6 +30,9 @@ struct JobTotal {
     num_pop: usize,
     epochs: usize,
     seed: u64,
+    /// Mapping constraint as written ("none" without one) and its flexibility class.
+    map: String,
+    flex_class: Option<u8>,
     total_f1: Option<f64>,
     total_f2: Option<f64>,
 }
@@ -38,8 +41,18 @@ struct JobTotal {
 fn config_key(r: &Row) -> String {
     let hw = [r.num_pe, r.l1_size, r.l2_size, r.noc_bw, r.offchip_bw];
     format!(
-        "{}\u{1f}{}\u{1f}{hw:?}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        r.model, r.accelerator, r.fitness1, r.fitness2, r.num_pop, r.epochs, r.seed
+        "{}\u{1f}{}\u{1f}{hw:?}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}\u{1f}{:?}",
+        r.model,
+        r.accelerator,
+        r.fitness1,
+        r.fitness2,
+        r.num_pop,
+        r.epochs,
+        r.seed,
+        r.mapping_constraint,
+        r.flex_class,
+        r.accel_constraint,
+        r.area_budget_mm2
     )
 }
 
@@ -93,6 +106,8 @@ fn totals(rows: &[Row]) -> Vec<JobTotal> {
                 num_pop: r0.num_pop,
                 epochs: r0.epochs,
                 seed: r0.seed,
+                map: r0.mapping_constraint.clone(),
+                flex_class: r0.flex_class,
                 total_f1: sum(|r| r.best_fitness1),
                 total_f2: if r0.fitness2 == "none" { None } else { sum(|r| r.best_fitness2) },
             }
@@ -180,6 +195,41 @@ fn pareto(jobs: &[&JobTotal]) -> Vec<(f64, f64)> {
     front
 }
 
+/// One table per model and first objective: a row per (mapping constraint, flexibility class),
+/// a column per accelerator, each cell the best total fitness1 of those runs.
+fn flex_table(jobs: &[JobTotal], accs: &[String], models: &[String]) -> String {
+    let mut t = String::new();
+    for m in models {
+        let of_model: Vec<&JobTotal> = jobs.iter().filter(|j| &j.model == m).collect();
+        for f1 in ordered(of_model.iter().map(|j| j.f1.as_str())) {
+            let with_f1: Vec<&JobTotal> = of_model.iter().copied().filter(|j| j.f1 == f1).collect();
+            let mut rows: Vec<(String, Option<u8>)> =
+                with_f1.iter().map(|j| (j.map.clone(), j.flex_class)).collect::<BTreeSet<_>>().into_iter().collect();
+            rows.sort_by(|a, b| (a.0 != "none", &a.0, a.1).cmp(&(b.0 != "none", &b.0, b.1)));
+            let _ = writeln!(t, "\n**{m}: best {f1} per flexibility class and accelerator**\n");
+            let _ = writeln!(t, "| mapping constraint | flex class | {} |", accs.join(" | "));
+            let _ = writeln!(t, "|---|---:|{}", "---:|".repeat(accs.len()));
+            for (map, k) in rows {
+                let cells: Vec<String> = accs
+                    .iter()
+                    .map(|a| {
+                        num(best(
+                            with_f1
+                                .iter()
+                                .copied()
+                                .filter(|j| &j.accelerator == a && j.map == map && j.flex_class == k),
+                        )
+                        .and_then(|b| b.total_f1))
+                    })
+                    .collect();
+                let k = k.map_or("-".to_string(), |k| k.to_string());
+                let _ = writeln!(t, "| {map} | {k} | {} |", cells.join(" | "));
+            }
+        }
+    }
+    t
+}
+
 /// What `report` produced.
 #[derive(Debug)]
 pub struct ReportOutput {
@@ -226,6 +276,12 @@ pub fn report(input: &Path, out: &Path) -> anyhow::Result<ReportOutput> {
             None => "- | - | - | - | - | -".to_string(),
         };
         let _ = writeln!(table, "| {m} | {a} | {f1} | {f2} | {} | {incomplete} | {row} |", members.len());
+    }
+
+    // Best fitness1 per flexibility class and accelerator, when the sweep varies the class.
+    let classes: BTreeSet<Option<u8>> = jobs.iter().map(|j| j.flex_class).collect();
+    if classes.len() > 1 {
+        table += &flex_table(&jobs, &accs, &models);
     }
 
     let plot_dir = out.join("plots");
@@ -349,7 +405,8 @@ pub fn report(input: &Path, out: &Path) -> anyhow::Result<ReportOutput> {
         }
     }
     md += "Values are totals over a run's layers of the best mapping's value; a run is one configuration \
-           (model, accelerator, objectives, num_pop, epochs, seed), whether its layers were one job or \
+           (model, accelerator, objectives, num_pop, epochs, seed, constraint, flexibility class, \
+           area budget), whether its layers were one job or \
            one job each. Runs with a layer without a valid mapping have no total (column incomplete). \
            Best = lowest (highest for throughput), ties broken by fitness2.\n\n";
     md += &table;
@@ -383,6 +440,8 @@ mod tests {
             num_pop: 2,
             epochs: 1,
             seed: 0,
+            map: "none".into(),
+            flex_class: None,
             total_f1: Some(f1),
             total_f2: Some(f2),
         }

@@ -4,7 +4,8 @@
 //! Why groups: a job of one small layer with a population of 20 gives the evaluator 20 genomes a
 //! generation, far too few to keep the cores (let alone a GPU) busy. `search()` already evaluates
 //! the offspring of all its tasks in one batch per generation, so jobs that share a complete
-//! search configuration (objectives, population, epochs, seed, map-space options) run as the
+//! search configuration (objectives, population, epochs, seed, map-space options, mapping
+//! constraint and flexibility class, area budget) run as the
 //! tasks of one `search()` call.
 //!
 //! Why a job's result does not depend on its group: in `search()` every task keeps its own
@@ -70,7 +71,8 @@ pub struct SweepSummary {
 /// shared configuration.
 type TaskKey = (usize, Layer, Hardware);
 
-/// Splits jobs into groups of identical search configuration, keeping job order within a group
+/// Splits jobs into groups of identical search configuration (constraint included, see
+/// [`Job::group_key`]), keeping job order within a group
 /// and ordering groups by their first job.
 pub fn make_groups<'a>(jobs: &[&'a Job], max_jobs: usize) -> Vec<Vec<&'a Job>> {
     let max_jobs = max_jobs.max(1);
@@ -78,7 +80,8 @@ pub fn make_groups<'a>(jobs: &[&'a Job], max_jobs: usize) -> Vec<Vec<&'a Job>> {
     let mut genomes: Vec<usize> = Vec::new();
     let mut open: HashMap<String, usize> = HashMap::new();
     for &job in jobs {
-        let key = serde_json::to_string(&job.cfg).expect("a search config serialises");
+        // The serialised config leaves the mapping constraint out; the key adds its identity.
+        let key = job.group_key();
         let need = job.layers.len() * job.cfg.num_pop;
         let slot =
             open.get(&key).copied().filter(|&g| groups[g].len() < max_jobs && genomes[g] + need <= MAX_GROUP_GENOMES);

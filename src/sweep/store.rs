@@ -139,6 +139,14 @@ pub struct Row {
     pub num_pop: usize,
     pub epochs: usize,
     pub seed: u64,
+    /// The job's mapping constraint as written in the sweep ("none" without one).
+    pub mapping_constraint: String,
+    /// Its flexibility class (empty without a mapping constraint).
+    pub flex_class: Option<u8>,
+    /// The accelerator constraint file as written ("none" without one).
+    pub accel_constraint: String,
+    /// Area budget in mm^2 (empty without one).
+    pub area_budget_mm2: Option<f64>,
     pub status: String,
     pub best_fitness1: Option<f64>,
     pub best_fitness2: Option<f64>,
@@ -159,7 +167,7 @@ pub struct Row {
     pub mapping_text: Option<String>,
 }
 
-pub const COLUMNS: [&str; 31] = [
+pub const COLUMNS: [&str; 35] = [
     "job",
     "job_id",
     "layer",
@@ -176,6 +184,10 @@ pub const COLUMNS: [&str; 31] = [
     "num_pop",
     "epochs",
     "seed",
+    "mapping_constraint",
+    "flex_class",
+    "accel_constraint",
+    "area_budget_mm2",
     "status",
     "best_fitness1",
     "best_fitness2",
@@ -216,6 +228,10 @@ impl Row {
             self.num_pop.to_string(),
             self.epochs.to_string(),
             self.seed.to_string(),
+            self.mapping_constraint.clone(),
+            opt(&self.flex_class),
+            self.accel_constraint.clone(),
+            opt(&self.area_budget_mm2),
             self.status.clone(),
             opt(&self.best_fitness1),
             opt(&self.best_fitness2),
@@ -261,6 +277,10 @@ pub fn job_rows(job: &Job, results: &[LayerResult]) -> Vec<Row> {
                 num_pop: cfg.num_pop,
                 epochs: cfg.epochs,
                 seed: cfg.seed,
+                mapping_constraint: job.cstr.mapping.clone().unwrap_or_else(|| "none".to_string()),
+                flex_class: job.cstr.flex_class,
+                accel_constraint: job.cstr.accel.clone().unwrap_or_else(|| "none".to_string()),
+                area_budget_mm2: job.area_budget_mm2,
                 status: if best.is_some() { "ok" } else { "no valid mapping found" }.to_string(),
                 best_fitness1: best.and_then(|b| cfg.value(cfg.fitness1, b, &r.hw)),
                 best_fitness2: best.and_then(|b| cfg.fitness2.and_then(|o| cfg.value(o, b, &r.hw))),
@@ -686,6 +706,10 @@ mod tests {
             num_pop: 2,
             epochs: 1,
             seed: 0,
+            mapping_constraint: "nvdla".into(),
+            flex_class: Some(5),
+            accel_constraint: "none".into(),
+            area_budget_mm2: Some(0.5),
             status: "ok".into(),
             best_fitness1: Some(1.5),
             best_fitness2: None,
