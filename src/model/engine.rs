@@ -944,7 +944,6 @@ impl<'a> Evaluator<'a> {
 /// two variants, and a mask costs one pass over the directives instead of a level evaluation.
 struct InnerVariants {
     nd: usize,
-    sp: usize,
     /// Parent directive whose edge bit sets directive j's dim.
     pbit: [u8; 6],
     /// Whether the closed form holds for this directive and variant (no zero unique tile).
@@ -968,7 +967,6 @@ impl InnerVariants {
         let (nd, p) = (t.nd, t.sp);
         let mut v = InnerVariants {
             nd,
-            sp: p,
             pbit: [0; 6],
             ok: [[true; 2]; 6],
             occ_max: [[1; 2]; 6],
@@ -1097,7 +1095,6 @@ impl InnerVariants {
             i0 = i0.wrapping_mul(self.in0[0][j][b]);
             w0 = w0.wrapping_mul(self.in0[1][j][b]);
         }
-        let _ = self.sp;
         if occ >= 1 << 31 || mn < 1 {
             return None;
         }
