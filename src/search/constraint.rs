@@ -100,34 +100,11 @@ impl MapConstraint {
 
     /// Parses a constraint file; errors name the file, the level (1 = outer) and the field.
     pub fn parse(text: &str, file: &str) -> Result<MapConstraint, String> {
-        let table: toml::Table = text.parse().map_err(|e| format!("{file}: {e}"))?;
+        let (name, levels) = parse_levels(text, file, |t, i, err| parse_level(t, i, err))?;
         let err = |lv: Option<usize>, field: &str, msg: String| match lv {
             Some(l) => format!("{file} level {l}, field {field}: {msg}"),
             None => format!("{file}, field {field}: {msg}"),
         };
-        let mut name = file.trim_end_matches(".toml").to_string();
-        let mut levels = Vec::new();
-        for (k, v) in &table {
-            match k.as_str() {
-                "name" => name = v.as_str().ok_or_else(|| err(None, "name", "expected a string".into()))?.to_string(),
-                "description" => {}
-                "level" => {
-                    let arr = v.as_array().ok_or_else(|| err(None, "level", "expected [[level]] tables".into()))?;
-                    for (i, lv) in arr.iter().enumerate() {
-                        let t = lv.as_table().ok_or_else(|| err(Some(i + 1), "level", "expected a table".into()))?;
-                        levels.push(parse_level(t, i, &err)?);
-                    }
-                }
-                other => return Err(err(None, other, "unknown key (expected name, description, level)".into())),
-            }
-        }
-        if levels.is_empty() || levels.len() > MAX_LEVELS {
-            return Err(err(
-                None,
-                "level",
-                format!("{} levels; a constraint needs 1 to {MAX_LEVELS} [[level]] tables", levels.len()),
-            ));
-        }
         if levels[0].sp_sz.is_some() {
             return Err(err(
                 Some(1),
@@ -326,77 +303,46 @@ impl SizeRule {
 /// no cross-PE sums) | "reduce-and-forward" | "adder-tree" (parallel dim in C, R, S: what they
 /// sum across PEs).
 pub fn parse_accel(text: &str, file: &str) -> Result<MapConstraint, String> {
-    let table: toml::Table = text.parse().map_err(|e| format!("{file}: {e}"))?;
-    let err = |lv: Option<usize>, field: &str, msg: String| match lv {
-        Some(l) => format!("{file} level {l}, field {field}: {msg}"),
-        None => format!("{file}, field {field}: {msg}"),
-    };
-    let mut name = file.trim_end_matches(".toml").to_string();
-    let mut levels = Vec::new();
-    for (k, v) in &table {
-        match k.as_str() {
-            "name" => name = v.as_str().ok_or_else(|| err(None, "name", "expected a string".into()))?.to_string(),
-            "description" => {}
-            "level" => {
-                for (i, lv) in v
-                    .as_array()
-                    .ok_or_else(|| err(None, "level", "expected [[level]] tables".into()))?
-                    .iter()
-                    .enumerate()
-                {
-                    let l = Some(i + 1);
-                    let t = lv.as_table().ok_or_else(|| err(l, "level", "expected a table".into()))?;
-                    let mut r = LevelRule::default();
-                    let mut sp: Vec<Dim> = Dim::ALL.to_vec();
-                    for (key, val) in t {
-                        let kind = val
-                            .as_str()
-                            .ok_or_else(|| err(l, key, "expected a string".into()))?
-                            .to_ascii_lowercase()
-                            .replace('_', "-");
-                        let allow: &[Dim] = match (key.as_str(), kind.as_str()) {
-                            ("buffer", "scratchpad") => &Dim::ALL,
-                            ("buffer", "fifo") => {
-                                r.choices[Dim::Y.index()] = vec![SizeRule::Fixed(1), SizeRule::Same(Dim::R)];
-                                r.choices[Dim::X.index()] = vec![SizeRule::Fixed(1), SizeRule::Same(Dim::S)];
-                                &Dim::ALL
-                            }
-                            ("distribution", "bus" | "tree") => &[Dim::K, Dim::Y, Dim::X, Dim::R, Dim::S],
-                            ("distribution", "systolic") => &Dim::ALL,
-                            ("reduction", "temporal") => &[Dim::K, Dim::Y, Dim::X],
-                            ("reduction", "reduce-and-forward" | "adder-tree") => &[Dim::C, Dim::R, Dim::S],
-                            ("buffer" | "distribution" | "reduction", _) => {
-                                return Err(err(l, key, format!("unknown kind {kind:?}")));
-                            }
-                            _ => {
-                                return Err(err(
-                                    l,
-                                    key,
-                                    "unknown key (expected buffer, distribution, reduction)".into(),
-                                ))
-                            }
-                        };
-                        sp.retain(|d| allow.contains(d));
-                    }
-                    if sp.is_empty() {
-                        return Err(err(
-                            l,
-                            "reduction",
-                            "no parallel dim suits both the distribution and the reduction network".into(),
-                        ));
-                    }
-                    if sp.len() < 6 {
-                        r.sp = sp;
-                    }
-                    levels.push(r);
+    let (name, levels) = parse_levels(text, file, |t, i, err| {
+        let l = Some(i + 1);
+        let mut r = LevelRule::default();
+        let mut sp: Vec<Dim> = Dim::ALL.to_vec();
+        for (key, val) in t {
+            let kind = val
+                .as_str()
+                .ok_or_else(|| err(l, key, "expected a string".into()))?
+                .to_ascii_lowercase()
+                .replace('_', "-");
+            let allow: &[Dim] = match (key.as_str(), kind.as_str()) {
+                ("buffer", "scratchpad") => &Dim::ALL,
+                ("buffer", "fifo") => {
+                    r.choices[Dim::Y.index()] = vec![SizeRule::Fixed(1), SizeRule::Same(Dim::R)];
+                    r.choices[Dim::X.index()] = vec![SizeRule::Fixed(1), SizeRule::Same(Dim::S)];
+                    &Dim::ALL
                 }
-            }
-            other => return Err(err(None, other, "unknown key (expected name, description, level)".into())),
+                ("distribution", "bus" | "tree") => &[Dim::K, Dim::Y, Dim::X, Dim::R, Dim::S],
+                ("distribution", "systolic") => &Dim::ALL,
+                ("reduction", "temporal") => &[Dim::K, Dim::Y, Dim::X],
+                ("reduction", "reduce-and-forward" | "adder-tree") => &[Dim::C, Dim::R, Dim::S],
+                ("buffer" | "distribution" | "reduction", _) => {
+                    return Err(err(l, key, format!("unknown kind {kind:?}")));
+                }
+                _ => return Err(err(l, key, "unknown key (expected buffer, distribution, reduction)".into())),
+            };
+            sp.retain(|d| allow.contains(d));
         }
-    }
-    if levels.is_empty() || levels.len() > MAX_LEVELS {
-        return Err(err(None, "level", format!("{} levels; need 1 to {MAX_LEVELS} [[level]] tables", levels.len())));
-    }
+        if sp.is_empty() {
+            return Err(err(
+                l,
+                "reduction",
+                "no parallel dim suits both the distribution and the reduction network".into(),
+            ));
+        }
+        if sp.len() < 6 {
+            r.sp = sp;
+        }
+        Ok(r)
+    })?;
     Ok(MapConstraint { name, source: file.to_string(), levels, class: 0, fixed: None })
 }
 
@@ -461,11 +407,48 @@ pub(crate) struct Statics {
     pub lo: Vec<[i64; 6]>,
 }
 
-fn parse_level(
-    t: &toml::Table,
-    i: usize,
-    err: &dyn Fn(Option<usize>, &str, String) -> String,
-) -> Result<LevelRule, String> {
+/// Error text naming the file, the level (1 = outer) and the field.
+type ErrFn<'a> = dyn Fn(Option<usize>, &str, String) -> String + 'a;
+
+/// The skeleton both constraint formats share: `name`, `description` and 1 to [`MAX_LEVELS`]
+/// `[[level]]` tables, each handed to `level` with its 0-based index.
+fn parse_levels<T>(
+    text: &str,
+    file: &str,
+    mut level: impl FnMut(&toml::Table, usize, &ErrFn) -> Result<T, String>,
+) -> Result<(String, Vec<T>), String> {
+    let table: toml::Table = text.parse().map_err(|e| format!("{file}: {e}"))?;
+    let err = |lv: Option<usize>, field: &str, msg: String| match lv {
+        Some(l) => format!("{file} level {l}, field {field}: {msg}"),
+        None => format!("{file}, field {field}: {msg}"),
+    };
+    let mut name = file.trim_end_matches(".toml").to_string();
+    let mut levels = Vec::new();
+    for (k, v) in &table {
+        match k.as_str() {
+            "name" => name = v.as_str().ok_or_else(|| err(None, "name", "expected a string".into()))?.to_string(),
+            "description" => {}
+            "level" => {
+                let arr = v.as_array().ok_or_else(|| err(None, "level", "expected [[level]] tables".into()))?;
+                for (i, lv) in arr.iter().enumerate() {
+                    let t = lv.as_table().ok_or_else(|| err(Some(i + 1), "level", "expected a table".into()))?;
+                    levels.push(level(t, i, &err)?);
+                }
+            }
+            other => return Err(err(None, other, "unknown key (expected name, description, level)".into())),
+        }
+    }
+    if levels.is_empty() || levels.len() > MAX_LEVELS {
+        return Err(err(
+            None,
+            "level",
+            format!("{} levels; a constraint needs 1 to {MAX_LEVELS} [[level]] tables", levels.len()),
+        ));
+    }
+    Ok((name, levels))
+}
+
+fn parse_level(t: &toml::Table, i: usize, err: &ErrFn) -> Result<LevelRule, String> {
     let l = Some(i + 1);
     let dim = |field: &str, v: &toml::Value| -> Result<Dim, String> {
         let s = v.as_str().ok_or_else(|| err(l, field, format!("expected a dimension name, got {v}")))?;

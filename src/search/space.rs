@@ -304,13 +304,7 @@ impl Space {
             };
             g.levels[li].size = z;
         }
-        if self.opts.co_explore {
-            let u = Self::inner_product(g);
-            let n0 = (g.levels[0].size / u).clamp(1, self.max_subclusters(g));
-            g.levels[0].size = n0 * u;
-        } else {
-            g.levels[0].size = self.num_pe;
-        }
+        self.repair_top_size(g);
     }
 
     /// The top level's gene-0 size: the PE count, or the co-explored design's.
