@@ -169,6 +169,20 @@ fn gpu_batch(
     words: &mut Vec<u32>,
     results: &mut Vec<PackedResult>,
 ) -> anyhow::Result<Vec<Evaluation>> {
+    // Packing keeps 32 bits: anything beyond the kernel's range is evaluated on the CPU instead.
+    let in_range = |v: i64| (1..=crate::gpu::MAX_GPU_VALUE as i64).contains(&v);
+    for it in items {
+        let pe = hw_for(&problems[it.problem], it).num_pe;
+        let genes_ok =
+            it.genome.levels.iter().all(|l| l.order.iter().all(|g| in_range(g.1)) && (l.size <= 0 || in_range(l.size)));
+        if !in_range(pe) || !genes_ok {
+            return Err(GpuError::InvalidInput(format!(
+                "genome outside the kernel's 1..=2^24 range: {}",
+                it.genome.describe()
+            ))
+            .into());
+        }
+    }
     let packed: Vec<PackedProblem> = problems.iter().map(|p| PackedProblem::new(&p.layer, &p.hw)).collect();
     let max_levels = items.iter().map(|i| i.genome.num_levels()).max().unwrap_or(1);
     let stride = stride_for(max_levels);

@@ -28,14 +28,26 @@ fn eval_streams_cases_and_reports_bad_lines() {
     input.insert(7, r#"{"id":"zero","layer":{"K":0,"C":1,"Y":3,"X":3,"R":1,"S":1,"T":1},"genome":[["K",1],["K",1],["C",1],["Y",1],["X",1],["R",1],["S",1]],"num_pe":4}"#.into());
     input.insert(9, r#"{"id":"dupdim","layer":{"K":2,"C":1,"Y":3,"X":3,"R":1,"S":1,"T":1},"genome":[["K",1],["K",1],["K",1],["Y",1],["X",1],["R",1],["S",1]],"num_pe":4}"#.into());
     input.insert(11, "".into());
+    input.insert(13, "\u{FFFD} invalid UTF-8 at byte 0".into());
     let dir = tempfile::tempdir().unwrap();
     let inp = dir.path().join("in.jsonl");
     let outp = dir.path().join("out.jsonl");
-    fs::write(&inp, input.join("\n") + "\n").unwrap();
+    // Line 14 is raw bytes that are not UTF-8.
+    let mut bytes = Vec::new();
+    for (i, l) in input.iter().enumerate() {
+        if i == 13 {
+            bytes.extend_from_slice(b"\xff\xfe{");
+        } else {
+            bytes.extend_from_slice(l.as_bytes());
+        }
+        bytes.push(b'\n');
+    }
+    fs::write(&inp, bytes).unwrap();
     run_ok(bin().args(["eval", "--backend", "cpu", "--batch", "7", "--input"]).arg(&inp).arg("--output").arg(&outp));
     let out = fs::read_to_string(&outp).unwrap();
     let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 43, "one output per non-blank input line, in order");
+    assert_eq!(lines.len(), 44, "one output per non-blank input line, in order");
+    assert!(lines[12]["error"].as_str().unwrap().contains("invalid UTF-8"), "{}", lines[12]);
     assert!(lines[3]["error"].as_str().unwrap().starts_with("line 4:"), "{}", lines[3]);
     assert_eq!(lines[7]["id"], "zero");
     assert!(lines[7]["error"].as_str().unwrap().contains("field K"), "{}", lines[7]);
@@ -223,7 +235,9 @@ fn cpu_and_gpu_eval_outputs_are_identical() {
     }
     let dir = tempfile::tempdir().unwrap();
     let inp = dir.path().join("in.jsonl");
-    fs::write(&inp, include_str!("data/dev-cases.jsonl")).unwrap();
+    // Plus tiles beyond the kernel's 32-bit words: they must not be truncated on the way.
+    let big = r#"{"id":"big","layer":{"K":64,"C":64,"Y":56,"X":56,"R":3,"S":3,"T":1},"genome":[["K",1024],["K",4294967297],["C",64],["Y",54],["X",54],["R",3],["S",3]],"num_pe":1024}"#;
+    fs::write(&inp, format!("{}{big}\n", include_str!("data/dev-cases.jsonl"))).unwrap();
     let mut outs = Vec::new();
     for be in ["cpu", "gpu"] {
         let o = dir.path().join(format!("{be}.jsonl"));

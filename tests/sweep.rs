@@ -581,3 +581,24 @@ fn a_constrained_job_equals_a_standalone_search() {
         assert_eq!(files(&job), files(&alone), "{map} class {class}");
     }
 }
+
+#[test]
+fn a_locked_folder_is_refused_and_a_lost_jsonl_is_rebuilt() {
+    let (dir, cfg) = setup(CONFIG);
+    let out = dir.path().join("out");
+    sweep(&cfg, &out, &["--max-jobs", "3"]);
+    // Another process holding the folder's lock: this run must not write under it.
+    let lock = fs::OpenOptions::new().write(true).open(out.join(".lock")).unwrap();
+    lock.lock().unwrap();
+    let err = fails(&["sweep", "--config", p(&cfg), "--outdir", p(&out), "--backend", "cpu", "-q"]);
+    assert!(err.contains("another gammaflow sweep"), "{err}");
+    lock.unlock().unwrap();
+    drop(lock);
+    // A crash between writing the two result files on first open leaves no results.jsonl: the
+    // next run rebuilds it from the rows both files agree on, and finishes.
+    fs::remove_file(out.join("results.jsonl")).unwrap();
+    sweep(&cfg, &out, &[]);
+    let fresh = dir.path().join("fresh");
+    sweep(&cfg, &fresh, &[]);
+    assert_eq!(rows(&out), rows(&fresh));
+}

@@ -65,6 +65,10 @@ fn parse_line(lineno: usize, line: &str) -> Parsed {
         m.insert("error".into(), json!(format!("line {lineno}: {msg}")));
         Value::Object(m)
     };
+    // The reader marks lines that were not UTF-8 this way (no JSON text starts with U+FFFD).
+    if let Some(why) = line.strip_prefix('\u{FFFD}') {
+        return Err(err(None, why.trim().to_string()));
+    }
     let case: CaseIn = match serde_json::from_str(line) {
         Ok(c) => c,
         Err(e) => {
@@ -159,18 +163,33 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         eprintln!("note: {why}");
     }
     let batch = a.batch.max(1);
-    let mut lines = input.lines();
+    let mut input = input;
+    let mut buf = Vec::new();
     let mut lineno = 0usize;
     let (mut n_ok, mut n_err) = (0usize, 0usize);
     loop {
         let mut chunk = Vec::with_capacity(batch.min(1 << 20));
-        for l in lines.by_ref() {
-            let l = l.with_context(|| format!("{}: reading line {}", a.input, lineno + 1))?;
+        loop {
+            buf.clear();
+            // Bytes, not `lines()`: a line that is not UTF-8 becomes that line's error instead
+            // of ending the run and losing the batch read so far.
+            let n = input
+                .read_until(b'\n', &mut buf)
+                .with_context(|| format!("{}: reading line {}", a.input, lineno + 1))?;
+            if n == 0 {
+                break;
+            }
             lineno += 1;
-            if l.trim().is_empty() {
+            let text = match std::str::from_utf8(&buf) {
+                Ok(t) => t.trim_end_matches(['\n', '\r']).to_string(),
+                // Not JSON either: parse_line reports it with its line number.
+                Err(e) => format!("\u{FFFD} invalid UTF-8 at byte {}", e.valid_up_to()),
+            };
+            // Blank lines are not cases and get no output line.
+            if text.trim().is_empty() {
                 continue;
             }
-            chunk.push((lineno, l));
+            chunk.push((lineno, text));
             if chunk.len() == batch {
                 break;
             }

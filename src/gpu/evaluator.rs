@@ -183,7 +183,7 @@ impl GpuEvaluator {
     /// buffer-size limit.
     pub fn chunk_len(&self, stride: usize) -> usize {
         let lim = self.ctx.limits();
-        let bytes = lim.max_storage_buffer_binding_size.min(lim.max_buffer_size);
+        let bytes = lim.max_storage_buffer_binding_size.min(lim.max_buffer_size) & !3; // bindings must be multiples of 4
         let by_genomes = bytes / (stride.max(1) as u64 * 4);
         let by_results = bytes / RESULT_BYTES;
         (self.max_chunk as u64).min(by_genomes).min(by_results).max(1) as usize
@@ -291,7 +291,7 @@ impl GpuEvaluator {
 
     fn upload_problems(&mut self, problems: &[PackedProblem]) -> Result<(), GpuError> {
         let lim = self.ctx.limits();
-        let bind_limit = lim.max_storage_buffer_binding_size.min(lim.max_buffer_size);
+        let bind_limit = lim.max_storage_buffer_binding_size.min(lim.max_buffer_size) & !3; // bindings must be multiples of 4
         let bytes = (problems.len() as u64 * PROBLEM_BYTES).max(PROBLEM_BYTES);
         if bytes > bind_limit {
             return Err(GpuError::InvalidInput(format!(
@@ -338,7 +338,7 @@ impl GpuEvaluator {
         let device = self.ctx.device().clone();
         let queue = self.ctx.queue().clone();
         let lim = self.ctx.limits();
-        let bind_limit = lim.max_storage_buffer_binding_size.min(lim.max_buffer_size);
+        let bind_limit = lim.max_storage_buffer_binding_size.min(lim.max_buffer_size) & !3; // bindings must be multiples of 4
         let genome_bytes = std::mem::size_of_val(words) as u64;
         let result_bytes = count as u64 * RESULT_BYTES;
         let s = &mut self.slots[si];
@@ -456,7 +456,7 @@ fn check_input(problems: &[PackedProblem], words: &[u32], stride: usize) -> Resu
     if stride < HEADER_WORDS + LEVEL_WORDS {
         return bad(format!("stride {stride} is shorter than one level ({})", HEADER_WORDS + LEVEL_WORDS));
     }
-    if words.len() % stride != 0 {
+    if !words.len().is_multiple_of(stride) {
         return bad(format!("{} words is not a multiple of the stride {stride}", words.len()));
     }
     if stride > u32::MAX as usize / 4 {

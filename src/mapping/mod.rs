@@ -140,7 +140,7 @@ impl Genome {
 
     /// From GAMMA's flat gene list `[[dim, value], ...]`.
     pub fn from_genes(genes: &[(Dim, i64)]) -> Result<Genome, GenomeError> {
-        if genes.is_empty() || genes.len() % 7 != 0 {
+        if genes.is_empty() || !genes.len().is_multiple_of(7) {
             return Err(GenomeError::GeneCount(genes.len()));
         }
         let levels = genes

@@ -335,6 +335,10 @@ impl Ctx<'_> {
         if name.is_empty() {
             return Err(self.err(Some(a.name.span()), &field("name"), "an accelerator needs a non-empty name"));
         }
+        // Result rows are line-based: a line break inside a name would split a row on resume.
+        if name.chars().any(char::is_control) {
+            return Err(self.err(Some(a.name.span()), &field("name"), "control characters are not allowed in names"));
+        }
         let mut hw = match &a.hwconfig {
             Some(p) => load_hwconfig(&self.path(p.get_ref()))
                 .map_err(|e| self.err(Some(p.span()), &field("hwconfig"), e.to_string()))?,

@@ -471,6 +471,9 @@ pub struct Store {
     pub dir: PathBuf,
     csv: File,
     jsonl: File,
+    /// Held while the store lives: a second process on the same folder would rewrite files
+    /// under the first one's appends.
+    _lock: File,
 }
 
 impl Store {
@@ -478,6 +481,16 @@ impl Store {
     /// config or shard, drops partial rows, and reports the finished jobs.
     pub fn open(dir: &Path, sweep: &Sweep, shard: Option<Shard>) -> anyhow::Result<(Store, OpenReport)> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let lock_path = dir.join(".lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("opening {}", lock_path.display()))?;
+        if lock.try_lock().is_err() {
+            anyhow::bail!("{}: another gammaflow sweep is writing this folder", dir.display());
+        }
         let meta_path = dir.join(META_FILE);
         if meta_path.exists() {
             let meta = SweepMeta::read(dir)?;
@@ -523,13 +536,14 @@ impl Store {
             .collect();
         let found = read_folder(dir, &expected)?;
         let (csv_path, jsonl_path) = (dir.join(CSV_FILE), dir.join(JSONL_FILE));
-        if found.damaged || !csv_path.exists() {
+        if found.damaged || !csv_path.exists() || !jsonl_path.exists() {
             write_atomic(&csv_path, &file_bytes(Some(csv_header()), &found.csv))?;
             write_atomic(&jsonl_path, &file_bytes(None, &found.jsonl))?;
         }
-        let open =
-            |p: &Path| OpenOptions::new().append(true).open(p).with_context(|| format!("opening {}", p.display()));
-        let store = Store { dir: dir.to_path_buf(), csv: open(&csv_path)?, jsonl: open(&jsonl_path)? };
+        let open = |p: &Path| {
+            OpenOptions::new().append(true).create(true).open(p).with_context(|| format!("opening {}", p.display()))
+        };
+        let store = Store { dir: dir.to_path_buf(), csv: open(&csv_path)?, jsonl: open(&jsonl_path)?, _lock: lock };
         Ok((store, OpenReport { finished: found.finished, repaired: found.damaged }))
     }
 
