@@ -237,11 +237,7 @@ fn out_factor(t: &LevelTables, j: usize, s: &St, psum: bool, first: bool, ee: bo
             }
         };
     }
-    let a = match v {
-        V_Y => V_YP,
-        V_X => V_XP,
-        other => other,
-    };
+    let a = primed(v);
     if !spatial {
         // I: edge ? mpe : mp; S: mp; E: mpe — which is `edge ? mpe : mp` since S is never an
         // edge and E always is.
@@ -278,19 +274,40 @@ fn out_factor(t: &LevelTables, j: usize, s: &St, psum: bool, first: bool, ee: bo
     }
 }
 
+/// The output-space slot of a variable (`Y'` for Y, `X'` for X; others unchanged).
+#[inline]
+fn primed(v: usize) -> usize {
+    match v {
+        V_Y => V_YP,
+        V_X => V_XP,
+        o => o,
+    }
+}
+
+/// Whether every NoC delay of a level is at most 1: the largest traffic any case can move (every
+/// factor at its largest magnitude, every PE group counted) fits in one bandwidth unit.
+fn traffic_fits(t: &LevelTables, bw: i64) -> bool {
+    let mut maxf = [1i64; 6];
+    for (j, m) in maxf.iter_mut().enumerate().take(t.nd) {
+        let v = t.var[j];
+        for k in [v, primed(v)] {
+            for x in [t.mp[k], t.mpe[k], t.un[k], t.une[k]] {
+                *m = (*m).max(x.saturating_abs());
+            }
+        }
+    }
+    let groups = t.n_sub.saturating_add(t.ne).saturating_add(2);
+    let bound = |tens: usize| {
+        (0..t.nd).filter(|j| t.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]))
+    };
+    bound(T_I).saturating_add(bound(T_W)) <= bw && bound(T_O) <= bw
+}
+
 /// A temporal directive's PEout factor (psum on), which depends on its state alone.
 #[inline]
 fn temporal_out(t: &LevelTables, j: usize, s: &St) -> i64 {
     let v = t.var[j];
-    let key = if t.coupled[T_O] & (1 << j) != 0 {
-        match v {
-            V_Y => V_YP,
-            V_X => V_XP,
-            o => o,
-        }
-    } else {
-        v
-    };
+    let key = if t.coupled[T_O] & (1 << j) != 0 { primed(v) } else { v };
     if s.edge {
         t.mpe[key]
     } else {
@@ -693,26 +710,7 @@ impl<'a> Evaluator<'a> {
         let in_w0 = c0.ingress(T_W).ok()?;
         let eg0 = c0.egress();
         let in_d0 = noc(in_i0.wrapping_add(in_w0), self.noc_bw);
-        // Every NoC delay ≤ 1 when the largest possible traffic fits in one bandwidth unit.
-        let mut maxf = [1i64; 6];
-        for j in 0..nd {
-            let v = t.var[j];
-            let a = match v {
-                V_Y => V_YP,
-                V_X => V_XP,
-                o => o,
-            };
-            for k in [v, a] {
-                for x in [t.mp[k], t.mpe[k], t.un[k], t.une[k]] {
-                    maxf[j] = maxf[j].max(x.saturating_abs());
-                }
-            }
-        }
-        let groups = t.n_sub.saturating_add(t.ne).saturating_add(2);
-        let bound = |tens: usize| {
-            (0..nd).filter(|j| t.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]))
-        };
-        if bound(T_I).saturating_add(bound(T_W)) > self.noc_bw || bound(T_O) > self.noc_bw {
+        if !traffic_fits(t, self.noc_bw) {
             return None;
         }
         let off = match top {
@@ -978,25 +976,7 @@ impl InnerVariants {
         for j in 0..nd {
             v.pbit[j] = (0..parent.nd).find(|&k| parent.var[k] == t.var[j]).unwrap_or(0) as u8;
         }
-        let mut maxf = [1i64; 6];
-        for (j, m) in maxf.iter_mut().enumerate().take(nd) {
-            let var = t.var[j];
-            let a = match var {
-                V_Y => V_YP,
-                V_X => V_XP,
-                o => o,
-            };
-            for k in [var, a] {
-                for x in [t.mp[k], t.mpe[k], t.un[k], t.une[k]] {
-                    *m = (*m).max(x.saturating_abs());
-                }
-            }
-        }
-        let groups = t.n_sub.saturating_add(t.ne).saturating_add(2);
-        let bound = |tens: usize| {
-            (0..nd).filter(|j| t.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]))
-        };
-        v.traffic_ok = bound(T_I).saturating_add(bound(T_W)) <= bw && bound(T_O) <= bw;
+        v.traffic_ok = traffic_fits(t, bw);
         let sp_mapped_o = t.coupled[T_O] & (1 << p) != 0;
         for b in 0..2 {
             let mut dd = t.ds;

@@ -62,7 +62,8 @@ pub struct MapConstraint {
 /// Names of the built-in accelerator maps.
 pub const BUILTINS: [&str; 3] = ["nvdla", "eyeriss", "tpu"];
 
-fn builtin_text(name: &str) -> Option<&'static str> {
+/// The text of a built-in map (embedded from `data/constraints`).
+pub fn builtin_text(name: &str) -> Option<&'static str> {
     match name {
         "nvdla" => Some(include_str!("../../data/constraints/nvdla.toml")),
         "eyeriss" => Some(include_str!("../../data/constraints/eyeriss.toml")),
@@ -101,10 +102,7 @@ impl MapConstraint {
     /// Parses a constraint file; errors name the file, the level (1 = outer) and the field.
     pub fn parse(text: &str, file: &str) -> Result<MapConstraint, String> {
         let (name, levels) = parse_levels(text, file, |t, i, err| parse_level(t, i, err))?;
-        let err = |lv: Option<usize>, field: &str, msg: String| match lv {
-            Some(l) => format!("{file} level {l}, field {field}: {msg}"),
-            None => format!("{file}, field {field}: {msg}"),
-        };
+        let err = |lv: Option<usize>, field: &str, msg: String| field_error(file, lv, field, msg);
         if levels[0].sp_sz.is_some() {
             return Err(err(
                 Some(1),
@@ -407,7 +405,15 @@ pub(crate) struct Statics {
     pub lo: Vec<[i64; 6]>,
 }
 
-/// Error text naming the file, the level (1 = outer) and the field.
+/// Error text naming the file, the level (1 = outer) when there is one, and the field.
+fn field_error(file: &str, level: Option<usize>, field: &str, msg: String) -> String {
+    match level {
+        Some(l) => format!("{file} level {l}, field {field}: {msg}"),
+        None => format!("{file}, field {field}: {msg}"),
+    }
+}
+
+/// Builds an error naming the file, the level and the field (see [`field_error`]).
 type ErrFn<'a> = dyn Fn(Option<usize>, &str, String) -> String + 'a;
 
 /// The skeleton both constraint formats share: `name`, `description` and 1 to [`MAX_LEVELS`]
@@ -418,10 +424,7 @@ fn parse_levels<T>(
     mut level: impl FnMut(&toml::Table, usize, &ErrFn) -> Result<T, String>,
 ) -> Result<(String, Vec<T>), String> {
     let table: toml::Table = text.parse().map_err(|e| format!("{file}: {e}"))?;
-    let err = |lv: Option<usize>, field: &str, msg: String| match lv {
-        Some(l) => format!("{file} level {l}, field {field}: {msg}"),
-        None => format!("{file}, field {field}: {msg}"),
-    };
+    let err = |lv: Option<usize>, field: &str, msg: String| field_error(file, lv, field, msg);
     let mut name = file.trim_end_matches(".toml").to_string();
     let mut levels = Vec::new();
     for (k, v) in &table {

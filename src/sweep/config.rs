@@ -266,17 +266,6 @@ struct Variant {
     blame: Option<(Range<usize>, String)>,
 }
 
-/// The text of a built-in map (the same files `MapConstraint::resolve` reads), so that a job's
-/// id changes if a build changes the map.
-fn builtin_constraint_text(name: &str) -> Option<&'static str> {
-    match name {
-        "nvdla" => Some(include_str!("../../data/constraints/nvdla.toml")),
-        "eyeriss" => Some(include_str!("../../data/constraints/eyeriss.toml")),
-        "tpu" => Some(include_str!("../../data/constraints/tpu.toml")),
-        _ => None,
-    }
-}
-
 struct Ctx<'a> {
     text: &'a str,
     file: &'a str,
@@ -379,7 +368,7 @@ impl Ctx<'_> {
             return Ok(None);
         }
         let err = |m: String| self.err(Some(s.span()), field, m);
-        if let Some(text) = builtin_constraint_text(&lower) {
+        if let Some(text) = crate::search::constraint::builtin_text(&lower) {
             let c = MapConstraint::parse(text, &format!("{lower}.toml")).map_err(err)?;
             let ident = json!({ "builtin": lower, "text": text });
             return Ok(Some(CstrSrc { written: lower, ident, c, span: s.span(), field: field.to_string() }));
