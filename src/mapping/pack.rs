@@ -106,18 +106,19 @@ pub fn pack_genome(genome: &Genome, problem: u32, num_pe: i64, stride: usize, ou
 /// Inverse of [`pack_genome`]: (problem index, num_pe, genome).
 pub fn unpack_genome(words: &[u32]) -> (u32, i64, Genome) {
     let nl = words[1] as usize;
-    let levels = (0..nl)
-        .map(|l| {
-            let b = &words[HEADER_WORDS + LEVEL_WORDS * l..];
-            let dim = |shift: u32| Dim::from_index(((b[0] >> shift) & 7) as usize);
-            let mut order = [(Dim::K, 0i64); 6];
-            for (i, o) in order.iter_mut().enumerate() {
-                *o = (dim(3 + 3 * i as u32), b[2 + i] as i64);
-            }
-            Level { par: dim(0), size: b[1] as i64, order }
-        })
-        .collect();
+    let levels = (0..nl).map(|l| unpack_level(words, l)).collect();
     (words[0], words[2] as i64, Genome { levels })
+}
+
+/// Cluster level `l` of a packed genome.
+pub fn unpack_level(words: &[u32], l: usize) -> Level {
+    let b = &words[HEADER_WORDS + LEVEL_WORDS * l..];
+    let dim = |shift: u32| Dim::from_index(((b[0] >> shift) & 7) as usize);
+    let mut order = [(Dim::K, 0i64); 6];
+    for (i, o) in order.iter_mut().enumerate() {
+        *o = (dim(3 + 3 * i as u32), b[2 + i] as i64);
+    }
+    Level { par: dim(0), size: b[1] as i64, order }
 }
 
 #[cfg(test)]

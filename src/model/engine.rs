@@ -66,40 +66,45 @@ struct St {
 /// States of every directive of a level against dynamic dims `dd` (spec §2.3).
 fn states(t: &LevelTables, dd: &[i64; 6], out: &mut [[St; 3]; 6], cnt: &mut [usize; 6]) {
     for j in 0..t.nd {
-        let (m, o) = (t.size[j], t.ofs[j]);
-        let d = dd[t.var[j]];
-        let mut k = 0;
-        if j != t.sp {
-            out[j][k] = St { pos: POS_I, occ: 1, unrolled: d <= m, edge: d < m, ee: false };
-            k += 1;
-            let n = (d - m) / o;
-            if m < d && n > 0 {
-                out[j][k] = St { pos: POS_S, occ: n, ..St::default() };
-                k += 1;
-            }
-            if d >= m && n * o + m < d {
-                out[j][k] = St { pos: POS_E, occ: 1, edge: true, ..St::default() };
-                k += 1;
-            }
-        } else {
-            let nn = t.n_sub;
-            let sc = m + o * (nn - 1);
-            out[j][k] = St { pos: POS_I, occ: 1, unrolled: d <= sc, edge: d < sc, ee: d < sc };
-            k += 1;
-            let n = ((d - m) / o + 1) / nn - 1;
-            if sc < d && n > 0 {
-                out[j][k] = St { pos: POS_S, occ: n, ..St::default() };
-                k += 1;
-            }
-            if d > sc && (n + 1) * o * nn + sc > d && n * o * nn + sc != d {
-                let rem = d - (n + 1) * o * nn;
-                let a = if rem < m { 1 } else { (rem - m) / o + 1 };
-                out[j][k] = St { pos: POS_E, occ: 1, unrolled: false, edge: true, ee: (a - 1) * o + m < rem };
-                k += 1;
-            }
-        }
-        cnt[j] = k;
+        cnt[j] = dir_states(t, j, dd[t.var[j]], &mut out[j]);
     }
+}
+
+/// States of directive `j` when its variable's dynamic dim is `d`; returns how many.
+#[inline]
+fn dir_states(t: &LevelTables, j: usize, d: i64, out: &mut [St; 3]) -> usize {
+    let (m, o) = (t.size[j], t.ofs[j]);
+    let mut k = 0;
+    if j != t.sp {
+        out[k] = St { pos: POS_I, occ: 1, unrolled: d <= m, edge: d < m, ee: false };
+        k += 1;
+        let n = (d - m) / o;
+        if m < d && n > 0 {
+            out[k] = St { pos: POS_S, occ: n, ..St::default() };
+            k += 1;
+        }
+        if d >= m && n * o + m < d {
+            out[k] = St { pos: POS_E, occ: 1, edge: true, ..St::default() };
+            k += 1;
+        }
+    } else {
+        let nn = t.n_sub;
+        let sc = m + o * (nn - 1);
+        out[k] = St { pos: POS_I, occ: 1, unrolled: d <= sc, edge: d < sc, ee: d < sc };
+        k += 1;
+        let n = ((d - m) / o + 1) / nn - 1;
+        if sc < d && n > 0 {
+            out[k] = St { pos: POS_S, occ: n, ..St::default() };
+            k += 1;
+        }
+        if d > sc && (n + 1) * o * nn + sc > d && n * o * nn + sc != d {
+            let rem = d - (n + 1) * o * nn;
+            let a = if rem < m { 1 } else { (rem - m) / o + 1 };
+            out[k] = St { pos: POS_E, occ: 1, unrolled: false, edge: true, ee: (a - 1) * o + m < rem };
+            k += 1;
+        }
+    }
+    k
 }
 
 #[inline]
@@ -152,50 +157,43 @@ fn map_factor(t: &LevelTables, j: usize, s: &St, first: bool, ee: bool) -> i64 {
 #[inline]
 fn in_factor(t: &LevelTables, j: usize, s: &St, first: bool, ee: bool, c: usize, changing: bool) -> Result<i64, Crash> {
     let v = t.var[j];
-    Ok(if j != t.sp {
-        if s.pos == POS_I {
-            if s.edge {
-                t.mpe[v]
-            } else {
-                t.mp[v]
-            }
-        } else if changing {
-            if t.un[v] == 0 {
-                return Err(Crash::ZeroUnique);
-            }
-            t.un[v]
-        } else {
-            t.mp[v]
-        }
-    } else if first {
-        if ee {
+    if j == t.sp {
+        return Ok(sp_in_factor(t, s, first, ee, c, changing));
+    }
+    Ok(if s.pos == POS_I {
+        if s.edge {
             t.mpe[v]
         } else {
             t.mp[v]
         }
-    } else if s.pos == POS_I {
-        if j < c {
-            if ee {
-                t.mpe[v]
-            } else {
-                t.mp[v]
-            }
-        } else if ee {
-            t.une[v]
-        } else {
-            t.un[v]
-        }
     } else if changing {
-        if ee {
-            t.une[v]
-        } else {
-            t.un[v]
+        if t.un[v] == 0 {
+            return Err(Crash::ZeroUnique);
         }
-    } else if ee {
-        t.mpe[v]
+        t.un[v]
     } else {
         t.mp[v]
     })
+}
+
+/// The spatial directive's PEin factor (the spatial branch of [`in_factor`], which never fails).
+#[inline]
+fn sp_in_factor(t: &LevelTables, s: &St, first: bool, ee: bool, c: usize, changing: bool) -> i64 {
+    let v = t.var[t.sp];
+    let (full, uniq) = if ee { (t.mpe[v], t.une[v]) } else { (t.mp[v], t.un[v]) };
+    if first {
+        full
+    } else if s.pos == POS_I {
+        if t.sp < c {
+            full
+        } else {
+            uniq
+        }
+    } else if changing {
+        uniq
+    } else {
+        full
+    }
 }
 
 /// Directive `j`'s factor in PEout(psum, first, ee, rae) (spec §2.4c); 1 for a non-output
@@ -274,33 +272,10 @@ fn out_factor(t: &LevelTables, j: usize, s: &St, psum: bool, first: bool, ee: bo
     }
 }
 
-/// The output-space slot of a variable (`Y'` for Y, `X'` for X; others unchanged).
+/// Whether every NoC delay of a level is at most 1 (see [`LevelTables::traffic_in`]).
 #[inline]
-fn primed(v: usize) -> usize {
-    match v {
-        V_Y => V_YP,
-        V_X => V_XP,
-        o => o,
-    }
-}
-
-/// Whether every NoC delay of a level is at most 1: the largest traffic any case can move (every
-/// factor at its largest magnitude, every PE group counted) fits in one bandwidth unit.
 fn traffic_fits(t: &LevelTables, bw: i64) -> bool {
-    let mut maxf = [1i64; 6];
-    for (j, m) in maxf.iter_mut().enumerate().take(t.nd) {
-        let v = t.var[j];
-        for k in [v, primed(v)] {
-            for x in [t.mp[k], t.mpe[k], t.un[k], t.une[k]] {
-                *m = (*m).max(x.saturating_abs());
-            }
-        }
-    }
-    let groups = t.n_sub.saturating_add(t.ne).saturating_add(2);
-    let bound = |tens: usize| {
-        (0..t.nd).filter(|j| t.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]))
-    };
-    bound(T_I).saturating_add(bound(T_W)) <= bw && bound(T_O) <= bw
+    t.traffic_in <= bw && t.traffic_out <= bw
 }
 
 /// A temporal directive's PEout factor (psum on), which depends on its state alone.
@@ -690,29 +665,85 @@ impl<'a> Evaluator<'a> {
         let (nd, p) = (t.nd, t.sp);
         let innermost = li + 1 == tabs.num_levels;
         let states = |j: usize| &st[j][..cnt[j]];
-        // No occurrence product may wrap, and no changing loop may lack a unique tile.
+        if !traffic_fits(t, self.noc_bw) {
+            return None;
+        }
+        // One pass over the directives: occurrence bound, Σ occ, Σ occ·(temporal PEout factor)
+        // and its minimum, the Init state's factors, and the ingress sums of `ingress_sum`.
         let mut occ_bound = 1i64;
+        let mut occ_sum = [1i64; 6];
+        let mut out_sum = [1i64; 6];
+        let mut out_min = [1i64; 6];
+        // Products of the Init states' factors over the temporal directives coupled to I, W, O.
+        let (mut b_i, mut b_w, mut b_o) = (1i64, 1i64, 1i64);
+        let mut ing = Ingress::default();
         for j in 0..nd {
-            occ_bound = occ_bound.saturating_mul(states(j).iter().map(|s| s.occ).max().unwrap_or(1));
-            if j != p && cnt[j] > 1 && t.un[t.var[j]] == 0 {
+            let ss = states(j);
+            let mut omax = 1i64;
+            let mut osum = 0i64;
+            for s in ss {
+                omax = omax.max(s.occ);
+                osum = osum.wrapping_add(s.occ);
+            }
+            occ_bound = occ_bound.saturating_mul(omax);
+            occ_sum[j] = osum;
+            if j == p {
+                continue;
+            }
+            let v = t.var[j];
+            // No changing loop may lack a unique tile.
+            if ss.len() > 1 && t.un[v] == 0 {
                 return None;
+            }
+            let (mut sum, mut mn) = (0i64, i64::MAX);
+            for s in ss {
+                let f = temporal_out(t, j, s);
+                sum = sum.wrapping_add(s.occ.wrapping_mul(f));
+                mn = mn.min(f);
+            }
+            out_sum[j] = sum;
+            out_min[j] = mn;
+            let s0 = &ss[0];
+            if t.coupled[T_O] & (1 << j) != 0 {
+                b_o = b_o.wrapping_mul(temporal_out(t, j, s0));
+            }
+            // PEin factors: Init states give `edge ? mpe : mp`, the others `mp` unless changing.
+            let init = if s0.edge { t.mpe[v] } else { t.mp[v] };
+            let a = init.wrapping_add(osum.wrapping_sub(1).wrapping_mul(t.mp[v]));
+            for (k, tens) in [T_I, T_W].into_iter().enumerate() {
+                if t.coupled[tens] & (1 << j) != 0 {
+                    ing.a[k][j] = a;
+                    ing.b[k][j] = init;
+                } else {
+                    // Uncoupled loops before the changing one still repeat the case.
+                    ing.a[k][j] = osum;
+                }
+            }
+            if !s0.unrolled {
+                ing.not_unrolled |= 1 << j;
             }
         }
         if occ_bound >= 1 << 31 {
             return None;
         }
-        // Case 0 (all Init) directly.
-        let mut c0 = Case { t, s: [St::default(); 6], c: -1 };
-        for j in 0..nd {
-            c0.s[j] = st[j][0];
+        if !st[p][0].unrolled {
+            ing.not_unrolled |= 1 << p;
         }
-        let in_i0 = c0.ingress(T_I).ok()?;
-        let in_w0 = c0.ingress(T_W).ok()?;
-        let eg0 = c0.egress();
+        b_i = (0..nd).fold(b_i, |x, j| x.wrapping_mul(ing.b[0][j]));
+        b_w = (0..nd).fold(b_w, |x, j| x.wrapping_mul(ing.b[1][j]));
+        // Case 0 (all Init): the temporal factors times the spatial directive's combined fold.
+        let sp0 = &st[p][0];
+        let sp_map = |tens: usize| {
+            let mapped = t.coupled[tens] & (1 << p) != 0;
+            combine_fold(t, sp0, mapped, |f, e| Ok(if mapped { map_factor(t, p, sp0, f, e) } else { 1 })).unwrap_or(0)
+        };
+        let in_i0 = b_i.wrapping_mul(sp_map(T_I));
+        let in_w0 = b_w.wrapping_mul(sp_map(T_W));
+        let sp_mapped_o = t.coupled[T_O] & (1 << p) != 0;
+        let eg0 = b_o.wrapping_mul(
+            combine_fold(t, sp0, sp_mapped_o, |f, e| Ok(out_factor(t, p, sp0, false, f, e, true))).unwrap_or(0),
+        );
         let in_d0 = noc(in_i0.wrapping_add(in_w0), self.noc_bw);
-        if !traffic_fits(t, self.noc_bw) {
-            return None;
-        }
         let off = match top {
             Some(_) => {
                 let req_in = 2i64.wrapping_mul(in_i0).wrapping_add(2i64.wrapping_mul(in_w0));
@@ -720,26 +751,8 @@ impl<'a> Evaluator<'a> {
             }
             None => 0,
         };
-        // Σ occ over each directive's states, and Σ occ·(temporal PEout factor).
-        let mut occ_sum = [1i64; 6];
-        let mut out_sum = [1i64; 6];
-        let mut out_min = [1i64; 6];
-        for j in 0..nd {
-            occ_sum[j] = states(j).iter().map(|s| s.occ).sum();
-            if j != p {
-                let (mut sum, mut mn) = (0i64, i64::MAX);
-                for s in states(j) {
-                    let f = temporal_out(t, j, s);
-                    sum = sum.wrapping_add(s.occ.wrapping_mul(f));
-                    mn = mn.min(f);
-                }
-                out_sum[j] = sum;
-                out_min[j] = mn;
-            }
-        }
         let prod_except =
             |arr: &[i64; 6], skip: usize| (0..nd).filter(|&j| j != skip).fold(1i64, |a, j| a.wrapping_mul(arr[j]));
-        let sp_mapped_o = t.coupled[T_O] & (1 << p) != 0;
         // Σ occ·comp and a lower bound of comp over all cases.
         let (comp_sum, comp_min) = if innermost {
             let mut sum = 0i64;
@@ -854,65 +867,52 @@ impl<'a> Evaluator<'a> {
                 })
                 .fold(0, i64::wrapping_add);
             acc.l2_write_o = eg.wrapping_mul(eg_sp);
-            acc.l2_read_i = match self.ingress_sum(t, st, cnt, T_I, in_i0) {
-                Ok(v) => v,
-                Err(_) => return None,
-            };
-            acc.l2_read_w = match self.ingress_sum(t, st, cnt, T_W, in_w0) {
-                Ok(v) => v,
-                Err(_) => return None,
-            };
+            acc.l2_read_i = ingress_sum(t, st, cnt, &ing, 0, in_i0);
+            acc.l2_read_w = ingress_sum(t, st, cnt, &ing, 1, in_w0);
         }
         Some(Ok(runtime))
     }
+}
 
-    /// Σ occ·IN_T over all cases, grouped by the innermost changing directive `c`: loops after
-    /// `c` sit at Init, loops before it range freely (spec §4.4).
-    fn ingress_sum(
-        &self,
-        t: &LevelTables,
-        st: &[[St; 3]; 6],
-        cnt: &[usize; 6],
-        tens: usize,
-        case0: i64,
-    ) -> Result<i64, Crash> {
-        let (nd, p) = (t.nd, t.sp);
-        let coupled = |j: usize| t.coupled[tens] & (1 << j) != 0;
-        let mapped = coupled(p);
-        // A temporal directive's factor does not depend on `c` unless it is `c` itself: loops
-        // before `c` sum over their states (A), loops after it sit at Init (B).
-        let mut pre = [1i64; 7];
-        let mut suf = [1i64; 7];
-        let mut a = [1i64; 6];
-        let mut b = [1i64; 6];
-        for j in (0..nd).filter(|&j| j != p) {
-            let f = |s: &St| if coupled(j) { in_factor(t, j, s, true, false, usize::MAX, false) } else { Ok(1) };
-            let mut sum = 0i64;
-            for s in &st[j][..cnt[j]] {
-                sum = sum.wrapping_add(s.occ.wrapping_mul(f(s)?));
-            }
-            a[j] = sum;
-            b[j] = f(&st[j][0])?;
-        }
-        for j in 0..nd {
-            pre[j + 1] = pre[j].wrapping_mul(a[j]);
-        }
-        for j in (0..nd).rev() {
-            suf[j] = suf[j + 1].wrapping_mul(b[j]);
-        }
-        let mut total = case0;
-        for c in 0..nd {
-            if !coupled(c) || cnt[c] < 2 {
-                continue;
-            }
-            let inited = (c + 1..nd).any(|j| coupled(j) && !st[j][0].unrolled);
-            let mut prod = pre[c].wrapping_mul(suf[c + 1]);
+/// Per-directive ingress sums of a level's closed form, for I (`[0]`) and W (`[1]`): `a[j]` is
+/// Σ occ·(PEin factor) over directive j's states when j is not the changing loop, `b[j]` its
+/// Init state's factor (1 for uncoupled and spatial directives).
+struct Ingress {
+    a: [[i64; 6]; 2],
+    b: [[i64; 6]; 2],
+    /// Directives whose Init state is not unrolled (they make later loops "inited").
+    not_unrolled: u8,
+}
+
+impl Default for Ingress {
+    fn default() -> Self {
+        Ingress { a: [[1; 6]; 2], b: [[1; 6]; 2], not_unrolled: 0 }
+    }
+}
+
+/// Σ occ·IN_T over all cases, grouped by the innermost changing directive `c`: loops after `c`
+/// sit at Init, loops before it range freely (spec §4.4). The closed form's preconditions (no
+/// changing temporal loop without a unique tile) make it infallible.
+fn ingress_sum(t: &LevelTables, st: &[[St; 3]; 6], cnt: &[usize; 6], ing: &Ingress, k: usize, case0: i64) -> i64 {
+    let (nd, p) = (t.nd, t.sp);
+    let tens = [T_I, T_W][k];
+    let coupled = t.coupled[tens];
+    let mapped = coupled & (1 << p) != 0;
+    let (a, b) = (&ing.a[k], &ing.b[k]);
+    let mut suf = [1i64; 7];
+    for j in (0..nd).rev() {
+        suf[j] = suf[j + 1].wrapping_mul(b[j]);
+    }
+    let mut total = case0;
+    let mut pre = 1i64;
+    for c in 0..nd {
+        if coupled & (1 << c) != 0 && cnt[c] >= 2 {
+            let inited = coupled & ing.not_unrolled & !((2u8 << c) - 1) != 0;
+            let mut prod = pre.wrapping_mul(suf[c + 1]);
             if c != p {
-                let mut cs = 0i64;
-                for s in &st[c][1..cnt[c]] {
-                    cs = cs.wrapping_add(s.occ.wrapping_mul(in_factor(t, c, s, true, false, c, !inited)?));
-                }
-                prod = prod.wrapping_mul(cs);
+                let v = t.var[c];
+                let rest = st[c][1..cnt[c]].iter().fold(0i64, |x, s| x.wrapping_add(s.occ));
+                prod = prod.wrapping_mul(rest.wrapping_mul(if inited { t.mp[v] } else { t.un[v] }));
             }
             let range = if p < c {
                 &st[p][..cnt[p]]
@@ -921,19 +921,21 @@ impl<'a> Evaluator<'a> {
             } else {
                 &st[p][..1]
             };
+            let changing = p == c && !inited;
             let mut sp_sum = 0i64;
             for s in range {
-                let v = if mapped {
-                    combine_fold(t, s, true, |first, ee| in_factor(t, p, s, first, ee, c, p == c && !inited))?
+                let f = if mapped {
+                    combine_fold(t, s, true, |first, ee| Ok(sp_in_factor(t, s, first, ee, c, changing))).unwrap_or(0)
                 } else {
                     1
                 };
-                sp_sum = sp_sum.wrapping_add(s.occ.wrapping_mul(v));
+                sp_sum = sp_sum.wrapping_add(s.occ.wrapping_mul(f));
             }
             total = total.wrapping_add(prod.wrapping_mul(sp_sum));
         }
-        Ok(total)
+        pre = pre.wrapping_mul(a[c]);
     }
+    total
 }
 
 /// The innermost level's runtime as a function of the parent's edge mask. Each directive's
@@ -978,20 +980,30 @@ impl InnerVariants {
         }
         v.traffic_ok = traffic_fits(t, bw);
         let sp_mapped_o = t.coupled[T_O] & (1 << p) != 0;
-        for b in 0..2 {
-            let mut dd = t.ds;
-            for k in 0..parent.nd {
-                let var = parent.var[k];
-                dd[var] = if b == 1 { parent.mpe[var] } else { parent.mp[var] };
-            }
-            let mut st = [[St::default(); 3]; 6];
-            let mut cnt = [1usize; 6];
-            states(t, &dd, &mut st, &mut cnt);
-            for j in 0..nd {
-                let ss = &st[j][..cnt[j]];
+        for j in 0..nd {
+            let var = t.var[j];
+            let k = v.pbit[j] as usize;
+            let has_parent = k < parent.nd && parent.var[k] == var;
+            // The parent's edge bit sets this directive's dim to `mpe`; when that equals `mp` (or
+            // no parent directive carries the variable) both variants are the same.
+            let d0 = if has_parent { parent.mp[var] } else { t.ds[var] };
+            let d1 = if has_parent { parent.mpe[var] } else { t.ds[var] };
+            for b in 0..2 {
+                if b == 1 && d1 == d0 {
+                    v.ok[j][1] = v.ok[j][0];
+                    v.occ_max[j][1] = v.occ_max[j][0];
+                    v.out_sum[j][1] = v.out_sum[j][0];
+                    v.out_min[j][1] = v.out_min[j][0];
+                    v.in0[0][j][1] = v.in0[0][j][0];
+                    v.in0[1][j][1] = v.in0[1][j][0];
+                    break;
+                }
+                let mut st = [St::default(); 3];
+                let cnt = dir_states(t, j, if b == 1 { d1 } else { d0 }, &mut st);
+                let ss = &st[..cnt];
                 v.occ_max[j][b] = ss.iter().map(|s| s.occ).max().unwrap_or(1);
                 if j != p {
-                    v.ok[j][b] = !(cnt[j] > 1 && t.un[t.var[j]] == 0);
+                    v.ok[j][b] = !(cnt > 1 && t.un[var] == 0);
                     let (mut sum, mut mn) = (0i64, i64::MAX);
                     for s in ss {
                         let f = temporal_out(t, j, s);

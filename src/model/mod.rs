@@ -215,8 +215,18 @@ pub fn evaluate_raw_with(
     hw: &Hardware,
     enumerate_only: bool,
 ) -> Result<(RawResult, usize), Crash> {
+    evaluate_raw_levels(layer, &genome.levels, hw, enumerate_only)
+}
+
+/// [`evaluate_raw_with`] on a slice of cluster levels.
+pub fn evaluate_raw_levels(
+    layer: &Layer,
+    levels: &[crate::mapping::Level],
+    hw: &Hardware,
+    enumerate_only: bool,
+) -> Result<(RawResult, usize), Crash> {
     let shape = layer.shape();
-    let tabs = MappingTables::build(&shape, genome, hw.num_pe).map_err(|_| Crash::ClusterProduct)?;
+    let tabs = MappingTables::build_levels(&shape, levels, hw.num_pe).map_err(|_| Crash::ClusterProduct)?;
     let mut ev = Evaluator::new(&tabs, hw.noc_bw_eff(), hw.offchip_bw_eff());
     ev.enumerate_only = enumerate_only;
     let top = ev.run_top()?;

@@ -1,8 +1,9 @@
 //! The CPU evaluation of packed genomes: the exact twin of the GPU kernel's input and output.
 
-use super::{evaluate_raw, Crash};
+use super::{evaluate_raw_levels, Crash};
 use crate::hardware::Hardware;
-use crate::mapping::pack::{split64, unpack_genome, PackedProblem, PackedResult};
+use crate::mapping::pack::{split64, unpack_level, PackedProblem, PackedResult};
+use crate::mapping::{Dim, Level, MAX_LEVELS};
 use crate::workload::{Layer, LayerKind};
 
 /// Rebuilds the (already rewritten) layer and hardware of a packed problem.
@@ -22,9 +23,13 @@ pub fn unpack_problem(p: &PackedProblem, num_pe: i64) -> (Layer, Hardware) {
 
 /// Evaluates one packed genome (`words` is its stride-long slice).
 pub fn evaluate_packed(problems: &[PackedProblem], words: &[u32]) -> PackedResult {
-    let (pi, num_pe, genome) = unpack_genome(words);
-    let (layer, hw) = unpack_problem(&problems[pi as usize], num_pe);
-    to_packed(evaluate_raw(&layer, &genome, &hw).map(|r| r.0))
+    let nl = (words[1] as usize).min(MAX_LEVELS);
+    let mut levels = [Level { par: Dim::K, size: 0, order: [(Dim::K, 0); 6] }; MAX_LEVELS];
+    for (l, lv) in levels.iter_mut().enumerate().take(nl) {
+        *lv = unpack_level(words, l);
+    }
+    let (layer, hw) = unpack_problem(&problems[words[0] as usize], words[2] as i64);
+    to_packed(evaluate_raw_levels(&layer, &levels[..nl], &hw, false).map(|r| r.0))
 }
 
 pub fn to_packed(r: Result<super::RawResult, Crash>) -> PackedResult {

@@ -1,7 +1,7 @@
 //! Mapping-dependent, case-independent tables (spec §2.1-2.2): converted directives, static dims,
 //! per-level `mp/un/mpe/une`, NE and coupling masks. Shared by the CPU model and the GPU packer.
 
-use crate::mapping::{Dim, Genome};
+use crate::mapping::{Dim, Genome, Level};
 use crate::workload::ModelShape;
 
 /// Variable slots: the six loop dims, then the output-space `Y'` and `X'`.
@@ -54,6 +54,42 @@ pub struct LevelTables {
     pub une: [i64; 8],
     /// Coupling of each directive to I, W, O: bitmask over directive indices.
     pub coupled: [u8; 3],
+    /// Upper bounds of any case's NoC traffic (saturating): ingress I+W, and egress. A level
+    /// whose bounds fit in one bandwidth unit has every NoC delay at most 1.
+    pub traffic_in: i64,
+    pub traffic_out: i64,
+}
+
+/// The output-space slot of a variable (`Y'` for Y, `X'` for X; others unchanged).
+#[inline]
+pub fn primed(v: usize) -> usize {
+    match v {
+        V_Y => V_YP,
+        V_X => V_XP,
+        o => o,
+    }
+}
+
+impl LevelTables {
+    /// The largest traffic any case can move: every factor at its largest magnitude, every PE
+    /// group counted.
+    fn traffic_bounds(&mut self) {
+        let mut maxf = [1i64; 6];
+        for (j, m) in maxf.iter_mut().enumerate().take(self.nd) {
+            let v = self.var[j];
+            for k in [v, primed(v)] {
+                for x in [self.mp[k], self.mpe[k], self.un[k], self.une[k]] {
+                    *m = (*m).max(x.saturating_abs());
+                }
+            }
+        }
+        let groups = self.n_sub.saturating_add(self.ne).saturating_add(2);
+        let bound = |tens: usize| {
+            (0..self.nd).filter(|j| self.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]))
+        };
+        self.traffic_in = bound(T_I).saturating_add(bound(T_W));
+        self.traffic_out = bound(T_O);
+    }
 }
 
 /// Why the mapping cannot even be set up (MAESTRO dies before any case).
@@ -75,8 +111,14 @@ pub struct MappingTables {
 
 impl MappingTables {
     pub fn build(shape: &ModelShape, genome: &Genome, num_pe: i64) -> Result<MappingTables, SetupError> {
-        let nl = genome.levels.len();
-        let u: i64 = genome.levels.iter().skip(1).map(|l| l.size).product();
+        Self::build_levels(shape, &genome.levels, num_pe)
+    }
+
+    /// [`MappingTables::build`] from the cluster levels alone (the packed path decodes them onto
+    /// the stack, with no allocation per genome).
+    pub fn build_levels(shape: &ModelShape, levels: &[Level], num_pe: i64) -> Result<MappingTables, SetupError> {
+        let nl = levels.len();
+        let u: i64 = levels.iter().skip(1).map(|l| l.size).product();
         let n0 = num_pe / u;
         if n0 == 0 {
             return Err(SetupError::ClusterProductExceedsPes);
@@ -89,7 +131,7 @@ impl MappingTables {
             dims: shape.dims,
         };
         let mut ds = shape.dims;
-        for (li, lv) in genome.levels.iter().enumerate() {
+        for (li, lv) in levels.iter().enumerate() {
             let t = &mut out.levels[li];
             t.ds = ds;
             t.n_sub = if li == 0 { n0 } else { lv.size };
@@ -171,6 +213,7 @@ impl MappingTables {
             } else {
                 1
             };
+            t.traffic_bounds();
             // Static dims of the next level: min(converted size, this level's static dim).
             let mut next = ds;
             for j in 0..nd {
