@@ -74,14 +74,19 @@ impl LevelTables {
     /// The largest traffic any case can move: every factor at its largest magnitude, every PE
     /// group counted.
     fn traffic_bounds(&mut self) {
+        // Largest magnitude per variable slot, then per directive over its slot and primed slot.
+        let mut amax = [0i64; 8];
+        for (k, a) in amax.iter_mut().enumerate() {
+            *a = self.mp[k]
+                .saturating_abs()
+                .max(self.mpe[k].saturating_abs())
+                .max(self.un[k].saturating_abs())
+                .max(self.une[k].saturating_abs());
+        }
         let mut maxf = [1i64; 6];
         for (j, m) in maxf.iter_mut().enumerate().take(self.nd) {
             let v = self.var[j];
-            for k in [v, primed(v)] {
-                for x in [self.mp[k], self.mpe[k], self.un[k], self.une[k]] {
-                    *m = (*m).max(x.saturating_abs());
-                }
-            }
+            *m = amax[v].max(amax[primed(v)]).max(1);
         }
         let groups = self.n_sub.saturating_add(self.ne).saturating_add(2);
         let bound = |tens: usize| {
@@ -136,8 +141,18 @@ impl MappingTables {
             t.ds = ds;
             t.n_sub = if li == 0 { n0 } else { lv.size };
             let par = if shape.depthwise && lv.par == Dim::K { Dim::C } else { lv.par };
-            let t_r = lv.tile(Dim::R);
-            let t_s = lv.tile(Dim::S);
+            // Tiles of R and S (the first directive of each, as `Level::tile` finds them).
+            let (mut t_r, mut t_s) = (0, 0);
+            for &(d, tile) in lv.order.iter().rev() {
+                match d {
+                    Dim::R => t_r = tile,
+                    Dim::S => t_s = tile,
+                    _ => {}
+                }
+            }
+            // Directive index of the first Y and X directive (their offsets give `un[Y']`,
+            // `un[X']`).
+            let (mut jy, mut jx) = (usize::MAX, usize::MAX);
             let mut nd = 0;
             for (d, tile) in lv.order {
                 if shape.depthwise && d == Dim::K {
@@ -147,8 +162,14 @@ impl MappingTables {
                 t.var[nd] = v;
                 t.ofs[nd] = tile;
                 t.size[nd] = match d {
-                    Dim::Y => tile + t_r - 1,
-                    Dim::X => tile + t_s - 1,
+                    Dim::Y => {
+                        jy = jy.min(nd);
+                        tile + t_r - 1
+                    }
+                    Dim::X => {
+                        jx = jx.min(nd);
+                        tile + t_s - 1
+                    }
                     _ => tile,
                 };
                 if d == par {
@@ -177,15 +198,13 @@ impl MappingTables {
                 }
                 t.mpe[v] = if edge { em } else { m };
                 t.une[v] = (o - (m - em)).max(0);
-                for (ti, &mask) in tv.iter().enumerate() {
-                    if mask & (1 << v) != 0 {
-                        coupled[ti] |= 1 << j;
-                    }
+                for (c, &mask) in coupled.iter_mut().zip(&tv) {
+                    *c |= ((mask >> v) & 1) << j;
                 }
             }
             t.coupled = coupled;
-            for (p, r, rv) in [(V_YP, V_Y, V_R), (V_XP, V_X, V_S)] {
-                let o_ref = t.ofs[(0..nd).find(|&j| t.var[j] == r).unwrap_or(0)];
+            for (p, r, rv, jr) in [(V_YP, V_Y, V_R, jy), (V_XP, V_X, V_S, jx)] {
+                let o_ref = t.ofs[if jr == usize::MAX { 0 } else { jr }];
                 t.mp[p] = t.mp[r] - t.mp[rv] + 1;
                 t.un[p] = o_ref.min(t.mp[r]);
                 t.mpe[p] = t.mpe[r] - t.mpe[rv] + 1;
