@@ -1022,8 +1022,14 @@ impl InnerVariants {
                         let ee = sp_mapped_o && s.edge && t.ne == 1 && s.ee;
                         out_factor(t, j, s, true, true, ee, true)
                     };
-                    v.out_sum[j][b] = ss.iter().map(|s| s.occ.wrapping_mul(f(s))).fold(0, i64::wrapping_add);
-                    v.out_min[j][b] = ss.iter().map(f).min().unwrap_or(1);
+                    let (mut sum, mut mn) = (0i64, i64::MAX);
+                    for s in ss {
+                        let x = f(s);
+                        sum = sum.wrapping_add(s.occ.wrapping_mul(x));
+                        mn = mn.min(x);
+                    }
+                    v.out_sum[j][b] = sum;
+                    v.out_min[j][b] = mn;
                     for (ti, tens) in [T_I, T_W].into_iter().enumerate() {
                         let mapped = t.coupled[tens] & (1 << j) != 0;
                         let s0 = &ss[0];

@@ -226,7 +226,9 @@ pub fn evaluate_raw_levels(
     enumerate_only: bool,
 ) -> Result<(RawResult, usize), Crash> {
     let shape = layer.shape();
-    let tabs = MappingTables::build_levels(&shape, levels, hw.num_pe).map_err(|_| Crash::ClusterProduct)?;
+    let mut tabs =
+        MappingTables { levels: Default::default(), num_levels: 0, depthwise: shape.depthwise, dims: shape.dims };
+    tabs.fill(&shape, levels, hw.num_pe).map_err(|_| Crash::ClusterProduct)?;
     let mut ev = Evaluator::new(&tabs, hw.noc_bw_eff(), hw.offchip_bw_eff());
     ev.enumerate_only = enumerate_only;
     let top = ev.run_top()?;

@@ -122,6 +122,21 @@ impl MappingTables {
     /// [`MappingTables::build`] from the cluster levels alone (the packed path decodes them onto
     /// the stack, with no allocation per genome).
     pub fn build_levels(shape: &ModelShape, levels: &[Level], num_pe: i64) -> Result<MappingTables, SetupError> {
+        let mut out = MappingTables {
+            levels: [LevelTables::default(); 4],
+            num_levels: 0,
+            depthwise: shape.depthwise,
+            dims: shape.dims,
+        };
+        out.fill(shape, levels, num_pe)?;
+        Ok(out)
+    }
+
+    /// [`MappingTables::build_levels`] into an existing value (no copy of the tables on return).
+    pub fn fill(&mut self, shape: &ModelShape, levels: &[Level], num_pe: i64) -> Result<(), SetupError> {
+        let out = self;
+        out.depthwise = shape.depthwise;
+        out.dims = shape.dims;
         let nl = levels.len();
         let u: i64 = levels.iter().skip(1).map(|l| l.size).product();
         let n0 = num_pe / u;
@@ -129,12 +144,7 @@ impl MappingTables {
             return Err(SetupError::ClusterProductExceedsPes);
         }
         let tv = tensor_vars(shape.depthwise);
-        let mut out = MappingTables {
-            levels: [LevelTables::default(); 4],
-            num_levels: nl,
-            depthwise: shape.depthwise,
-            dims: shape.dims,
-        };
+        out.num_levels = nl;
         let mut ds = shape.dims;
         for (li, lv) in levels.iter().enumerate() {
             let t = &mut out.levels[li];
@@ -241,7 +251,7 @@ impl MappingTables {
             }
             ds = next;
         }
-        Ok(out)
+        Ok(())
     }
 
     pub fn top(&self) -> &LevelTables {
