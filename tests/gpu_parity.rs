@@ -310,7 +310,7 @@ fn random_genome(rng: &mut ChaCha8Rng, layer: &Layer, num_pe: i64, mode: Mode) -
             };
         }
         let order = [0, 1, 2, 3, 4, 5].map(|p| (dims[p], tiles[dims[p].index()]));
-        out.push(Level { par, size, order });
+        out.push(Level::new(par, size, order));
         bound = tiles;
     }
     let g = Genome { levels: out };

@@ -54,6 +54,7 @@ fn genome_strategy(layer: Layer, levels: usize, full_rs: bool) -> impl Strategy<
                 par: Dim::from_index(par),
                 size: if li == 0 { 1 } else { z },
                 order: order.map(|d| (d, tiles[d.index()])),
+                sp2: None,
             });
             parent = tiles;
         }

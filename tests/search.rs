@@ -110,6 +110,7 @@ fn exhaustive_best_latency(layer: &Layer, hw: &Hardware) -> i64 {
                                 par: *par,
                                 size: hw.num_pe,
                                 order: Dim::ALL.map(|d| (d, t[d.index()])),
+                                sp2: None,
                             }],
                         };
                         let e = evaluate(layer, &g, hw);

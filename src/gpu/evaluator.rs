@@ -6,7 +6,7 @@
 //! copies chunk `i - 1`'s results out; at most two chunks are ever in flight.
 
 use super::{GpuContext, GpuError};
-use crate::mapping::pack::{PackedProblem, PackedResult, HEADER_WORDS, LEVEL_WORDS};
+use crate::mapping::pack::{has_sp2, PackedProblem, PackedResult, HEADER_WORDS, LEVEL_WORDS};
 use crate::mapping::MAX_LEVELS;
 use crate::model::packed::evaluate_packed;
 use bytemuck::{Pod, Zeroable};
@@ -274,17 +274,19 @@ impl GpuEvaluator {
             self.finish(done, out)?;
         }
         self.ctx.check()?;
-        // Genomes whose run hit a driver loop cap: redo them with the CPU reference, which the
-        // kernel matches bit for bit, so the caller cannot tell the difference.
-        let redo: Vec<usize> = (0..n).filter(|&i| out[i].status == STATUS_INCOMPLETE).collect();
+        // Genomes whose run hit a driver loop cap, and genomes with a second spatial dim (the
+        // kernel models one per level): redo them with the CPU reference, which the kernel
+        // matches bit for bit elsewhere, so the caller cannot tell the difference.
+        let genome = |i: usize| &words[i * stride..(i + 1) * stride];
+        let redo: Vec<usize> = (0..n).filter(|&i| out[i].status == STATUS_INCOMPLETE || has_sp2(genome(i))).collect();
         if !redo.is_empty() {
-            let fixed: Vec<PackedResult> =
-                redo.par_iter().map(|&i| evaluate_packed(problems, &words[i * stride..(i + 1) * stride])).collect();
+            let capped = redo.iter().filter(|&&i| out[i].status == STATUS_INCOMPLETE).count();
+            let fixed: Vec<PackedResult> = redo.par_iter().map(|&i| evaluate_packed(problems, genome(i))).collect();
             for (&i, r) in redo.iter().zip(fixed) {
                 out[i] = r;
             }
-            self.last_fallbacks = redo.len();
-            self.total_fallbacks += redo.len() as u64;
+            self.last_fallbacks = capped;
+            self.total_fallbacks += capped as u64;
         }
         Ok(())
     }

@@ -25,7 +25,8 @@ pub fn write_maestro(layer: &Layer, genome: &Genome) -> String {
             if sh.depthwise && d == Dim::K {
                 continue;
             }
-            let kind = if d == par { "SpatialMap" } else { "TemporalMap" };
+            // GAMMA writes a SpatialMap for the parallel dim and for the optional second one.
+            let kind = if d == par || Some(d) == lv.sp2 { "SpatialMap" } else { "TemporalMap" };
             let name = match d {
                 Dim::Y => "Y'",
                 Dim::X => "X'",

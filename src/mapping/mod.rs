@@ -66,9 +66,17 @@ pub struct Level {
     /// ignored by the cost model otherwise.
     pub size: i64,
     pub order: [(Dim, i64); 6],
+    /// A second spatial dim at this level (GAMMA's optional third header element, set by mapping
+    /// constraints such as Eyeriss's row-stationary `sp2`): MAESTRO gets a second
+    /// `SpatialMap(t,t)` on that dim, at its own place in the loop order.
+    pub sp2: Option<Dim>,
 }
 
 impl Level {
+    /// A level with no second spatial dim.
+    pub fn new(par: Dim, size: i64, order: [(Dim, i64); 6]) -> Level {
+        Level { par, size, order, sp2: None }
+    }
     /// The tile of `d` at this level.
     pub fn tile(&self, d: Dim) -> i64 {
         self.order.iter().find(|(x, _)| *x == d).map(|p| p.1).unwrap_or(0)
@@ -143,10 +151,8 @@ impl Genome {
         if genes.is_empty() || !genes.len().is_multiple_of(7) {
             return Err(GenomeError::GeneCount(genes.len()));
         }
-        let levels = genes
-            .chunks(7)
-            .map(|c| Level { par: c[0].0, size: c[0].1, order: [c[1], c[2], c[3], c[4], c[5], c[6]] })
-            .collect();
+        let levels =
+            genes.chunks(7).map(|c| Level::new(c[0].0, c[0].1, [c[1], c[2], c[3], c[4], c[5], c[6]])).collect();
         let g = Genome { levels };
         g.check()?;
         Ok(g)
@@ -173,7 +179,10 @@ impl Genome {
             if i > 0 {
                 s.push_str(&format!(" |C{}| ", l.size));
             }
-            s.push_str(&format!("{}:", l.par));
+            match l.sp2 {
+                Some(d2) => s.push_str(&format!("{}+{}:", l.par, d2)),
+                None => s.push_str(&format!("{}:", l.par)),
+            }
             for (d, t) in l.order {
                 let prime = if matches!(d, Dim::Y | Dim::X) { "'" } else { "" };
                 s.push_str(&format!(" {d}{prime}{t}"));
@@ -183,24 +192,57 @@ impl Genome {
     }
 }
 
+/// One gene of the JSON list: `[dim, value]`, or a level header `[dim, value, sp2]`.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum JsonGene {
+    Plain(String, i64),
+    WithSp2(String, i64, String),
+}
+
 impl Serialize for Genome {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let genes: Vec<(&str, i64)> = self.to_genes().into_iter().map(|(d, v)| (d.name(), v)).collect();
+        let mut genes = Vec::with_capacity(self.levels.len() * 7);
+        for l in &self.levels {
+            genes.push(match l.sp2 {
+                Some(d2) => JsonGene::WithSp2(l.par.name().into(), l.size, d2.name().into()),
+                None => JsonGene::Plain(l.par.name().into(), l.size),
+            });
+            genes.extend(l.order.iter().map(|(d, t)| JsonGene::Plain(d.name().into(), *t)));
+        }
         genes.serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Genome {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw: Vec<(String, i64)> = Vec::deserialize(d)?;
-        let mut genes = Vec::with_capacity(raw.len());
-        for (i, (name, v)) in raw.iter().enumerate() {
-            let dim = Dim::parse(name).ok_or_else(|| {
+        let raw: Vec<JsonGene> = Vec::deserialize(d)?;
+        let dim = |i: usize, name: &str| {
+            Dim::parse(name).ok_or_else(|| {
                 D::Error::custom(format!("gene {i}: unknown dimension {name:?} (expected K, C, Y, X, R or S)"))
-            })?;
-            genes.push((dim, *v));
+            })
+        };
+        let mut genes = Vec::with_capacity(raw.len());
+        let mut sp2 = Vec::new();
+        for (i, g) in raw.iter().enumerate() {
+            match g {
+                JsonGene::Plain(name, v) => genes.push((dim(i, name)?, *v)),
+                JsonGene::WithSp2(name, v, second) => {
+                    if i % 7 != 0 {
+                        return Err(D::Error::custom(format!(
+                            "gene {i}: only a level's first gene may name a second spatial dim"
+                        )));
+                    }
+                    genes.push((dim(i, name)?, *v));
+                    sp2.push((i / 7, dim(i, second)?));
+                }
+            }
         }
-        Genome::from_genes(&genes).map_err(D::Error::custom)
+        let mut g = Genome::from_genes(&genes).map_err(D::Error::custom)?;
+        for (li, d2) in sp2 {
+            g.levels[li].sp2 = Some(d2);
+        }
+        Ok(g)
     }
 }
 
@@ -216,6 +258,16 @@ mod tests {
         assert_eq!(g.levels[0].tile(Dim::K), 8);
         assert_eq!(g.levels[1].size, 4);
         assert_eq!(serde_json::to_string(&g).unwrap(), text);
+    }
+
+    #[test]
+    fn json_second_spatial_dim() {
+        let text = r#"[["Y",1024],["K",64],["C",64],["Y",7],["X",7],["R",3],["S",3],["R",3,"Y"],["Y",1],["R",1],["S",3],["X",7],["K",64],["C",1]]"#;
+        let g: Genome = serde_json::from_str(text).unwrap();
+        assert_eq!((g.levels[0].sp2, g.levels[1].sp2), (None, Some(Dim::Y)));
+        assert_eq!(serde_json::to_string(&g).unwrap(), text);
+        let bad = r#"[["K",1],["K",1,"C"],["C",2],["Y",2],["X",2],["R",3],["S",3]]"#;
+        assert!(serde_json::from_str::<Genome>(bad).unwrap_err().to_string().contains("first gene"));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! | 1 | number of cluster levels (1-4) |
 //! | 2 | PE count (`num_pe`; per genome so that co-exploration can vary it) |
 //! | 3 | reserved, 0 |
-//! | 4+8l | level `l`: bits 0-2 parallel dim, bits 3+3i..5+3i the dim at loop position i (outer first) |
+//! | 4+8l | level `l`: bits 0-2 parallel dim, bits 3+3i..5+3i the dim at loop position i (outer first), bits 21-23 the second spatial dim + 1 (0: none) |
 //! | 5+8l | level `l`: gene-0 size (cluster size below the top) |
 //! | 6+8l .. 11+8l | level `l`: tile at loop positions 0..5 |
 //!
@@ -22,6 +22,16 @@ use bytemuck::{Pod, Zeroable};
 
 /// Words of header before the level blocks.
 pub const HEADER_WORDS: usize = 4;
+/// Bit position of the second spatial dim (+1; 0 means none) in a level's first word.
+pub const SP2_SHIFT: u32 = 21;
+
+/// Whether a packed genome names a second spatial dim at some level (the GPU kernel models one
+/// spatial dim per level; such genomes are evaluated on the CPU).
+pub fn has_sp2(words: &[u32]) -> bool {
+    let nl = (words[1] as usize).min(4);
+    (0..nl).any(|l| (words[HEADER_WORDS + LEVEL_WORDS * l] >> SP2_SHIFT) & 7 != 0)
+}
+
 /// Words per level block.
 pub const LEVEL_WORDS: usize = 8;
 
@@ -96,6 +106,9 @@ pub fn pack_genome(genome: &Genome, problem: u32, num_pe: i64, stride: usize, ou
         for (i, (d, _)) in lv.order.iter().enumerate() {
             w |= (d.index() as u32) << (3 + 3 * i);
         }
+        if let Some(d2) = lv.sp2 {
+            w |= (d2.index() as u32 + 1) << SP2_SHIFT;
+        }
         out.push(w);
         out.push(lv.size as u32);
         out.extend(lv.order.iter().map(|(_, t)| *t as u32));
@@ -118,7 +131,11 @@ pub fn unpack_level(words: &[u32], l: usize) -> Level {
     for (i, o) in order.iter_mut().enumerate() {
         *o = (dim(3 + 3 * i as u32), b[2 + i] as i64);
     }
-    Level { par: dim(0), size: b[1] as i64, order }
+    let sp2 = match (b[0] >> SP2_SHIFT) & 7 {
+        0 => None,
+        i => Some(Dim::from_index(i as usize - 1)),
+    };
+    Level { par: dim(0), size: b[1] as i64, order, sp2 }
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub fn unpack_problem(p: &PackedProblem, num_pe: i64) -> (Layer, Hardware) {
 /// Evaluates one packed genome (`words` is its stride-long slice).
 pub fn evaluate_packed(problems: &[PackedProblem], words: &[u32]) -> PackedResult {
     let nl = (words[1] as usize).min(MAX_LEVELS);
-    let mut levels = [Level { par: Dim::K, size: 0, order: [(Dim::K, 0); 6] }; MAX_LEVELS];
+    let mut levels = [Level::new(Dim::K, 0, [(Dim::K, 0); 6]); MAX_LEVELS];
     for (l, lv) in levels.iter_mut().enumerate().take(nl) {
         *lv = unpack_level(words, l);
     }

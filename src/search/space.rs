@@ -212,7 +212,7 @@ impl Space {
         let parent = g.levels.last().expect("genome has a level");
         let order =
             order.map(|d| (d, if self.opts.rs_full && matches!(d, Dim::R | Dim::S) { parent.tile(d) } else { 1 }));
-        Level { par: self.random_par(rng), size: 1, order }
+        Level::new(self.random_par(rng), 1, order)
     }
 
     /// GAMMA's initial genome: random top level, inner levels with tiles 1.
@@ -223,7 +223,7 @@ impl Space {
         let mut order = Dim::ALL;
         order.shuffle(rng);
         let order = order.map(|d| (d, self.random_tile(d, self.bound[d.index()], rng)));
-        let mut g = Genome { levels: vec![Level { par: self.random_par(rng), size: self.num_pe, order }] };
+        let mut g = Genome { levels: vec![Level::new(self.random_par(rng), self.num_pe, order)] };
         let levels = if self.opts.slevel_max > self.opts.slevel_min {
             rng.random_range(self.opts.slevel_min..=self.opts.slevel_max)
         } else {
@@ -325,7 +325,7 @@ impl Space {
         let mut order = Dim::ALL;
         order.shuffle(rng);
         let order = order.map(|d| (d, self.random_tile(d, self.bound[d.index()], rng)));
-        let mut g = Genome { levels: vec![Level { par: self.random_par_at(0, rng), size: self.num_pe, order }] };
+        let mut g = Genome { levels: vec![Level::new(self.random_par_at(0, rng), self.num_pe, order)] };
         for li in 1..n {
             let mut lv = self.new_inner_level(&g, rng);
             lv.par = self.random_par_at(li, rng);
