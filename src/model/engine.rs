@@ -75,7 +75,7 @@ fn states(t: &LevelTables, dd: &[i64; 6], out: &mut [[St; 3]; 6], cnt: &mut [usi
 fn dir_states(t: &LevelTables, j: usize, d: i64, out: &mut [St; 3]) -> usize {
     let (m, o) = (t.size[j], t.ofs[j]);
     let mut k = 0;
-    if j != t.sp {
+    if !t.is_sp(j) {
         out[k] = St { pos: POS_I, occ: 1, unrolled: d <= m, edge: d < m, ee: false };
         k += 1;
         let n = (d - m) / o;
@@ -131,7 +131,7 @@ pub fn noc(x: i64, bw: i64) -> i64 {
 #[inline]
 fn map_factor(t: &LevelTables, j: usize, s: &St, first: bool, ee: bool) -> i64 {
     let v = t.var[j];
-    if j != t.sp {
+    if !t.is_sp(j) {
         if s.edge {
             t.mpe[v]
         } else {
@@ -157,8 +157,8 @@ fn map_factor(t: &LevelTables, j: usize, s: &St, first: bool, ee: bool) -> i64 {
 #[inline]
 fn in_factor(t: &LevelTables, j: usize, s: &St, first: bool, ee: bool, c: usize, changing: bool) -> Result<i64, Crash> {
     let v = t.var[j];
-    if j == t.sp {
-        return Ok(sp_in_factor(t, s, first, ee, c, changing));
+    if t.is_sp(j) {
+        return Ok(sp_in_factor(t, j, s, first, ee, c, changing));
     }
     Ok(if s.pos == POS_I {
         if s.edge {
@@ -176,15 +176,15 @@ fn in_factor(t: &LevelTables, j: usize, s: &St, first: bool, ee: bool, c: usize,
     })
 }
 
-/// The spatial directive's PEin factor (the spatial branch of [`in_factor`], which never fails).
+/// A spatial directive's PEin factor (the spatial branch of [`in_factor`], which never fails).
 #[inline]
-fn sp_in_factor(t: &LevelTables, s: &St, first: bool, ee: bool, c: usize, changing: bool) -> i64 {
-    let v = t.var[t.sp];
+fn sp_in_factor(t: &LevelTables, j: usize, s: &St, first: bool, ee: bool, c: usize, changing: bool) -> i64 {
+    let v = t.var[j];
     let (full, uniq) = if ee { (t.mpe[v], t.une[v]) } else { (t.mp[v], t.un[v]) };
     if first {
         full
     } else if s.pos == POS_I {
-        if t.sp < c {
+        if j < c {
             full
         } else {
             uniq
@@ -201,7 +201,7 @@ fn sp_in_factor(t: &LevelTables, s: &St, first: bool, ee: bool, c: usize, changi
 #[inline]
 fn out_factor(t: &LevelTables, j: usize, s: &St, psum: bool, first: bool, ee: bool, rae: bool) -> i64 {
     let v = t.var[j];
-    let spatial = j == t.sp;
+    let spatial = t.is_sp(j);
     if t.coupled[T_O] & (1 << j) == 0 {
         if !psum {
             return 1;
@@ -346,33 +346,45 @@ impl Case<'_> {
         p
     }
 
-    /// Combines the PEs of one fold (spec §2.4d).
-    fn combine(&self, mapped: bool, pe: impl Fn(bool, bool) -> Result<i64, Crash>) -> Result<i64, Crash> {
-        combine_fold(self.t, &self.s[self.t.sp], mapped, pe)
-    }
-
-    fn sp_mapped(&self, tens: usize) -> bool {
-        self.t.coupled[tens] & (1 << self.t.sp) != 0
+    /// How tensor `tens` is spread over the fold: whether a spatial directive is coupled to it,
+    /// whether one of those is at an edge, and the `ee` flag of the one whose variable comes last
+    /// in the tensor's variable list (K, C, Y, X, R, S order), as MAESTRO scans them.
+    fn fold(&self, tens: usize) -> Fold {
+        let t = self.t;
+        let mut f = Fold::default();
+        // `sp` and `sq` in ascending variable order, so the later one overwrites `ee`.
+        let (a, b) = if t.sq != NO_SQ && t.var[t.sq] < t.var[t.sp] { (t.sq, t.sp) } else { (t.sp, t.sq) };
+        for j in [a, b] {
+            if j != NO_SQ && t.coupled[tens] & (1 << j) != 0 {
+                f.mapped = true;
+                f.edge |= self.s[j].edge;
+                f.ee = self.s[j].ee;
+            }
+        }
+        f
     }
 
     fn ingress(&self, tens: usize) -> Result<i64, Crash> {
         let inited = self.inited(tens);
-        self.combine(self.sp_mapped(tens), |f, e| self.pe_in(tens, f, e, inited))
+        combine_fold(self.t, self.fold(tens), |f, e| self.pe_in(tens, f, e, inited))
     }
 
     fn egress(&self) -> i64 {
-        self.combine(self.sp_mapped(T_O), |f, e| Ok(self.pe_out(false, f, e, true))).unwrap_or(0)
+        combine_fold(self.t, self.fold(T_O), |f, e| Ok(self.pe_out(false, f, e, true))).unwrap_or(0)
     }
 
-    /// MACs of the fold: the spatial directive always counts as mapped.
+    /// MACs of the fold: every spatial directive counts as mapped, an edge of either makes the
+    /// fold an edge, and the last one in loop order gives `ee`.
     fn macs(&self) -> i64 {
-        macs_fold(self.t, &self.s[self.t.sp], |first, ee, rae| self.pe_out(true, first, ee, rae))
+        let t = self.t;
+        let (p, last) = (&self.s[t.sp], if t.sq != NO_SQ { &self.s[t.sq] } else { &self.s[t.sp] });
+        macs_fold(t, p.edge || last.edge, last.ee, |first, ee, rae| self.pe_out(true, first, ee, rae))
     }
 
     /// Critical-path MACs of one PE.
     fn critical(&self) -> i64 {
-        let sp = self.s[self.t.sp];
-        let ee = self.sp_mapped(T_O) && sp.edge && self.t.ne == 1 && sp.ee;
+        let f = self.fold(T_O);
+        let ee = f.mapped && f.edge && self.t.ne == 1 && f.ee;
         self.pe_out(true, true, ee, true)
     }
 
@@ -381,73 +393,88 @@ impl Case<'_> {
         let t = self.t;
         let mut base = 0u8;
         for j in 0..t.nd {
-            if j != t.sp && self.s[j].edge {
+            if !t.is_sp(j) && self.s[j].edge {
                 base |= 1 << j;
             }
         }
-        sub_mask_list(t, &self.s[t.sp], base)
+        let sq = (t.sq != NO_SQ).then(|| &self.s[t.sq]);
+        sub_mask_list(t, &self.s[t.sp], sq, base)
     }
 }
 
-/// Combines the PEs of one fold given the spatial directive's state (spec §2.4d).
-#[inline]
-fn combine_fold(
-    t: &LevelTables,
-    sp: &St,
+/// How a tensor is spread over a fold (see `Case::fold`); with one spatial directive `p`:
+/// `mapped` = p is coupled to the tensor, `edge`/`ee` = p's state flags.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fold {
     mapped: bool,
-    pe: impl Fn(bool, bool) -> Result<i64, Crash>,
-) -> Result<i64, Crash> {
-    if !mapped {
+    edge: bool,
+    ee: bool,
+}
+
+impl Fold {
+    /// The fold of a tensor under a level with one spatial directive in state `sp`.
+    #[inline]
+    fn single(sp: &St, mapped: bool) -> Fold {
+        Fold { mapped, edge: sp.edge, ee: sp.ee }
+    }
+}
+
+/// Combines the PEs of one fold (spec §2.4d).
+#[inline]
+fn combine_fold(t: &LevelTables, f: Fold, pe: impl Fn(bool, bool) -> Result<i64, Crash>) -> Result<i64, Crash> {
+    if !f.mapped {
         return pe(true, false);
     }
-    if !sp.edge {
+    if !f.edge {
         return Ok(pe(true, false)?.wrapping_add((t.n_sub - 1).wrapping_mul(pe(false, false)?)));
     }
-    let e = sp.ee as i64;
-    let mut r = pe(true, t.ne == 1 && sp.ee)?;
+    let e = f.ee as i64;
+    let mut r = pe(true, t.ne == 1 && f.ee)?;
     if t.ne > 1 {
         r = r.wrapping_add((t.ne - e - 1).max(0).wrapping_mul(pe(false, false)?));
-        if sp.ee {
+        if f.ee {
             r = r.wrapping_add(pe(false, true)?);
         }
     }
     Ok(r)
 }
 
-/// MACs of one fold from the spatial directive's PEout factor: the spatial directive always
-/// counts as mapped; the partial cluster uses `rae = false`.
+/// MACs of one fold from the spatial PEout factors: the spatial directive always counts as
+/// mapped; the partial cluster uses `rae = false`.
 #[inline]
-fn macs_fold(t: &LevelTables, sp: &St, f: impl Fn(bool, bool, bool) -> i64) -> i64 {
-    if !sp.edge {
+fn macs_fold(t: &LevelTables, edge: bool, ee: bool, f: impl Fn(bool, bool, bool) -> i64) -> i64 {
+    if !edge {
         return t.n_sub.wrapping_mul(f(true, false, true));
     }
-    let e = sp.ee as i64;
-    let mut r = f(true, t.ne == 1 && sp.ee, true);
+    let e = ee as i64;
+    let mut r = f(true, t.ne == 1 && ee, true);
     if t.ne > 1 {
         r = r.wrapping_add((t.ne - e - 1).max(0).wrapping_mul(f(true, false, true)));
-        if sp.ee {
+        if ee {
             r = r.wrapping_add(f(false, true, false));
         }
     }
     r
 }
 
-/// Sub-evaluation masks of a case: `base` holds the temporal directives' edge bits.
+/// Sub-evaluation masks of a case: `base` holds the temporal directives' edge bits. The list is
+/// decided by the first spatial directive alone: an `ee` edge evaluates the partial cluster
+/// (`eeFlag` on) and, with NE > 1, the full ones (off); otherwise one evaluation (off). In each,
+/// a spatial directive's bit is `isEdge ∧ (NE = 1 ∨ eeFlag)`.
 #[inline]
-fn sub_mask_list(t: &LevelTables, sp: &St, base: u8) -> ([u8; 2], usize) {
-    let pb = 1u8 << t.sp;
-    if !sp.edge {
-        ([base, 0], 1)
-    } else if sp.ee {
+fn sub_mask_list(t: &LevelTables, sp: &St, sq: Option<&St>, base: u8) -> ([u8; 2], usize) {
+    let mask = |ee_flag: bool| {
+        let bit = |s: &St, j: usize| ((s.edge && (t.ne == 1 || ee_flag)) as u8) << j;
+        base | bit(sp, t.sp) | sq.map_or(0, |q| bit(q, t.sq))
+    };
+    if sp.edge && sp.ee {
         if t.ne > 1 {
-            ([base | pb, base], 2)
+            ([mask(true), mask(false)], 2)
         } else {
-            ([base | pb, 0], 1)
+            ([mask(true), 0], 1)
         }
-    } else if t.ne == 1 {
-        ([base | pb, 0], 1)
     } else {
-        ([base, 0], 1)
+        ([mask(false), 0], 1)
     }
 }
 
@@ -512,7 +539,8 @@ impl<'a> Evaluator<'a> {
 
     /// Runtime of one level-`li` sub-cluster evaluated against the parent's mask.
     fn sub_runtime(&mut self, li: usize, mask: u8) -> Result<i64, Crash> {
-        if li + 1 == self.tabs.num_levels && !self.enumerate_only {
+        // The closed forms model one spatial directive per level; a level with two is enumerated.
+        if li + 1 == self.tabs.num_levels && !self.enumerate_only && self.tabs.levels[li].sq == NO_SQ {
             let inner = self.inner.get_or_insert_with(|| InnerVariants::build(self.tabs, self.noc_bw));
             if let Some(r) = inner.runtime(mask, self.noc_bw) {
                 return Ok(r);
@@ -555,7 +583,7 @@ impl<'a> Evaluator<'a> {
         let mut st = [[St::default(); 3]; 6];
         let mut cnt = [1usize; 6];
         states(t, dd, &mut st, &mut cnt);
-        if !self.enumerate_only {
+        if !self.enumerate_only && t.sq == NO_SQ {
             let mut acc = TopResult::default();
             if let Some(r) = self.closed_form(li, &st, &cnt, top.is_some().then_some(&mut acc)) {
                 if let (Ok(_), Some(out)) = (&r, top) {
@@ -642,7 +670,7 @@ impl<'a> Evaluator<'a> {
     /// Per-parent-directive runtime pieces of the innermost level `li`, when its runtime is
     /// `Π_k pieces[k][bit_k] + 1` for every parent mask.
     fn inner_pieces(&mut self, li: usize) -> Option<[[i64; 2]; 6]> {
-        if li + 1 != self.tabs.num_levels || self.enumerate_only {
+        if li + 1 != self.tabs.num_levels || self.enumerate_only || self.tabs.levels[li].sq != NO_SQ {
             return None;
         }
         let inner = self.inner.get_or_insert_with(|| InnerVariants::build(self.tabs, self.noc_bw));
@@ -735,13 +763,15 @@ impl<'a> Evaluator<'a> {
         let sp0 = &st[p][0];
         let sp_map = |tens: usize| {
             let mapped = t.coupled[tens] & (1 << p) != 0;
-            combine_fold(t, sp0, mapped, |f, e| Ok(if mapped { map_factor(t, p, sp0, f, e) } else { 1 })).unwrap_or(0)
+            combine_fold(t, Fold::single(sp0, mapped), |f, e| Ok(if mapped { map_factor(t, p, sp0, f, e) } else { 1 }))
+                .unwrap_or(0)
         };
         let in_i0 = b_i.wrapping_mul(sp_map(T_I));
         let in_w0 = b_w.wrapping_mul(sp_map(T_W));
         let sp_mapped_o = t.coupled[T_O] & (1 << p) != 0;
         let eg0 = b_o.wrapping_mul(
-            combine_fold(t, sp0, sp_mapped_o, |f, e| Ok(out_factor(t, p, sp0, false, f, e, true))).unwrap_or(0),
+            combine_fold(t, Fold::single(sp0, sp_mapped_o), |f, e| Ok(out_factor(t, p, sp0, false, f, e, true)))
+                .unwrap_or(0),
         );
         let in_d0 = noc(in_i0.wrapping_add(in_w0), self.noc_bw);
         let off = match top {
@@ -787,7 +817,7 @@ impl<'a> Evaluator<'a> {
             let mut sum = 0i64;
             let mut pmin = i64::MAX;
             for s in states(p) {
-                let (masks, n) = sub_mask_list(t, s, 0);
+                let (masks, n) = sub_mask_list(t, s, None, 0);
                 let pp = masks[..n].iter().map(|m| pieces[p][(m >> p & 1) as usize]).max().unwrap_or(1);
                 sum = sum.wrapping_add(s.occ.wrapping_mul(pp));
                 pmin = pmin.min(pp);
@@ -816,7 +846,7 @@ impl<'a> Evaluator<'a> {
                     let base = forced | sub;
                     let weight =
                         (0..nd).filter(|&j| j != p).fold(s.occ, |a, j| a.wrapping_mul(w[j][(base >> j & 1) as usize]));
-                    let (masks, n) = sub_mask_list(t, s, base);
+                    let (masks, n) = sub_mask_list(t, s, None, base);
                     let mut comp = 0i64;
                     for &m in &masks[..n] {
                         match self.sub_runtime(li + 1, m) {
@@ -848,7 +878,9 @@ impl<'a> Evaluator<'a> {
             let mm: i64 = states(p)
                 .iter()
                 .map(|s| {
-                    s.occ.wrapping_mul(macs_fold(t, s, |first, ee, rae| out_factor(t, p, s, true, first, ee, rae)))
+                    s.occ.wrapping_mul(macs_fold(t, s.edge, s.ee, |first, ee, rae| {
+                        out_factor(t, p, s, true, first, ee, rae)
+                    }))
                 })
                 .fold(0, i64::wrapping_add);
             acc.macs = prod_except(&out_sum, p).wrapping_mul(mm);
@@ -861,8 +893,10 @@ impl<'a> Evaluator<'a> {
                 .iter()
                 .map(|s| {
                     s.occ.wrapping_mul(
-                        combine_fold(t, s, sp_mapped_o, |first, ee| Ok(out_factor(t, p, s, false, first, ee, true)))
-                            .unwrap_or(0),
+                        combine_fold(t, Fold::single(s, sp_mapped_o), |first, ee| {
+                            Ok(out_factor(t, p, s, false, first, ee, true))
+                        })
+                        .unwrap_or(0),
                     )
                 })
                 .fold(0, i64::wrapping_add);
@@ -925,7 +959,10 @@ fn ingress_sum(t: &LevelTables, st: &[[St; 3]; 6], cnt: &[usize; 6], ing: &Ingre
             let mut sp_sum = 0i64;
             for s in range {
                 let f = if mapped {
-                    combine_fold(t, s, true, |first, ee| Ok(sp_in_factor(t, s, first, ee, c, changing))).unwrap_or(0)
+                    combine_fold(t, Fold::single(s, true), |first, ee| {
+                        Ok(sp_in_factor(t, p, s, first, ee, c, changing))
+                    })
+                    .unwrap_or(0)
                 } else {
                     1
                 };
@@ -1033,7 +1070,7 @@ impl InnerVariants {
                     for (ti, tens) in [T_I, T_W].into_iter().enumerate() {
                         let mapped = t.coupled[tens] & (1 << j) != 0;
                         let s0 = &ss[0];
-                        v.in0[ti][j][b] = combine_fold(t, s0, mapped, |first, ee| {
+                        v.in0[ti][j][b] = combine_fold(t, Fold::single(s0, mapped), |first, ee| {
                             Ok(if mapped { map_factor(t, j, s0, first, ee) } else { 1 })
                         })
                         .unwrap_or(0);

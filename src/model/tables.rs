@@ -39,8 +39,11 @@ pub struct LevelTables {
     /// Directive size `M` and offset `O` (converted: `Y` has size `t_Y' + t_R - 1`).
     pub size: [i64; 6],
     pub ofs: [i64; 6],
-    /// Index of the spatial directive.
+    /// Index of the spatial directive: the first `SpatialMap` in directive order (spec §2.1).
     pub sp: usize,
+    /// Index of a second `SpatialMap` in the level, or [`NO_SQ`]. MAESTRO spreads it over the
+    /// same sub-clusters in lockstep with the first; NE stays the first one's.
+    pub sq: usize,
     /// Sub-clusters driven by this level (`N`).
     pub n_sub: i64,
     /// Sub-clusters of an edge fold (`NE`).
@@ -60,6 +63,9 @@ pub struct LevelTables {
     pub traffic_out: i64,
 }
 
+/// [`LevelTables::sq`] of a level with one spatial directive.
+pub const NO_SQ: usize = 8;
+
 /// The output-space slot of a variable (`Y'` for Y, `X'` for X; others unchanged).
 #[inline]
 pub fn primed(v: usize) -> usize {
@@ -71,6 +77,12 @@ pub fn primed(v: usize) -> usize {
 }
 
 impl LevelTables {
+    /// Whether directive `j` is a `SpatialMap` (the first or the second).
+    #[inline]
+    pub fn is_sp(&self, j: usize) -> bool {
+        j == self.sp || j == self.sq
+    }
+
     /// The largest traffic any case can move: every factor at its largest magnitude, every PE
     /// group counted.
     fn traffic_bounds(&mut self) {
@@ -151,6 +163,11 @@ impl MappingTables {
             t.ds = ds;
             t.n_sub = if li == 0 { n0 } else { lv.size };
             let par = if shape.depthwise && lv.par == Dim::K { Dim::C } else { lv.par };
+            // A second spatial dim: K has no directive in DSCONV, and one on the parallel dim
+            // itself is the same SpatialMap.
+            let sp2 = lv.sp2.filter(|&d| d != par && !(shape.depthwise && d == Dim::K));
+            (t.sp, t.sq) = (0, NO_SQ);
+            let mut first_sp = true;
             // Tiles of R and S (the first directive of each, as `Level::tile` finds them).
             let (mut t_r, mut t_s) = (0, 0);
             for &(d, tile) in lv.order.iter().rev() {
@@ -182,8 +199,14 @@ impl MappingTables {
                     }
                     _ => tile,
                 };
-                if d == par {
-                    t.sp = nd;
+                if d == par || Some(d) == sp2 {
+                    // The first SpatialMap in loop order is "the" spatial directive.
+                    if first_sp {
+                        t.sp = nd;
+                        first_sp = false;
+                    } else {
+                        t.sq = nd;
+                    }
                 }
                 nd += 1;
             }
@@ -197,7 +220,7 @@ impl MappingTables {
             for j in 0..nd {
                 let (v, m, o) = (t.var[j], t.size[j], t.ofs[j]);
                 let d = ds[v];
-                let spatial = j == t.sp;
+                let spatial = t.is_sp(j);
                 let n = ((d - m) / o).max(0);
                 let edge = n * o + m < d || m > d;
                 t.mp[v] = m;
