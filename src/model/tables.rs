@@ -44,6 +44,8 @@ pub struct LevelTables {
     /// Index of a second `SpatialMap` in the level, or [`NO_SQ`]. MAESTRO spreads it over the
     /// same sub-clusters in lockstep with the first; NE stays the first one's.
     pub sq: usize,
+    /// The SpatialMaps as a bit set over directive indices.
+    pub spatial: u8,
     /// Sub-clusters driven by this level (`N`).
     pub n_sub: i64,
     /// Sub-clusters of an edge fold (`NE`).
@@ -66,39 +68,39 @@ pub struct LevelTables {
 /// [`LevelTables::sq`] of a level with one spatial directive.
 pub const NO_SQ: usize = 8;
 
+/// The output-space slot of each loop variable (`Y'` for Y, `X'` for X; others unchanged).
+const PRIMED: [usize; 8] = [V_K, V_C, V_YP, V_XP, V_R, V_S, V_YP, V_XP];
+
 /// The output-space slot of a variable (`Y'` for Y, `X'` for X; others unchanged).
 #[inline]
 pub fn primed(v: usize) -> usize {
-    match v {
-        V_Y => V_YP,
-        V_X => V_XP,
-        o => o,
-    }
+    PRIMED[v]
 }
 
 impl LevelTables {
     /// Whether directive `j` is a `SpatialMap` (the first or the second).
     #[inline]
     pub fn is_sp(&self, j: usize) -> bool {
-        j == self.sp || j == self.sq
+        (self.spatial >> j) & 1 != 0
     }
 
     /// The largest traffic any case can move: every factor at its largest magnitude, every PE
     /// group counted.
     fn traffic_bounds(&mut self) {
         // Largest magnitude per variable slot, then per directive over its slot and primed slot.
-        let mut amax = [0i64; 8];
+        let mut amax = [0u64; 8];
         for (k, a) in amax.iter_mut().enumerate() {
             *a = self.mp[k]
-                .saturating_abs()
-                .max(self.mpe[k].saturating_abs())
-                .max(self.un[k].saturating_abs())
-                .max(self.une[k].saturating_abs());
+                .unsigned_abs()
+                .max(self.mpe[k].unsigned_abs())
+                .max(self.un[k].unsigned_abs())
+                .max(self.une[k].unsigned_abs())
+                .min(i64::MAX as u64);
         }
         let mut maxf = [1i64; 6];
         for (j, m) in maxf.iter_mut().enumerate().take(self.nd) {
             let v = self.var[j];
-            *m = amax[v].max(amax[primed(v)]).max(1);
+            *m = amax[v].max(amax[PRIMED[v]]).max(1) as i64;
         }
         let groups = self.n_sub.saturating_add(self.ne).saturating_add(2);
         let bound = |tens: usize| {
@@ -166,20 +168,18 @@ impl MappingTables {
             // A second spatial dim: K has no directive in DSCONV, and one on the parallel dim
             // itself is the same SpatialMap.
             let sp2 = lv.sp2.filter(|&d| d != par && !(shape.depthwise && d == Dim::K));
-            (t.sp, t.sq) = (0, NO_SQ);
-            let mut first_sp = true;
-            // Tiles of R and S (the first directive of each, as `Level::tile` finds them).
-            let (mut t_r, mut t_s) = (0, 0);
+            // Tiles by dim (the first directive of each, as `Level::tile` finds them), and the
+            // input-centric extension of Y and X by R-1 and S-1. Random loop orders make
+            // per-dim branches unpredictable, so the loop below indexes instead of matching.
+            let mut tiles = [0i64; 6];
             for &(d, tile) in lv.order.iter().rev() {
-                match d {
-                    Dim::R => t_r = tile,
-                    Dim::S => t_s = tile,
-                    _ => {}
-                }
+                tiles[d.index()] = tile;
             }
-            // Directive index of the first Y and X directive (their offsets give `un[Y']`,
-            // `un[X']`).
-            let (mut jy, mut jx) = (usize::MAX, usize::MAX);
+            let ext = [0, 0, tiles[V_R] - 1, tiles[V_S] - 1, 0, 0];
+            // Directive index of each dim's first directive (Y's and X's offsets give `un[Y']`,
+            // `un[X']`), and the SpatialMaps as a bit set over directive indices.
+            let mut first = [usize::MAX; 6];
+            let mut spatial = 0u8;
             let mut nd = 0;
             for (d, tile) in lv.order {
                 if shape.depthwise && d == Dim::K {
@@ -188,28 +188,18 @@ impl MappingTables {
                 let v = d.index();
                 t.var[nd] = v;
                 t.ofs[nd] = tile;
-                t.size[nd] = match d {
-                    Dim::Y => {
-                        jy = jy.min(nd);
-                        tile + t_r - 1
-                    }
-                    Dim::X => {
-                        jx = jx.min(nd);
-                        tile + t_s - 1
-                    }
-                    _ => tile,
-                };
-                if d == par || Some(d) == sp2 {
-                    // The first SpatialMap in loop order is "the" spatial directive.
-                    if first_sp {
-                        t.sp = nd;
-                        first_sp = false;
-                    } else {
-                        t.sq = nd;
-                    }
-                }
+                t.size[nd] = tile + ext[v];
+                first[v] = first[v].min(nd);
+                spatial |= (((d == par) | (Some(d) == sp2)) as u8) << nd;
                 nd += 1;
             }
+            // The first SpatialMap in loop order is "the" spatial directive; a second one is `sq`.
+            t.sp = if spatial == 0 { 0 } else { spatial.trailing_zeros() as usize };
+            let rest = spatial & spatial.wrapping_sub(1);
+            t.sq = if rest == 0 { NO_SQ } else { rest.trailing_zeros() as usize };
+            // Only the first two count (a valid genome names each dim once).
+            t.spatial = (1 << t.sp) | if rest == 0 { 0 } else { 1 << t.sq };
+            let (jy, jx) = (first[V_Y], first[V_X]);
             t.nd = nd;
             // Variables without a directive (K in DSCONV) keep their full extent.
             t.mp[..6].copy_from_slice(&ds);
