@@ -4,8 +4,8 @@
 
 use gammaflow::eval::{BackendChoice, Evaluator};
 use gammaflow::hardware::Hardware;
-use gammaflow::mapping::{Dim, Genome};
-use gammaflow::search::constraint::{self, LevelRule, MapConstraint, SizeRule, BUILTINS};
+use gammaflow::mapping::{write_maestro, Dim, Genome};
+use gammaflow::search::constraint::{self, LevelRule, MapConstraint, SizeRule, Sp2Rule, BUILTINS};
 use gammaflow::search::{operators, search, search_seeded, Objective, SearchConfig, Space, SpaceOptions};
 use gammaflow::workload::builtin::resolve_model;
 use gammaflow::workload::Layer;
@@ -37,27 +37,59 @@ fn arb_size() -> impl Strategy<Value = Option<SizeRule>> {
     ]
 }
 
+fn arb_sp2() -> impl Strategy<Value = Sp2Rule> {
+    prop_oneof![
+        3 => Just(Sp2Rule::Off),
+        2 => (0usize..6).prop_map(|i| Sp2Rule::Fixed(Dim::from_index(i))),
+        1 => Just(Sp2Rule::Free),
+    ]
+}
+
 fn arb_level() -> impl Strategy<Value = LevelRule> {
     let dims = Just(Dim::ALL.to_vec()).prop_shuffle();
     // `fifo`: the accelerator rule Y' in {1, R}, X' in {1, S} (where no tile rule applies).
-    (dims.clone(), 0usize..4, dims, 0usize..7, proptest::array::uniform6(arb_size()), arb_size(), any::<bool>())
-        .prop_map(|(sp, nsp, order, nord, tiles, sp_sz, fifo)| {
+    (
+        (dims.clone(), 0usize..4, arb_sp2()),
+        dims,
+        0usize..7,
+        proptest::array::uniform6(arb_size()),
+        arb_size(),
+        any::<bool>(),
+    )
+        .prop_map(|((sp, nsp, sp2), order, nord, tiles, sp_sz, fifo)| {
             let mut choices: [Vec<SizeRule>; 6] = Default::default();
             if fifo {
                 choices[Dim::Y.index()] = vec![SizeRule::Fixed(1), SizeRule::Same(Dim::R)];
                 choices[Dim::X.index()] = vec![SizeRule::Fixed(1), SizeRule::Same(Dim::S)];
             }
-            LevelRule { sp: sp[..nsp].to_vec(), sp_sz, order: order[..nord].to_vec(), tiles, choices }
+            // sp2 = the only parallel dim is a file error: make sp2 another dim then.
+            let sp: Vec<Dim> = sp[..nsp].to_vec();
+            let sp2 = match sp2 {
+                Sp2Rule::Fixed(d) if sp == [d] => Sp2Rule::Fixed(Dim::from_index((d.index() + 1) % 6)),
+                other => other,
+            };
+            LevelRule { sp, sp2, sp_sz, order: order[..nord].to_vec(), tiles, choices }
         })
 }
 
+/// Random layers and constraints. Under the whole-R/S rule (`rs_full`, half the cases) R and S
+/// tile rules are whole or absent, as `check_layer` demands.
 fn arb_case() -> impl Strategy<Value = (Layer, MapConstraint)> {
     let layer =
         (1i64..40, 1i64..40, 0i64..12, 0i64..12, prop_oneof![Just(1i64), Just(3)], prop_oneof![Just(1i64), Just(3)])
             .prop_map(|(k, c, y, x, r, s)| Layer::conv(k, c, y + r, x + s, r, s));
-    let cstr = proptest::collection::vec(arb_level(), 1..4).prop_map(|mut levels| {
+    let cstr = (proptest::collection::vec(arb_level(), 1..4), any::<bool>()).prop_map(|(mut levels, rs_full)| {
         levels[0].sp_sz = None;
-        MapConstraint { name: "random".into(), source: "random.toml".into(), levels, class: 0, fixed: None }
+        if rs_full {
+            for lv in levels.iter_mut() {
+                for d in [Dim::R, Dim::S] {
+                    if lv.tiles[d.index()].is_some() {
+                        lv.tiles[d.index()] = Some(SizeRule::Same(d));
+                    }
+                }
+            }
+        }
+        MapConstraint { name: "random".into(), source: "random.toml".into(), levels, rs_full, class: 0, fixed: None }
     });
     (layer, cstr)
 }
@@ -66,7 +98,22 @@ fn assert_in(space: &Space, c: &MapConstraint, g: &Genome, what: &str) {
     if let Err(e) = c.check_genome(g, space.bound) {
         panic!("{what}: {} breaks the constraint: {e}", g.describe());
     }
+    assert_sp2(c, g, what);
     assert!(space.contains(g), "{what}: {} is not a fixed point of repair", g.describe());
+}
+
+/// The second spatial dims of `g` (checked here, independently of `check_genome`): the rule's
+/// dim where it fixes one, none where the level has none, never the parallel dim.
+fn assert_sp2(c: &MapConstraint, g: &Genome, what: &str) {
+    for (li, (lv, r)) in g.levels.iter().zip(&c.levels).enumerate() {
+        let ok = match r.sp2 {
+            Sp2Rule::Off => lv.sp2.is_none(),
+            Sp2Rule::Fixed(d) => lv.sp2 == Some(d),
+            Sp2Rule::Free => true,
+        };
+        assert!(ok, "{what}: level {} of {} has sp2 {:?}, the rule is {:?}", li + 1, g.describe(), lv.sp2, r.sp2);
+        assert_ne!(lv.sp2, Some(lv.par), "{what}: level {} of {}: sp2 equals the parallel dim", li + 1, g.describe());
+    }
 }
 
 proptest! {
@@ -113,6 +160,97 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A second spatial dim fixed at a random level of a random constraint: every genome made,
+    /// mutated, crossed over, repaired or found by the search carries it there and never has it
+    /// as its parallel dim; the other levels have none (unless their rule says otherwise). In a
+    /// parallelism-flexible class the dim becomes free: none, or anything but the parallel dim.
+    #[test]
+    fn sp2_is_carried_by_every_genome(
+        (layer, c) in arb_case(),
+        at in 0usize..4,
+        d in 0usize..6,
+        seed in 0u64..1000,
+        class in 0u8..16,
+    ) {
+        let num_pe = 256;
+        let (li, d) = (at % c.levels.len(), Dim::from_index(d));
+        let mut c = c;
+        c.levels[li].sp2 = Sp2Rule::Fixed(d);
+        if c.levels[li].sp == [d] {
+            prop_assert!(c.check_rules().unwrap_err().contains("random.toml level"));
+            c.levels[li].sp.clear();
+        }
+        let c = c.with_class(class).unwrap();
+        let fixed = class & constraint::FLEX_PAR == 0;
+        prop_assert_eq!(c.levels[li].sp2, if fixed { Sp2Rule::Fixed(d) } else { Sp2Rule::Free });
+        prop_assume!(c.check_layer(&layer, num_pe, &SpaceOptions::default()).is_ok());
+        let space = Space::new(&layer, num_pe, opts(&c));
+        let check = |g: &Genome, what: &str| {
+            let lv = &g.levels[li];
+            if fixed {
+                assert_eq!(lv.sp2, Some(d), "{what}: {}", g.describe());
+            }
+            assert_ne!(lv.sp2, Some(lv.par), "{what}: {}", g.describe());
+            assert_in(&space, &c, g, what);
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut pop: Vec<Genome> = (0..6).map(|_| space.random_genome(&mut rng)).collect();
+        pop.push(space.unit_genome(&mut rng));
+        pop.extend(space.anchor_genome());
+        for g in &pop {
+            check(g, "initial genome");
+        }
+        for i in 0..pop.len() {
+            let (mut a, mut b) = (pop[i].clone(), pop[(i + 1) % pop.len()].clone());
+            operators::crossover(&mut a, &mut b, &mut rng);
+            let mut kids = vec![a, b];
+            for op in 0..7 {
+                let mut g = pop[i].clone();
+                match op {
+                    0 => operators::mutate_order(&mut g, &mut rng),
+                    1 => operators::mutate_tiles(&mut g, &space, 7, &mut rng),
+                    2 => operators::mutate_par_swap(&mut g),
+                    3 => {
+                        operators::age(&mut g, &space);
+                        operators::grow(&mut g, &space, &mut rng);
+                    }
+                    4 => constraint::mutate_par(&mut g, &space, &mut rng),
+                    5 => constraint::mutate_cluster(&mut g, &space, &mut rng),
+                    _ => space.random_pe(&mut g, &mut rng),
+                }
+                kids.push(g);
+            }
+            for mut g in kids {
+                space.repair(&mut g);
+                check(&g, "operator + repair");
+            }
+        }
+        let cfg = SearchConfig { num_pop: 16, epochs: 6, seed, space: opts(&c), ..SearchConfig::default() };
+        let hw = Hardware { num_pe, ..Hardware::default() };
+        for r in search(&[(0, layer, hw)], &cfg, &mut cpu(), |_| {}) {
+            for cand in r.best.iter().chain(&r.pareto) {
+                check(&cand.genome, "search result");
+            }
+        }
+    }
+}
+
+/// Unconstrained spaces are GAMMA's: repair drops any second spatial dim.
+#[test]
+fn unconstrained_repair_drops_sp2() {
+    let layer = resnet_layer(2);
+    let space = Space::new(&layer, 1024, SpaceOptions::default());
+    let mut g = space.random_genome(&mut ChaCha8Rng::seed_from_u64(1));
+    assert!(g.levels.iter().all(|l| l.sp2.is_none()));
+    g.levels[1].sp2 = Some(if g.levels[1].par == Dim::Y { Dim::X } else { Dim::Y });
+    assert!(!space.contains(&g));
+    space.repair(&mut g);
+    assert!(g.levels.iter().all(|l| l.sp2.is_none()) && space.contains(&g));
+}
+
 // ---------- built-ins ----------
 
 #[test]
@@ -143,6 +281,94 @@ fn fixed_builtins_are_one_mapping_per_layer() {
         let best = r.best.unwrap_or_else(|| panic!("{name}: the fixed map is not valid on ResNet-18 layer 2"));
         assert_eq!(best.genome, only, "{name}");
         assert!(r.pareto.iter().all(|p| p.genome == only), "{name}: pareto holds another mapping");
+    }
+}
+
+/// Eyeriss is row stationary with two spatial dims at the inner level: on ResNet-18 layers the
+/// search's best mapping, written as a MAESTRO file, has `SpatialMap(1,1) Y'` and
+/// `SpatialMap(1,1) R` in the inner level (Y' first: MAESTRO's leading spatial dim) and one
+/// SpatialMap (Y') outside, with clusters of R PEs.
+#[test]
+fn eyeriss_best_mapping_has_two_inner_spatial_maps() {
+    let base = MapConstraint::resolve("eyeriss").unwrap();
+    assert!(!base.rs_full, "Eyeriss tiles R itself");
+    assert_eq!((&base.levels[1].sp[..], base.levels[1].sp2), (&[Dim::R][..], Sp2Rule::Fixed(Dim::Y)));
+    let hw = Hardware::default();
+    let mut layers = resolve_model("resnet18").unwrap().layers;
+    layers.dedup();
+    let mut ev = cpu();
+    for (i, layer) in layers.iter().enumerate().filter(|(_, l)| l.shape().dims[4] > 1).take(3) {
+        base.check_layer(layer, hw.num_pe, &SpaceOptions::default()).unwrap();
+        for class in [0u8, 1, 9] {
+            // Tiles fixed (0) or free (1, 9: sp2 stays fixed while parallelism is).
+            let c = base.with_class(class).unwrap();
+            let cfg = SearchConfig { num_pop: 12, epochs: 4, seed: 7, space: opts(&c), ..SearchConfig::default() };
+            let r = search(&[(i, *layer, hw)], &cfg, &mut ev, |_| {}).remove(0);
+            let best = r.best.unwrap_or_else(|| panic!("eyeriss class {class}: nothing valid on layer {}", i + 1));
+            let m = write_maestro(layer, &best.genome);
+            let (outer, inner) = m.split_once("Cluster(").expect("two levels");
+            let spatial =
+                |t: &str| t.lines().filter(|l| l.starts_with("SpatialMap")).map(String::from).collect::<Vec<_>>();
+            let inner_sp = spatial(inner);
+            assert_eq!(inner_sp.len(), 2, "class {class}: {m}");
+            assert!(inner_sp[0].ends_with(" Y';") && inner_sp[1].ends_with(" R;"), "class {class}: {m}");
+            let outer_sp = spatial(outer);
+            assert!(outer_sp.len() == 1 && outer_sp[0].ends_with(" Y';"), "class {class}: {m}");
+            if class == 0 {
+                assert_eq!(outer_sp, ["SpatialMap(1,1) Y';"], "{m}");
+                assert_eq!(inner_sp, ["SpatialMap(1,1) Y';", "SpatialMap(1,1) R;"], "{m}");
+                let rr = layer.shape().dims[4];
+                assert!(inner.starts_with(&format!("{rr},P);")), "clusters of R PEs: {m}");
+            }
+            for cand in std::iter::once(&best).chain(&r.pareto) {
+                assert_in(&Space::new(layer, hw.num_pe, opts(&c)), &c, &cand.genome, "eyeriss result");
+            }
+        }
+    }
+}
+
+/// The flexibility classes of a map with `sp2` and its own R/S tiles contain the map: the
+/// fixed Eyeriss genome is in every class's space, tile-flexible classes leave R and S free
+/// (Eyeriss says `rs_full = false`) while NVDLA's keep them whole, and a parallelism-flexible
+/// class draws both none and some second spatial dim.
+#[test]
+fn eyeriss_classes_contain_the_fixed_map() {
+    let layer = resnet_layer(2);
+    let base = MapConstraint::resolve("eyeriss").unwrap();
+    let fixed_space = Space::new(&layer, 1024, opts(&base));
+    let fixed = fixed_space.random_genome(&mut ChaCha8Rng::seed_from_u64(0));
+    assert_eq!((fixed.levels[1].par, fixed.levels[1].sp2, fixed.levels[1].tile(Dim::R)), (Dim::R, Some(Dim::Y), 1));
+    for class in 0u8..16 {
+        let c = base.with_class(class).unwrap();
+        let space = Space::new(&layer, 1024, opts(&c));
+        assert!(!space.opts.rs_full, "class {class}");
+        assert_eq!(space.anchor_genome().unwrap_or_else(|| fixed.clone()), fixed, "class {class}");
+        assert_in(&space, &c, &fixed, &format!("eyeriss class {class}: the fixed map"));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let c = base.with_class(constraint::FLEX_PAR).unwrap();
+    assert_eq!(c.levels[1].sp2, Sp2Rule::Free);
+    assert_eq!(c.levels[0].sp2, Sp2Rule::Off);
+    let space = Space::new(&layer, 1024, opts(&c));
+    let gs: Vec<Genome> = (0..64).map(|_| space.random_genome(&mut rng)).collect();
+    assert!(gs.iter().any(|g| g.levels[1].sp2.is_none()) && gs.iter().any(|g| g.levels[1].sp2.is_some()));
+    assert!(gs.iter().all(|g| g.levels[0].sp2.is_none()));
+    let mut g = fixed.clone();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..200 {
+        constraint::mutate_par(&mut g, &space, &mut rng);
+        space.repair(&mut g);
+        assert_in(&space, &c, &g, "parallel-dim mutation");
+        seen.insert(g.levels[1].sp2);
+    }
+    assert!(seen.len() > 2, "the parallel-dim mutation redraws a free sp2: {seen:?}");
+    // NVDLA keeps the cost model's R/S rule: its tile-flexible class has whole R and S.
+    let nv = MapConstraint::resolve("nvdla").unwrap().with_class(constraint::FLEX_TILES).unwrap();
+    let space = Space::new(&layer, 1024, opts(&nv));
+    assert!(space.opts.rs_full);
+    for _ in 0..32 {
+        let g = space.random_genome(&mut rng);
+        assert!(g.levels.iter().all(|l| l.tile(Dim::R) == 3 && l.tile(Dim::S) == 3 && l.sp2.is_none()));
     }
 }
 
@@ -182,6 +408,54 @@ fn bad_constraints_name_file_level_and_field() {
     let e = parse("[[level]]\nsp_sz = 4\n").unwrap_err();
     assert!(e.contains("level 1, field sp_sz"), "{e}");
     assert!(parse("").unwrap_err().contains("field level"));
+
+    // Second spatial dims.
+    let e = parse("[[level]]\n[[level]]\nsp2 = \"Q\"\n").unwrap_err();
+    assert!(e.starts_with("bad.toml level 2, field sp2: unknown dimension \"Q\""), "{e}");
+    let e = parse("[[level]]\n[[level]]\nsp = [\"Y\"]\nsp2 = \"Y\"\n").unwrap_err();
+    assert!(e.starts_with("bad.toml level 2, field sp2: Y is also the level's only parallel dim (sp)"), "{e}");
+    let e = parse("[[level]]\nsp2 = [\"K\"]\nsp = [\"K\"]\n").unwrap_err();
+    assert!(e.starts_with("bad.toml level 1, field sp2: K is also"), "{e}");
+    let e = parse("[[level]]\nsp2 = [\"K\", \"C\"]\n").unwrap_err();
+    assert!(e.starts_with("bad.toml level 1, field sp2: expected one dimension name"), "{e}");
+    let e = parse("[[level]]\nsp2 = 3\n").unwrap_err();
+    assert!(e.starts_with("bad.toml level 1, field sp2: expected a dimension name"), "{e}");
+    let ok = parse("[[level]]\nsp = [\"R\", \"Y\"]\nsp2 = [\"y\"]\n[[level]]\nsp2 = \"K\"\n").unwrap();
+    assert_eq!((ok.levels[0].sp2, ok.levels[1].sp2), (Sp2Rule::Fixed(Dim::Y), Sp2Rule::Fixed(Dim::K)));
+    assert_eq!(ok.levels[0].allowed_par(&Dim::ALL), vec![Dim::R], "Y is the second spatial dim");
+    assert_eq!(ok.levels[1].allowed_par(&Dim::ALL[..4]), vec![Dim::C, Dim::Y, Dim::X]);
+    // An accelerator that leaves only the second spatial dim parallel.
+    let tree =
+        constraint::parse_accel("[[level]]\ndistribution = \"tree\"\nreduction = \"adder-tree\"\n", "t.toml").unwrap();
+    let e = parse("[[level]]\nsp = [\"R\", \"K\"]\nsp2 = \"R\"\n").unwrap().with_accel(&tree).unwrap_err();
+    assert!(
+        e.starts_with("bad.toml level 1, field sp: no parallel dim allowed by both bad.toml and t.toml other"),
+        "{e}"
+    );
+
+    // The cost model's whole-R/S rule against a file's R/S tiles.
+    let e = check("[[level]]\n[[level]]\ntiles = { R = 1 }\n", 1024);
+    assert!(e.starts_with("bad.toml level 2, field tiles.R: R tile 1 is not the whole R = 3"), "{e}");
+    assert!(e.contains("rs_full = false"), "{e}");
+    let e = check("[[level]]\ntile_choices = { S = [1, \"S\"] }\n", 1024);
+    assert!(e.starts_with("bad.toml level 1, field tile_choices.S: S tile 1 is not the whole S = 3"), "{e}");
+    let e = check("[[level]]\n[[level]]\ntiles = { S = \"K\" }\n", 1024);
+    assert!(e.starts_with("bad.toml level 2, field tiles.S: S tile = the enclosing K tile is not"), "{e}");
+    let e = check("[[level]]\ntiles = { S = \"K\" }\n", 1024);
+    assert!(e.starts_with("bad.toml level 1, field tiles.S: S tile 32 is not"), "{e}");
+    for ok in [
+        "[[level]]\ntiles = { R = \"R\", S = 3 }\n[[level]]\ntiles = { R = \"R\" }\n",
+        "[[level]]\ntiles = { R = \"S\" }\n",
+    ] {
+        parse(ok).unwrap().check_layer(&layer, 1024, &SpaceOptions::default()).unwrap();
+    }
+    let own = "rs_full = false\n[[level]]\n[[level]]\ntiles = { R = 1 }\n";
+    assert!(!parse(own).unwrap().rs_full);
+    parse(own).unwrap().check_layer(&layer, 1024, &SpaceOptions::default()).unwrap();
+    let free = SpaceOptions { rs_full: false, ..SpaceOptions::default() };
+    parse("[[level]]\n[[level]]\ntiles = { R = 1 }\n").unwrap().check_layer(&layer, 1024, &free).unwrap();
+    let e = parse("rs_full = \"no\"\n[[level]]\n").unwrap_err();
+    assert!(e.starts_with("bad.toml, field rs_full: expected true or false"), "{e}");
     assert!(MapConstraint::resolve("nvdla").unwrap().with_class(16).is_err());
 }
 
@@ -196,7 +470,7 @@ fn cli_runs_each_builtin_and_rejects_bad_files_before_searching() {
     let dir = tempfile::tempdir().unwrap();
     let expect = [
         ("nvdla", "K: C64 Y'3 X'3 R3 S3 K1 |C16| C: K1 C1 Y'3 X'3 R3 S3"),
-        ("eyeriss", "Y: K1 C1 Y'3 X'54 R3 S3 |C3| Y: K1 C1 Y'1 X'54 R3 S3"),
+        ("eyeriss", "Y: Y'1 X'54 C1 K1 R3 S3 |C3| R+Y: Y'1 R1 S3 X'54 K1 C1"),
         ("tpu", "|C16| C:"),
     ];
     for (name, shape) in expect {
@@ -227,6 +501,13 @@ fn cli_runs_each_builtin_and_rejects_bad_files_before_searching() {
             assert!(stdout.contains("layer   2: latency = "), "{name}: {stdout}");
             if class == "0" {
                 assert!(stdout.contains(shape), "{name}: {stdout}");
+            }
+            // The MAESTRO file: Eyeriss's inner level has two SpatialMaps, the others one.
+            let m = std::fs::read_to_string(out.join("mappings/layer_002.m")).unwrap();
+            let inner = m.split_once("Cluster(").map(|p| p.1).unwrap_or_else(|| panic!("{name}: {m}"));
+            let n = inner.matches("SpatialMap").count();
+            if class == "0" {
+                assert_eq!(n, if name == "eyeriss" { 2 } else { 1 }, "{name}: {m}");
             }
         }
     }

@@ -72,6 +72,9 @@ impl Batch {
     fn genome(&self, i: usize) -> &[u32] {
         &self.words[i * self.stride..(i + 1) * self.stride]
     }
+    fn cpu_one(&self, i: usize) -> PackedResult {
+        evaluate_packed(&self.problems, self.genome(i))
+    }
     fn cpu(&self) -> Vec<PackedResult> {
         self.words.par_chunks(self.stride).with_min_len(64).map(|g| evaluate_packed(&self.problems, g)).collect()
     }
@@ -439,4 +442,37 @@ fn unfinished_genomes_fall_back_to_cpu() {
     r.expect("GPU evaluation");
     assert_eq!(fallbacks, (0..batch.len()).filter(|i| i % 7 == 3).count());
     assert_parity("with CPU fallback", &batch, &out, &batch.cpu());
+}
+
+/// Genomes with a second spatial dim (which the kernel does not model) come back from the GPU
+/// evaluator with the CPU reference's results, mixed in one batch with ordinary genomes, and are
+/// not counted as loop-cap fallbacks.
+#[test]
+fn second_spatial_dims_are_evaluated_on_the_cpu() {
+    let Some(mut ev) = gpu() else { return };
+    let (plain, _) = random_batch(3_000, SEED ^ 0x5b2);
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x5b3);
+    let mut batch = Batch::new(plain.stride);
+    batch.problems = plain.problems.clone();
+    let mut with_sp2 = 0;
+    for i in 0..plain.len() {
+        let (pi, num_pe, mut genome) = unpack_genome(plain.genome(i));
+        if rng.random_bool(0.4) {
+            for lv in genome.levels.iter_mut() {
+                if rng.random_bool(0.6) {
+                    lv.sp2 = Some(Dim::from_index(rng.random_range(0..6)));
+                }
+            }
+            with_sp2 += genome.levels.iter().any(|l| l.sp2.is_some()) as usize;
+        }
+        pack_genome(&genome, pi, num_pe, batch.stride, &mut batch.words);
+    }
+    assert!(with_sp2 > 500, "{with_sp2}");
+    let out = run_gpu(&mut ev, &batch);
+    assert_eq!(ev.last_cpu_fallbacks(), 0);
+    let cpu = batch.cpu();
+    assert_parity("second spatial dims", &batch, &out, &cpu);
+    // The second spatial dim is not ignored: many results differ from the same genomes without it.
+    let differ = (0..batch.len()).filter(|&i| cpu[i] != plain.cpu_one(i)).count();
+    assert!(differ > with_sp2 / 4, "{differ} of {with_sp2}");
 }

@@ -3,11 +3,39 @@
 //! the operators a constrained search uses.
 //!
 //! A constraint has one rule set per cluster level (outer first) and fixes the level count. Each
-//! level may fix the allowed parallel dims (`sp`), the cluster size (`sp_sz`), a loop-order prefix
-//! (`order`) and any tile (`tiles.D`): a number, or a dim name meaning "that dim's tile at the
-//! enclosing level" (at the top level: the layer's extent of that dim, Y/X as output extents).
-//! [`crate::search::Space::repair`] imposes the rules after the usual repair, so every genome the
-//! search produces satisfies them.
+//! level may fix the allowed parallel dims (`sp`), a second spatial dim (`sp2`), the cluster size
+//! (`sp_sz`), a loop-order prefix (`order`) and any tile (`tiles.D`): a number, or a dim name
+//! meaning "that dim's tile at the enclosing level" (at the top level: the layer's extent of that
+//! dim, Y/X as output extents). [`crate::search::Space::repair`] imposes the rules after the
+//! usual repair, so every genome the search produces satisfies them.
+//!
+//! **Second spatial dim (`sp2`).** GAMMA's optional third header element: the level's genomes
+//! carry [`crate::mapping::Level::sp2`] `= Some(d)` and MAESTRO gets a second `SpatialMap` on `d`
+//! (both spread over the same sub-clusters, in lockstep). The parallel dim `par` never equals
+//! `d` there (two SpatialMaps on one dim would be one): `sp` may not be `[d]`, and `d` is left
+//! out of the parallel dims drawn or repaired at that level. Levels without `sp2` keep `None`;
+//! an unconstrained space never has a second spatial dim (GAMMA's default map space).
+//!
+//! **Flexibility classes.** Bit 1 frees every tile rule (and tile choice), bit 2 the order
+//! prefixes, bit 4 the parallel dims, bit 8 the cluster sizes. A class must contain the map as
+//! written, so that more flexibility never makes the best result worse:
+//! - parallelism free: `sp` is dropped (a level whose map parallelises R or S allows all six dims,
+//!   so the map's own choice stays reachable without `--par-rs`), and at levels where the map
+//!   has `sp2`, the second spatial dim becomes free ([`Sp2Rule::Free`]: none, or any dim other
+//!   than `par`), redrawn by the parallel-dim mutation. GAMMA's own class files
+//!   (`eye_dir/eye_map_01xx.py`) drop `sp2` with `sp`, which leaves the two-spatial-dim map out
+//!   of the flexible class; gammaflow's space is GAMMA's (no `sp2`) plus that map and its kin.
+//! - Levels without `sp2` never get one in any class.
+//!
+//! **R/S rule (`rs_full`).** The cost model's own constraint (R and S tiles whole at every level,
+//! [`SpaceOptions::rs_full`], on by default, `--free-rs` turns it off) and a file's R/S tile
+//! rules must agree: under the rule, a `tiles.R`/`tiles.S` (or `tile_choices`) rule that gives
+//! anything but the whole dim is an error (see [`MapConstraint::check_layer`]), because a class
+//! that frees tiles would force that tile whole again and lose the map. A file that tiles R or S
+//! itself (Eyeriss's row-stationary inner level has R = 1) says so with a top-level
+//! `rs_full = false`: the rule is then off for every search under that constraint, in every
+//! class, and R/S tiles follow the file's rules only (free where a class frees tiles). Unlike
+//! GAMMA, where the cost-model constraint silently overrides the file's R and S rules.
 
 use crate::mapping::{Dim, Genome, MAX_LEVELS};
 use crate::search::space::{Space, SpaceOptions};
@@ -23,11 +51,26 @@ pub enum SizeRule {
     Same(Dim),
 }
 
+/// The second spatial dim of one cluster level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sp2Rule {
+    /// None: genomes have one spatial dim at this level (`sp2: None`).
+    #[default]
+    Off,
+    /// Always this dim (and the parallel dim never is).
+    Fixed(Dim),
+    /// None or any dim other than the parallel dim (a parallelism-flexible class of a map with
+    /// `sp2` at this level).
+    Free,
+}
+
 /// The rules of one cluster level.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LevelRule {
     /// Allowed parallel dims; empty = free.
     pub sp: Vec<Dim>,
+    /// The second spatial dim.
+    pub sp2: Sp2Rule,
     /// Cluster size (inner levels only).
     pub sp_sz: Option<SizeRule>,
     /// Loop-order prefix, outermost first; the rest is free.
@@ -52,6 +95,10 @@ pub struct MapConstraint {
     /// Where it came from (a file name, or `builtin:NAME`), for error messages.
     pub source: String,
     pub levels: Vec<LevelRule>,
+    /// Whether the cost model's whole-R/S rule may apply under this constraint (false: the file
+    /// says `rs_full = false` and tiles R and S itself). The rule applies when this and
+    /// [`SpaceOptions::rs_full`] are both true.
+    pub rs_full: bool,
     /// The flexibility class applied (0 = the rules as written).
     pub class: u8,
     /// The rules as written, kept when a class relaxed them: its genomes are in every class's
@@ -101,7 +148,7 @@ impl MapConstraint {
 
     /// Parses a constraint file; errors name the file, the level (1 = outer) and the field.
     pub fn parse(text: &str, file: &str) -> Result<MapConstraint, String> {
-        let (name, levels) = parse_levels(text, file, |t, i, err| parse_level(t, i, err))?;
+        let (name, levels, extra) = parse_levels(text, file, &["rs_full"], |t, i, err| parse_level(t, i, err))?;
         let err = |lv: Option<usize>, field: &str, msg: String| field_error(file, lv, field, msg);
         if levels[0].sp_sz.is_some() {
             return Err(err(
@@ -110,7 +157,46 @@ impl MapConstraint {
                 "the top level's size is the PE count; set sp_sz on inner levels only".into(),
             ));
         }
-        Ok(MapConstraint { name, source: file.to_string(), levels, class: 0, fixed: None })
+        let mut rs_full = true;
+        for (k, v) in extra {
+            if k == "rs_full" {
+                rs_full = v.as_bool().ok_or_else(|| {
+                    err(
+                        None,
+                        "rs_full",
+                        format!("expected true or false (false: this file tiles R and S itself), got {v}"),
+                    )
+                })?;
+            }
+        }
+        let c = MapConstraint { name, source: file.to_string(), levels, rs_full, class: 0, fixed: None };
+        c.check_rules()?;
+        Ok(c)
+    }
+
+    /// Layer-independent consistency of the rules: a fixed second spatial dim leaves the level a
+    /// parallel dim other than itself.
+    pub fn check_rules(&self) -> Result<(), String> {
+        for (li, lv) in self.levels.iter().enumerate() {
+            if let Sp2Rule::Fixed(d) = lv.sp2 {
+                if lv.sp == [d] {
+                    return Err(field_error(
+                        &self.source,
+                        Some(li + 1),
+                        "sp2",
+                        format!(
+                            "{d} is also the level's only parallel dim (sp); two SpatialMaps on one dim would be one"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the whole-R/S rule applies under this constraint with `rs_full` requested.
+    pub fn rs_rule(&self, rs_full: bool) -> bool {
+        rs_full && self.rs_full
     }
 
     /// Flexibility class `class` (0-15) of this map: the rules of each flexible axis dropped.
@@ -129,7 +215,12 @@ impl MapConstraint {
                 lv.order.clear();
             }
             if class & FLEX_PAR != 0 {
-                lv.sp.clear();
+                // The map's own parallel dim must stay reachable: R and S need all six dims.
+                let rs = lv.sp.iter().any(|d| matches!(d, Dim::R | Dim::S));
+                lv.sp = if rs { Dim::ALL.to_vec() } else { Vec::new() };
+                if lv.sp2 != Sp2Rule::Off {
+                    lv.sp2 = Sp2Rule::Free;
+                }
             }
             if class & FLEX_SHAPE != 0 {
                 lv.sp_sz = None;
@@ -142,6 +233,7 @@ impl MapConstraint {
 
     /// Which axes are completely fixed (R/S tiles count as fixed under `rs_full`).
     pub fn fixed_axes(&self, rs_full: bool) -> FixedAxes {
+        let rs_full = self.rs_rule(rs_full);
         let ls = &self.levels;
         FixedAxes {
             tiles: ls.iter().all(|l| {
@@ -151,7 +243,7 @@ impl MapConstraint {
                 })
             }),
             order: ls.iter().all(|l| l.order.len() >= 5),
-            par: ls.iter().all(|l| l.sp.len() == 1),
+            par: ls.iter().all(|l| l.sp.len() == 1 && l.sp2 != Sp2Rule::Free),
             shape: ls[1..].iter().all(|l| l.sp_sz.is_some()),
         }
     }
@@ -159,12 +251,46 @@ impl MapConstraint {
     /// Checks the constraint against one layer before any search: every tile and cluster size
     /// that the rules determine must fit the layer, its enclosing tile, and the PEs.
     pub fn check_layer(&self, layer: &Layer, num_pe: i64, opts: &SpaceOptions) -> Result<(), String> {
+        self.check_rules()?;
         let bound = Space::new(layer, num_pe, SpaceOptions { constraint: None, ..opts.clone() }).bound;
-        let st = self.statics(bound, opts.rs_full);
+        let rs_full = self.rs_rule(opts.rs_full);
+        let st = self.statics(bound, rs_full);
         let err =
             |l: usize, field: String, msg: String| format!("{} level {}, field {field}: {msg}", self.source, l + 1);
         let mut product = 1i64;
         for (li, lv) in self.levels.iter().enumerate() {
+            if rs_full {
+                // Under the whole-R/S rule every R/S tile is whole, at the enclosing level too.
+                for d in [Dim::R, Dim::S] {
+                    let whole = bound[d.index()];
+                    let rule = lv.tiles[d.index()].map(|t| ("tiles", t));
+                    let choices = lv.choices[d.index()].iter().map(|&t| ("tile_choices", t));
+                    for (field, t) in rule.into_iter().chain(choices) {
+                        let v = match t {
+                            SizeRule::Fixed(v) => Some(v),
+                            SizeRule::Same(e) if e == d => Some(whole),
+                            SizeRule::Same(e) if li == 0 => Some(bound[e.index()]),
+                            SizeRule::Same(e) => st.tiles[li - 1][e.index()],
+                        };
+                        if v != Some(whole) {
+                            let got = match (t, v) {
+                                (_, Some(v)) => format!("{d} tile {v}"),
+                                (SizeRule::Same(e), None) => format!("{d} tile = the enclosing {e} tile"),
+                                (SizeRule::Fixed(v), None) => format!("{d} tile {v}"),
+                            };
+                            return Err(err(
+                                li,
+                                format!("{field}.{d}"),
+                                format!(
+                                    "{got} is not the whole {d} = {whole} that the cost model's R/S rule wants; \
+                                     put `rs_full = false` at the top of the file if the map tiles R and S itself \
+                                     (or search with --free-rs)"
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
             for d in Dim::ALL {
                 let Some(v) = st.tiles[li][d.index()] else { continue };
                 let field = format!("tiles.{d}");
@@ -207,6 +333,7 @@ impl MapConstraint {
 
     /// Tiles and cluster sizes that the rules alone determine for a layer with these bounds.
     pub(crate) fn statics(&self, bound: [i64; 6], rs_full: bool) -> Statics {
+        let rs_full = self.rs_rule(rs_full);
         let n = self.levels.len();
         let mut tiles = vec![[None; 6]; n];
         let mut sizes = vec![None; n];
@@ -249,6 +376,20 @@ impl MapConstraint {
             let parent = |d: Dim| if li == 0 { bound[d.index()] } else { g.levels[li - 1].tile(d) };
             if !r.sp.is_empty() && !r.sp.contains(&lv.par) {
                 return Err(format!("level {}: parallel dim {} not in {:?}", li + 1, lv.par, r.sp));
+            }
+            let sp2_ok = match r.sp2 {
+                Sp2Rule::Off => lv.sp2.is_none(),
+                Sp2Rule::Fixed(d) => lv.sp2 == Some(d) && lv.par != d,
+                Sp2Rule::Free => lv.sp2 != Some(lv.par),
+            };
+            if !sp2_ok {
+                return Err(format!(
+                    "level {}: parallel dim {}, second spatial dim {:?}; the rule is {:?}",
+                    li + 1,
+                    lv.par,
+                    lv.sp2,
+                    r.sp2
+                ));
             }
             if lv.order.iter().map(|p| p.0).take(r.order.len()).ne(r.order.iter().copied()) {
                 return Err(format!("level {}: order does not start with {:?}", li + 1, r.order));
@@ -301,7 +442,7 @@ impl SizeRule {
 /// no cross-PE sums) | "reduce-and-forward" | "adder-tree" (parallel dim in C, R, S: what they
 /// sum across PEs).
 pub fn parse_accel(text: &str, file: &str) -> Result<MapConstraint, String> {
-    let (name, levels) = parse_levels(text, file, |t, i, err| {
+    let (name, levels, _) = parse_levels(text, file, &[], |t, i, err| {
         let l = Some(i + 1);
         let mut r = LevelRule::default();
         let mut sp: Vec<Dim> = Dim::ALL.to_vec();
@@ -341,7 +482,7 @@ pub fn parse_accel(text: &str, file: &str) -> Result<MapConstraint, String> {
         }
         Ok(r)
     })?;
-    Ok(MapConstraint { name, source: file.to_string(), levels, class: 0, fixed: None })
+    Ok(MapConstraint { name, source: file.to_string(), levels, rs_full: true, class: 0, fixed: None })
 }
 
 /// Reads an accelerator-constraint file (see [`parse_accel`]).
@@ -374,13 +515,14 @@ impl MapConstraint {
                 } else {
                     lv.sp.iter().copied().filter(|d| a.sp.contains(d)).collect()
                 };
-                if lv.sp.is_empty() {
+                if lv.sp.is_empty() || matches!(lv.sp2, Sp2Rule::Fixed(d) if lv.sp == [d]) {
                     return Err(format!(
-                        "{} level {}, field sp: no parallel dim allowed by both {} and {}",
+                        "{} level {}, field sp: no parallel dim allowed by both {} and {}{}",
                         self.source,
                         li + 1,
                         self.source,
-                        accel.source
+                        accel.source,
+                        if lv.sp.is_empty() { "" } else { " other than the second spatial dim (sp2)" }
                     ));
                 }
             }
@@ -416,19 +558,26 @@ fn field_error(file: &str, level: Option<usize>, field: &str, msg: String) -> St
 /// Builds an error naming the file, the level and the field (see [`field_error`]).
 type ErrFn<'a> = dyn Fn(Option<usize>, &str, String) -> String + 'a;
 
+/// A parsed constraint file: its name, its levels, and the extra top-level keys as written.
+type Parsed<T> = (String, Vec<T>, Vec<(String, toml::Value)>);
+
 /// The skeleton both constraint formats share: `name`, `description` and 1 to [`MAX_LEVELS`]
-/// `[[level]]` tables, each handed to `level` with its 0-based index.
+/// `[[level]]` tables, each handed to `level` with its 0-based index. Top-level keys named in
+/// `extra` are handed back as written.
 fn parse_levels<T>(
     text: &str,
     file: &str,
+    extra: &[&str],
     mut level: impl FnMut(&toml::Table, usize, &ErrFn) -> Result<T, String>,
-) -> Result<(String, Vec<T>), String> {
+) -> Result<Parsed<T>, String> {
     let table: toml::Table = text.parse().map_err(|e| format!("{file}: {e}"))?;
     let err = |lv: Option<usize>, field: &str, msg: String| field_error(file, lv, field, msg);
     let mut name = file.trim_end_matches(".toml").to_string();
     let mut levels = Vec::new();
+    let mut rest = Vec::new();
     for (k, v) in &table {
         match k.as_str() {
+            k if extra.contains(&k) => rest.push((k.to_string(), v.clone())),
             "name" => name = v.as_str().ok_or_else(|| err(None, "name", "expected a string".into()))?.to_string(),
             "description" => {}
             "level" => {
@@ -438,7 +587,10 @@ fn parse_levels<T>(
                     levels.push(level(t, i, &err)?);
                 }
             }
-            other => return Err(err(None, other, "unknown key (expected name, description, level)".into())),
+            other => {
+                let keys = ["name", "description"].iter().chain(extra).copied().collect::<Vec<_>>().join(", ");
+                return Err(err(None, other, format!("unknown key (expected {keys}, level)")));
+            }
         }
     }
     if levels.is_empty() || levels.len() > MAX_LEVELS {
@@ -448,7 +600,7 @@ fn parse_levels<T>(
             format!("{} levels; a constraint needs 1 to {MAX_LEVELS} [[level]] tables", levels.len()),
         ));
     }
-    Ok((name, levels))
+    Ok((name, levels, rest))
 }
 
 fn parse_level(t: &toml::Table, i: usize, err: &ErrFn) -> Result<LevelRule, String> {
@@ -487,12 +639,19 @@ fn parse_level(t: &toml::Table, i: usize, err: &ErrFn) -> Result<LevelRule, Stri
                 }
             }
             "sp2" => {
-                return Err(err(
-                    l,
-                    "sp2",
-                    "a second spatial dim per level is not supported by gammaflow's cost model (fold it into sp_sz)"
-                        .into(),
-                ))
+                // One dim name, or GAMMA's form: a list of one.
+                let d = match v {
+                    toml::Value::Array(a) if a.len() == 1 => dim("sp2", &a[0])?,
+                    toml::Value::Array(_) => {
+                        return Err(err(
+                            l,
+                            "sp2",
+                            "expected one dimension name (one second spatial dim per level)".into(),
+                        ))
+                    }
+                    _ => dim("sp2", v)?,
+                };
+                r.sp2 = Sp2Rule::Fixed(d);
             }
             "sp_sz" => r.sp_sz = Some(size("sp_sz", v)?),
             "order" => r.order = dims("order", v)?,
@@ -520,16 +679,22 @@ fn parse_level(t: &toml::Table, i: usize, err: &ErrFn) -> Result<LevelRule, Stri
                     r.tiles[d.index()] = Some(size(&field, dv)?);
                 }
             }
-            other => return Err(err(l, other, "unknown key (expected sp, sp_sz, order, tiles, tile_choices)".into())),
+            other => {
+                return Err(err(l, other, "unknown key (expected sp, sp2, sp_sz, order, tiles, tile_choices)".into()))
+            }
         }
     }
     Ok(r)
 }
 
-/// Redraws the parallel dim of one random level among those its rule allows.
+/// Redraws the parallel dim of one random level among those its rule allows, and the second
+/// spatial dim where the rule leaves it free.
 pub fn mutate_par(g: &mut Genome, space: &Space, rng: &mut impl Rng) {
     let li = rng.random_range(0..g.levels.len());
     g.levels[li].par = space.random_par_at(li, rng);
+    if space.constraint().and_then(|c| c.levels.get(li)).is_some_and(|r| r.sp2 == Sp2Rule::Free) {
+        g.levels[li].sp2 = random_sp2(g.levels[li].par, rng);
+    }
 }
 
 /// Redraws the cluster size of one random inner level.
@@ -540,11 +705,28 @@ pub fn mutate_cluster(g: &mut Genome, space: &Space, rng: &mut impl Rng) {
     }
 }
 
-/// A parallel dim from `allowed`, or from `default` when the rule leaves it free.
-pub(crate) fn draw_par(allowed: &[Dim], default: &'static [Dim], rng: &mut impl Rng) -> Dim {
-    if allowed.is_empty() {
-        *default.choose(rng).unwrap()
+/// A free second spatial dim: none half the time (GAMMA's single-spatial maps), else any dim
+/// other than `par`.
+pub(crate) fn random_sp2(par: Dim, rng: &mut impl Rng) -> Option<Dim> {
+    if rng.random_bool(0.5) {
+        None
     } else {
-        *allowed.choose(rng).unwrap()
+        let others: Vec<Dim> = Dim::ALL.into_iter().filter(|&d| d != par).collect();
+        others.choose(rng).copied()
     }
+}
+
+impl LevelRule {
+    /// The parallel dims this level allows: `sp`, or `default` where it is free, less a fixed
+    /// second spatial dim. Empty only for rules [`MapConstraint::check_rules`] rejects.
+    pub fn allowed_par(&self, default: &[Dim]) -> Vec<Dim> {
+        let base = if self.sp.is_empty() { default } else { &self.sp[..] };
+        base.iter().copied().filter(|&d| self.sp2 != Sp2Rule::Fixed(d)).collect()
+    }
+}
+
+/// A parallel dim for a level with rule `rule` (free when None), from `default` where it is free.
+pub(crate) fn draw_par(rule: Option<&LevelRule>, default: &'static [Dim], rng: &mut impl Rng) -> Dim {
+    let allowed = rule.map(|r| r.allowed_par(default)).unwrap_or_else(|| default.to_vec());
+    *allowed.choose(rng).or(default.first()).expect("parallel dims")
 }

@@ -1,6 +1,6 @@
 //! The map space of one layer: tile bounds, options, random genomes and repair.
 
-use super::constraint::{draw_par, MapConstraint, SizeRule, Statics};
+use super::constraint::{draw_par, random_sp2, MapConstraint, SizeRule, Sp2Rule, Statics};
 use crate::hardware::AreaModel;
 use crate::mapping::{Dim, Genome, Level};
 use crate::model::l1_requirement;
@@ -84,9 +84,10 @@ impl Space {
         let bound = if opts.gamma_compat { [k, c, y, x, r, s] } else { [k, c, sh.y_out(), sh.x_out(), r, s] };
         let divisors = bound.map(|b| (1..=b).filter(|d| b % d == 0).collect());
         let cstr = opts.constraint.clone().map(|c| {
-            // A constraint fixes the level count.
+            // A constraint fixes the level count, and may tile R and S itself.
             opts.slevel_min = c.levels.len();
             opts.slevel_max = c.levels.len();
+            opts.rs_full = c.rs_rule(opts.rs_full);
             let st = c.statics(bound, opts.rs_full);
             (c, st)
         });
@@ -103,10 +104,11 @@ impl Space {
         self.cstr.as_ref().map(|c| &*c.0)
     }
 
-    /// A parallel dim for level `li`, among those the constraint allows there.
+    /// A parallel dim for level `li`, among those the constraint allows there (never the
+    /// level's fixed second spatial dim).
     pub fn random_par_at(&self, li: usize, rng: &mut impl Rng) -> Dim {
         match &self.cstr {
-            Some((c, _)) => draw_par(c.levels.get(li).map(|l| &l.sp[..]).unwrap_or(&[]), self.par_dims(), rng),
+            Some((c, _)) => draw_par(c.levels.get(li), self.par_dims(), rng),
             None => self.random_par(rng),
         }
     }
@@ -265,7 +267,9 @@ impl Space {
     /// Restores every invariant of the space after crossover or mutation: tiles within bounds
     /// (and divisors when factor-only), inner tiles ≤ the enclosing tile, R/S full, cluster
     /// sizes ≥ 1, ≤ the parent tile of the parallel dim and with a product ≤ PEs (a larger product
-    /// crashes MAESTRO), and the level count within [slevel_min, slevel_max].
+    /// crashes MAESTRO), and the level count within [slevel_min, slevel_max]. Without a
+    /// constraint no level has a second spatial dim (GAMMA's map space); with one, each level's
+    /// `sp2` is as its rule says.
     pub fn repair(&self, g: &mut Genome) {
         if let Some((c, st)) = &self.cstr {
             self.repair_constrained(g, c, st);
@@ -273,11 +277,10 @@ impl Space {
             return;
         }
         g.levels.truncate(self.opts.slevel_max.max(1));
-        if !self.opts.par_rs {
-            for lv in g.levels.iter_mut() {
-                if matches!(lv.par, Dim::R | Dim::S) {
-                    lv.par = Dim::K;
-                }
+        for lv in g.levels.iter_mut() {
+            lv.sp2 = None;
+            if !self.opts.par_rs && matches!(lv.par, Dim::R | Dim::S) {
+                lv.par = Dim::K;
             }
         }
         for li in 0..g.levels.len() {
@@ -331,10 +334,17 @@ impl Space {
             lv.par = self.random_par_at(li, rng);
             g.levels.push(lv);
         }
-        // Rules first (tiles fix the cluster caps), then free cluster sizes.
+        // Rules first (tiles fix the cluster caps), then free cluster sizes and second dims.
         self.repair(&mut g);
         for li in 1..n {
             g.levels[li].size = self.random_cluster(&g, li, rng);
+        }
+        if let Some((c, _)) = &self.cstr {
+            for (lv, r) in g.levels.iter_mut().zip(&c.levels) {
+                if r.sp2 == Sp2Rule::Free {
+                    lv.sp2 = random_sp2(lv.par, rng);
+                }
+            }
         }
         if self.opts.co_explore {
             self.random_pe(&mut g, rng);
@@ -359,14 +369,22 @@ impl Space {
                 let mut it = r.order.iter().map(|&d| (d, g.levels[li].tile(d))).chain(rest);
                 g.levels[li].order = std::array::from_fn(|_| it.next().expect("six dims"));
             }
-            let par = g.levels[li].par;
-            if !r.sp.is_empty() {
-                if !r.sp.contains(&par) {
-                    g.levels[li].par = r.sp[par.index() % r.sp.len()];
-                }
-            } else if !self.opts.par_rs && matches!(par, Dim::R | Dim::S) {
-                g.levels[li].par = Dim::K;
+            // Parallel dim: one the rule allows (never a fixed second spatial dim), then the
+            // second spatial dim as the rule says.
+            let lv = &mut g.levels[li];
+            let allowed = r.allowed_par(self.par_dims());
+            if !allowed.is_empty() && !allowed.contains(&lv.par) {
+                lv.par = if r.sp.is_empty() && allowed.contains(&Dim::K) {
+                    Dim::K
+                } else {
+                    allowed[lv.par.index() % allowed.len()]
+                };
             }
+            lv.sp2 = match r.sp2 {
+                Sp2Rule::Off => None,
+                Sp2Rule::Fixed(d) => Some(d),
+                Sp2Rule::Free => lv.sp2.filter(|&d| d != lv.par),
+            };
             for gi in 0..6 {
                 let (d, t) = g.levels[li].order[gi];
                 let parent = |e: Dim| if li == 0 { self.bound[e.index()] } else { g.levels[li - 1].tile(e) };
