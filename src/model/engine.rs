@@ -275,7 +275,7 @@ fn out_factor(t: &LevelTables, j: usize, s: &St, psum: bool, first: bool, ee: bo
 /// Whether every NoC delay of a level is at most 1 (see [`LevelTables::traffic_in`]).
 #[inline]
 fn traffic_fits(t: &LevelTables, bw: i64) -> bool {
-    t.traffic_in <= bw && t.traffic_out <= bw
+    t.traffic_in <= bw as f64 && t.traffic_out <= bw as f64
 }
 
 /// A temporal directive's PEout factor (psum on), which depends on its state alone.

@@ -59,10 +59,10 @@ pub struct LevelTables {
     pub une: [i64; 8],
     /// Coupling of each directive to I, W, O: bitmask over directive indices.
     pub coupled: [u8; 3],
-    /// Upper bounds of any case's NoC traffic (saturating): ingress I+W, and egress. A level
+    /// Upper bounds of any case's NoC traffic (ingress I+W, and egress), rounded up. A level
     /// whose bounds fit in one bandwidth unit has every NoC delay at most 1.
-    pub traffic_in: i64,
-    pub traffic_out: i64,
+    pub traffic_in: f64,
+    pub traffic_out: f64,
 }
 
 /// [`LevelTables::sq`] of a level with one spatial directive.
@@ -84,30 +84,25 @@ impl LevelTables {
         (self.spatial >> j) & 1 != 0
     }
 
-    /// The largest traffic any case can move: every factor at its largest magnitude, every PE
-    /// group counted.
-    fn traffic_bounds(&mut self) {
-        // Largest magnitude per variable slot, then per directive over its slot and primed slot.
-        let mut amax = [0u64; 8];
-        for (k, a) in amax.iter_mut().enumerate() {
-            *a = self.mp[k]
-                .unsigned_abs()
-                .max(self.mpe[k].unsigned_abs())
-                .max(self.un[k].unsigned_abs())
-                .max(self.une[k].unsigned_abs())
-                .min(i64::MAX as u64);
+    /// The largest traffic any case can move: every factor at its largest magnitude (`mag`, per
+    /// directive), every PE group counted.
+    fn traffic_bounds(&mut self, mag: &[u64; 6]) {
+        // Products in f64 (no saturation checks on the chain), rounded up by far more than
+        // their relative error (7 roundings of 2^-53), so the bound stays an upper bound: the
+        // check it feeds may only ever be conservative.
+        let groups = (self.n_sub as f64) + (self.ne as f64) + 2.0;
+        let mut p = [groups; 3];
+        for (j, &m) in mag.iter().enumerate().take(self.nd) {
+            let x = m as f64;
+            for (t, pt) in p.iter_mut().enumerate() {
+                if (self.coupled[t] >> j) & 1 != 0 {
+                    *pt *= x;
+                }
+            }
         }
-        let mut maxf = [1i64; 6];
-        for (j, m) in maxf.iter_mut().enumerate().take(self.nd) {
-            let v = self.var[j];
-            *m = amax[v].max(amax[PRIMED[v]]).max(1) as i64;
-        }
-        let groups = self.n_sub.saturating_add(self.ne).saturating_add(2);
-        let bound = |tens: usize| {
-            (0..self.nd).filter(|j| self.coupled[tens] & (1 << j) != 0).fold(groups, |b, j| b.saturating_mul(maxf[j]))
-        };
-        self.traffic_in = bound(T_I).saturating_add(bound(T_W));
-        self.traffic_out = bound(T_O);
+        const UP: f64 = 1.0 + 1.0 / (1u64 << 40) as f64;
+        self.traffic_in = (p[T_I] + p[T_W]) * UP;
+        self.traffic_out = p[T_O] * UP;
     }
 }
 
@@ -207,6 +202,7 @@ impl MappingTables {
             t.mpe[..6].copy_from_slice(&ds);
             t.une[..6].copy_from_slice(&ds);
             let mut coupled = [0u8; 3];
+            let mut mag = [1u64; 6];
             for j in 0..nd {
                 let (v, m, o) = (t.var[j], t.size[j], t.ofs[j]);
                 let d = ds[v];
@@ -221,6 +217,8 @@ impl MappingTables {
                 }
                 t.mpe[v] = if edge { em } else { m };
                 t.une[v] = (o - (m - em)).max(0);
+                // Largest factor this directive can give (mp, un ≤ mp, mpe, une are all ≥ 0 here).
+                mag[j] = m.max(t.mpe[v]).max(t.une[v]).max(1) as u64;
                 for (c, &mask) in coupled.iter_mut().zip(&tv) {
                     *c |= ((mask >> v) & 1) << j;
                 }
@@ -232,6 +230,11 @@ impl MappingTables {
                 t.un[p] = o_ref.min(t.mp[r]);
                 t.mpe[p] = t.mpe[r] - t.mpe[rv] + 1;
                 t.une[p] = o_ref.min(t.mpe[p]);
+                // Y and X directives also give their output-space factors (which may be ≤ 0).
+                if jr != usize::MAX {
+                    let pm = [t.mp[p], t.mpe[p], t.un[p], t.une[p]].map(i64::unsigned_abs);
+                    mag[jr] = mag[jr].max(pm[0]).max(pm[1]).max(pm[2]).max(pm[3]);
+                }
             }
             // NE from the spatial directive over static dims (spec §2.2, quirk Q3).
             let (v, m, o) = (t.var[t.sp], t.size[t.sp], t.ofs[t.sp]);
@@ -255,7 +258,7 @@ impl MappingTables {
             } else {
                 1
             };
-            t.traffic_bounds();
+            t.traffic_bounds(&mag);
             // Static dims of the next level: min(converted size, this level's static dim).
             let mut next = ds;
             for j in 0..nd {
