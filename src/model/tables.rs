@@ -1,6 +1,8 @@
 //! Mapping-dependent, case-independent tables (spec §2.1-2.2): converted directives, static dims,
 //! per-level `mp/un/mpe/une`, NE and coupling masks. Shared by the CPU model and the GPU packer.
 
+// Index loops over directives mirror the spec's notation (j indexes parallel tables).
+#![allow(clippy::needless_range_loop)]
 use crate::mapping::{Dim, Genome, Level};
 use crate::workload::ModelShape;
 
