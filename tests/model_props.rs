@@ -206,6 +206,18 @@ fn second_spatial_edge_sets_the_sub_cluster_dims() {
     assert_eq!((m.runtime_cycles, m.num_macs), (3, 1));
 }
 
+/// Which spatial dim's partial-cluster flag a tensor follows: the one latest in the tensor's
+/// variable list (W: K, C, R, S), not in loop order. Here C (first in loop order, 2 of 3 per
+/// cluster, so its Init is an `ee` edge with NE = 2) and K (second, 1 of 2, unrolled) both
+/// spread the weights; W follows C's `ee`: IN_W = PEmap(first) 2 + PEmap(ee) 1 = 3 (K's flag,
+/// which is off, would give 2 + 2 = 4). Hand-derived, and checked by an independent reference.
+#[test]
+fn each_tensor_follows_its_last_coupled_spatial_dim() {
+    let layer = Layer::conv(2, 3, 1, 1, 1, 1);
+    let m = metrics(&layer, r#"[["K",1,"C"],["X",1],["C",2],["Y",1],["R",1],["S",1],["K",1]]"#, 2);
+    assert_eq!((m.l2_weight_read, m.l2_size_req), (3, 16));
+}
+
 /// The MAESTRO export of such a genome has two SpatialMaps, each at its own loop position.
 #[test]
 fn second_spatial_dim_is_written_as_a_spatial_map() {

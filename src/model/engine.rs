@@ -352,7 +352,8 @@ impl Case<'_> {
     fn fold(&self, tens: usize) -> Fold {
         let t = self.t;
         let mut f = Fold::default();
-        // `sp` and `sq` in ascending variable order, so the later one overwrites `ee`.
+        // `sp` and `sq` in ascending variable order, so the later one overwrites `ee`: every
+        // tensor's variable list (I: C Y X, W: K C R S, O: K Y X) is in `V_*` order.
         let (a, b) = if t.sq != NO_SQ && t.var[t.sq] < t.var[t.sp] { (t.sq, t.sp) } else { (t.sp, t.sq) };
         for j in [a, b] {
             if j != NO_SQ && t.coupled[tens] & (1 << j) != 0 {

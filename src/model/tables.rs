@@ -13,6 +13,9 @@ pub const V_Y: usize = 2;
 pub const V_X: usize = 3;
 pub const V_R: usize = 4;
 pub const V_S: usize = 5;
+// MAESTRO scans each tensor's variables as K, C, Y, X, R, S; the engine relies on `V_*` following
+// that order (see `Case::fold`).
+const _: () = assert!(V_K < V_C && V_C < V_Y && V_Y < V_X && V_X < V_R && V_R < V_S);
 pub const V_YP: usize = 6;
 pub const V_XP: usize = 7;
 
