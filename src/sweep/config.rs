@@ -48,7 +48,7 @@
 //! `seed`, `mapping_constraint`, `flex_class`, `accel_constraint`, `area_budget_mm2`. The two
 //! forms cannot be mixed.
 //!
-//! Adding an axis: a field in [`RawSweep`] (and [`RawJob`]), its validation in [`expand`], and
+//! Adding an axis: a field in `RawSweep` (and `RawJob`), its validation in `expand`, and
 //! whatever it sets in the job's [`SearchConfig`]; the job id then covers it automatically,
 //! except for `SpaceOptions::constraint`, which is not serialised: [`ConstraintSpec::key`] carries
 //! its identity into the id and the batching key.
