@@ -28,7 +28,7 @@ pub const SP2_SHIFT: u32 = 21;
 /// Whether a packed genome names a second spatial dim at some level (the GPU kernel models one
 /// spatial dim per level; such genomes are evaluated on the CPU).
 pub fn has_sp2(words: &[u32]) -> bool {
-    let nl = (words[1] as usize).min(4);
+    let nl = (words[1] as usize).min(super::MAX_LEVELS);
     (0..nl).any(|l| (words[HEADER_WORDS + LEVEL_WORDS * l] >> SP2_SHIFT) & 7 != 0)
 }
 

@@ -1013,19 +1013,18 @@ impl InnerVariants {
             in0: [[[1; 2]; 6]; 2],
             traffic_ok: true,
         };
-        for j in 0..nd {
-            v.pbit[j] = (0..parent.nd).find(|&k| parent.var[k] == t.var[j]).unwrap_or(0) as u8;
-        }
         v.traffic_ok = traffic_fits(t, bw);
         let sp_mapped_o = t.coupled[T_O] & (1 << p) != 0;
         for j in 0..nd {
             let var = t.var[j];
-            let k = v.pbit[j] as usize;
-            let has_parent = k < parent.nd && parent.var[k] == var;
             // The parent's edge bit sets this directive's dim to `mpe`; when that equals `mp` (or
             // no parent directive carries the variable) both variants are the same.
-            let d0 = if has_parent { parent.mp[var] } else { t.ds[var] };
-            let d1 = if has_parent { parent.mpe[var] } else { t.ds[var] };
+            let parent_dir = (0..parent.nd).find(|&k| parent.var[k] == var);
+            v.pbit[j] = parent_dir.unwrap_or(0) as u8;
+            let (d0, d1) = match parent_dir {
+                Some(_) => (parent.mp[var], parent.mpe[var]),
+                None => (t.ds[var], t.ds[var]),
+            };
             for b in 0..2 {
                 if b == 1 && d1 == d0 {
                     v.ok[j][1] = v.ok[j][0];

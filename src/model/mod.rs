@@ -226,8 +226,7 @@ pub fn evaluate_raw_levels(
     enumerate_only: bool,
 ) -> Result<(RawResult, usize), Crash> {
     let shape = layer.shape();
-    let mut tabs =
-        MappingTables { levels: Default::default(), num_levels: 0, depthwise: shape.depthwise, dims: shape.dims };
+    let mut tabs = MappingTables::empty(&shape);
     tabs.fill(&shape, levels, hw.num_pe).map_err(|_| Crash::ClusterProduct)?;
     let mut ev = Evaluator::new(&tabs, hw.noc_bw_eff(), hw.offchip_bw_eff());
     ev.enumerate_only = enumerate_only;

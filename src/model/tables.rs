@@ -130,23 +130,23 @@ pub struct MappingTables {
 
 impl MappingTables {
     pub fn build(shape: &ModelShape, genome: &Genome, num_pe: i64) -> Result<MappingTables, SetupError> {
-        Self::build_levels(shape, &genome.levels, num_pe)
+        let mut out = MappingTables::empty(shape);
+        out.fill(shape, &genome.levels, num_pe)?;
+        Ok(out)
     }
 
-    /// [`MappingTables::build`] from the cluster levels alone (the packed path decodes them onto
-    /// the stack, with no allocation per genome).
-    pub fn build_levels(shape: &ModelShape, levels: &[Level], num_pe: i64) -> Result<MappingTables, SetupError> {
-        let mut out = MappingTables {
+    /// Tables with no level yet, to be filled by [`MappingTables::fill`].
+    pub fn empty(shape: &ModelShape) -> MappingTables {
+        MappingTables {
             levels: [LevelTables::default(); 4],
             num_levels: 0,
             depthwise: shape.depthwise,
             dims: shape.dims,
-        };
-        out.fill(shape, levels, num_pe)?;
-        Ok(out)
+        }
     }
 
-    /// [`MappingTables::build_levels`] into an existing value (no copy of the tables on return).
+    /// Builds the tables of `levels` in place (the hot path fills a value on its own stack, with
+    /// no allocation per genome and no copy of the tables on return).
     pub fn fill(&mut self, shape: &ModelShape, levels: &[Level], num_pe: i64) -> Result<(), SetupError> {
         let out = self;
         out.depthwise = shape.depthwise;
