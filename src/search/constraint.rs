@@ -255,8 +255,7 @@ impl MapConstraint {
         let bound = Space::new(layer, num_pe, SpaceOptions { constraint: None, ..opts.clone() }).bound;
         let rs_full = self.rs_rule(opts.rs_full);
         let st = self.statics(bound, rs_full);
-        let err =
-            |l: usize, field: String, msg: String| format!("{} level {}, field {field}: {msg}", self.source, l + 1);
+        let err = |l: usize, field: String, msg: String| field_error(&self.source, Some(l + 1), &field, msg);
         let mut product = 1i64;
         for (li, lv) in self.levels.iter().enumerate() {
             if rs_full {
@@ -516,13 +515,16 @@ impl MapConstraint {
                     lv.sp.iter().copied().filter(|d| a.sp.contains(d)).collect()
                 };
                 if lv.sp.is_empty() || matches!(lv.sp2, Sp2Rule::Fixed(d) if lv.sp == [d]) {
-                    return Err(format!(
-                        "{} level {}, field sp: no parallel dim allowed by both {} and {}{}",
-                        self.source,
-                        li + 1,
-                        self.source,
-                        accel.source,
-                        if lv.sp.is_empty() { "" } else { " other than the second spatial dim (sp2)" }
+                    return Err(field_error(
+                        &self.source,
+                        Some(li + 1),
+                        "sp",
+                        format!(
+                            "no parallel dim allowed by both {} and {}{}",
+                            self.source,
+                            accel.source,
+                            if lv.sp.is_empty() { "" } else { " other than the second spatial dim (sp2)" }
+                        ),
                     ));
                 }
             }
