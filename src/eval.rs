@@ -124,6 +124,32 @@ impl Evaluator {
         Ok((t.elapsed().as_secs_f64(), self.results.len()))
     }
 
+    /// Evaluates packed genomes (layout in [`crate::mapping::pack`]) into `out` (cleared first;
+    /// one result per genome, in order): the search's path, with no per-genome allocation. The
+    /// CPU runs [`crate::model::packed::evaluate_packed`] on every core; the GPU computes the same
+    /// integers. On input the kernel does not take (values past its range) the batch is computed
+    /// on the CPU; if the device fails, the evaluator moves to the CPU as [`Evaluator::evaluate`]
+    /// does.
+    pub fn evaluate_packed(
+        &mut self,
+        problems: &[PackedProblem],
+        words: &[u32],
+        stride: usize,
+        out: &mut Vec<PackedResult>,
+    ) {
+        if let Backend::Gpu(gpu) = &mut self.backend {
+            match gpu.evaluate(problems, words, stride, out) {
+                Ok(()) => return,
+                Err(GpuError::InvalidInput(_)) => {}
+                Err(e) => {
+                    self.fallback_reason = Some(format!("GPU failed ({e}); continuing on the CPU"));
+                    self.backend = Backend::Cpu;
+                }
+            }
+        }
+        cpu_packed(problems, words, stride, out);
+    }
+
     /// Evaluates every item. If the GPU fails mid-run (device lost), the batch is redone on the
     /// CPU and the evaluator stays on the CPU from then on, with the reason recorded.
     pub fn evaluate(&mut self, problems: &[Problem], items: &[Item]) -> Vec<Evaluation> {
@@ -144,6 +170,16 @@ impl Evaluator {
         }
         cpu_batch(problems, items)
     }
+}
+
+/// CPU twin of the GPU's packed evaluation, on the rayon pool.
+pub fn cpu_packed(problems: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>) {
+    out.clear();
+    words
+        .par_chunks_exact(stride)
+        .with_min_len(256)
+        .map(|w| crate::model::packed::evaluate_packed(problems, w))
+        .collect_into_vec(out);
 }
 
 fn hw_for(p: &Problem, it: &Item) -> Hardware {

@@ -134,14 +134,14 @@ proptest! {
             assert_in(&space, &c, g, "random genome");
         }
         for i in 0..pop.len() {
-            let (mut a, mut b) = (pop[i].clone(), pop[(i + 1) % pop.len()].clone());
+            let (mut a, mut b) = (pop[i], pop[(i + 1) % pop.len()]);
             operators::crossover(&mut a, &mut b, &mut rng);
             operators::mutate_order(&mut a, &mut rng);
-            operators::mutate_tiles(&mut b, &space, 3, &mut rng);
-            let mut d = pop[i].clone();
-            operators::mutate_par_swap(&mut d);
+            operators::mutate_tiles(&mut b, &space, 3, 1.0, &mut rng);
+            let mut d = pop[i];
+            operators::mutate_par_swap(&mut d, &space);
             operators::grow(&mut d, &space, &mut rng);
-            let mut e = pop[i].clone();
+            let mut e = pop[i];
             operators::age(&mut e, &space);
             constraint::mutate_par(&mut e, &space, &mut rng);
             constraint::mutate_cluster(&mut e, &space, &mut rng);
@@ -204,15 +204,15 @@ proptest! {
             check(g, "initial genome");
         }
         for i in 0..pop.len() {
-            let (mut a, mut b) = (pop[i].clone(), pop[(i + 1) % pop.len()].clone());
+            let (mut a, mut b) = (pop[i], pop[(i + 1) % pop.len()]);
             operators::crossover(&mut a, &mut b, &mut rng);
             let mut kids = vec![a, b];
             for op in 0..7 {
-                let mut g = pop[i].clone();
+                let mut g = pop[i];
                 match op {
                     0 => operators::mutate_order(&mut g, &mut rng),
-                    1 => operators::mutate_tiles(&mut g, &space, 7, &mut rng),
-                    2 => operators::mutate_par_swap(&mut g),
+                    1 => operators::mutate_tiles(&mut g, &space, 7, 1.0, &mut rng),
+                    2 => operators::mutate_par_swap(&mut g, &space),
                     3 => {
                         operators::age(&mut g, &space);
                         operators::grow(&mut g, &space, &mut rng);
@@ -342,7 +342,7 @@ fn eyeriss_classes_contain_the_fixed_map() {
         let c = base.with_class(class).unwrap();
         let space = Space::new(&layer, 1024, opts(&c));
         assert!(!space.opts.rs_full, "class {class}");
-        assert_eq!(space.anchor_genome().unwrap_or_else(|| fixed.clone()), fixed, "class {class}");
+        assert_eq!(space.anchor_genome().unwrap_or(fixed), fixed, "class {class}");
         assert_in(&space, &c, &fixed, &format!("eyeriss class {class}: the fixed map"));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -353,7 +353,7 @@ fn eyeriss_classes_contain_the_fixed_map() {
     let gs: Vec<Genome> = (0..64).map(|_| space.random_genome(&mut rng)).collect();
     assert!(gs.iter().any(|g| g.levels[1].sp2.is_none()) && gs.iter().any(|g| g.levels[1].sp2.is_some()));
     assert!(gs.iter().all(|g| g.levels[0].sp2.is_none()));
-    let mut g = fixed.clone();
+    let mut g = fixed;
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..200 {
         constraint::mutate_par(&mut g, &space, &mut rng);
@@ -551,8 +551,7 @@ fn flexibility_table_is_monotone() {
         let mut bests: Vec<Genome> = Vec::new();
         for class in 0u8..16 {
             let c = base.with_class(class).unwrap();
-            let seeds: Vec<Genome> =
-                (0..class).filter(|&s| s & class == s).map(|s| bests[s as usize].clone()).collect();
+            let seeds: Vec<Genome> = (0..class).filter(|&s| s & class == s).map(|s| bests[s as usize]).collect();
             let space = Space::new(&layer, hw.num_pe, opts(&c));
             for s in &seeds {
                 assert_in(&space, &c, s, "sub-class seed");

@@ -313,7 +313,7 @@ fn random_genome(rng: &mut ChaCha8Rng, layer: &Layer, num_pe: i64, mode: Mode) -
         out.push(Level::new(par, size, order));
         bound = tiles;
     }
-    let g = Genome { levels: out };
+    let g = Genome { levels: out.into() };
     g.check().expect("generator makes structurally valid genomes");
     g
 }

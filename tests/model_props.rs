@@ -58,7 +58,7 @@ fn genome_strategy(layer: Layer, levels: usize, full_rs: bool) -> impl Strategy<
             });
             parent = tiles;
         }
-        Genome { levels: out }
+        Genome { levels: out.into() }
     })
 }
 
@@ -119,7 +119,7 @@ proptest! {
         hw.offchip_bw = -1;
         let a = evaluate(&layer, &g, &hw);
         prop_assume!(a.valid_physical);
-        let mut h = g.clone();
+        let mut h = g;
         for lv in h.levels.iter_mut() {
             lv.order.rotate_left(rot);
         }
@@ -228,7 +228,7 @@ fn second_spatial_dim_is_written_as_a_spatial_map() {
 }
 
 fn with_sp2(g: &Genome, picks: &[(bool, usize)]) -> Genome {
-    let mut g = g.clone();
+    let mut g = *g;
     for (lv, &(on, d)) in g.levels.iter_mut().zip(picks) {
         lv.sp2 = on.then(|| Dim::from_index(d));
     }

@@ -5,7 +5,7 @@ use gammaflow::eval::{BackendChoice, Evaluator};
 use gammaflow::hardware::Hardware;
 use gammaflow::mapping::{Dim, Genome, Level};
 use gammaflow::model::evaluate;
-use gammaflow::search::{search, Objective, SearchConfig, Space, SpaceOptions};
+use gammaflow::search::{search, Objective, SearchConfig, Space, SpaceOptions, Strategy};
 use gammaflow::workload::Layer;
 
 fn cpu() -> Evaluator {
@@ -111,7 +111,8 @@ fn exhaustive_best_latency(layer: &Layer, hw: &Hardware) -> i64 {
                                 size: hw.num_pe,
                                 order: Dim::ALL.map(|d| (d, t[d.index()])),
                                 sp2: None,
-                            }],
+                            }]
+                            .into(),
                         };
                         let e = evaluate(layer, &g, hw);
                         if e.valid_physical {
@@ -183,4 +184,166 @@ fn evaluation_budget_stops_the_search() {
     let cfg = SearchConfig { num_pop: 50, epochs: 100, max_evals: Some(200), ..SearchConfig::default() };
     let r = &run(&[Layer::conv(16, 16, 16, 16, 3, 3)], Hardware::default(), &cfg)[0];
     assert!(r.evaluations >= 200 && r.evaluations < 300, "{}", r.evaluations);
+}
+
+/// Every 2-level mapping of a tiny 1x1 layer with the loop order fixed (order does not change
+/// runtime at unlimited bandwidth): (number of mappings, best runtime).
+fn exhaustive_two_level(layer: &Layer, hw: &Hardware) -> (u64, i64) {
+    let space = Space::new(layer, hw.num_pe, SpaceOptions::default());
+    let b = space.bound;
+    let (mut count, mut best) = (0u64, i64::MAX);
+    let dims = [Dim::K, Dim::C, Dim::Y, Dim::X, Dim::R, Dim::S];
+    for p0 in &dims[..4] {
+        for p1 in &dims[..4] {
+            for t0 in 0..(b[0] * b[1] * b[2] * b[3]) {
+                let top = [
+                    t0 % b[0] + 1,
+                    t0 / b[0] % b[1] + 1,
+                    t0 / (b[0] * b[1]) % b[2] + 1,
+                    t0 / (b[0] * b[1] * b[2]) + 1,
+                    b[4],
+                    b[5],
+                ];
+                let inner_n = top[0] * top[1] * top[2] * top[3];
+                for t1 in 0..inner_n {
+                    let inner = [
+                        t1 % top[0] + 1,
+                        t1 / top[0] % top[1] + 1,
+                        t1 / (top[0] * top[1]) % top[2] + 1,
+                        t1 / (top[0] * top[1] * top[2]) + 1,
+                        b[4],
+                        b[5],
+                    ];
+                    for z in 1..=top[p1.index()].min(hw.num_pe) {
+                        count += 1;
+                        let g = Genome {
+                            levels: vec![
+                                Level::new(*p0, hw.num_pe, Dim::ALL.map(|d| (d, top[d.index()]))),
+                                Level::new(*p1, z, Dim::ALL.map(|d| (d, inner[d.index()]))),
+                            ]
+                            .into(),
+                        };
+                        let e = evaluate(layer, &g, hw);
+                        if e.valid_physical {
+                            best = best.min(e.metrics.unwrap().runtime_cycles);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (count, best)
+}
+
+#[test]
+fn default_strategy_finds_the_two_level_optimum() {
+    // Small enough to enumerate (orders aside), large enough that the budget covers little of it.
+    let layer = Layer::conv(6, 5, 4, 3, 1, 1);
+    let hw = Hardware { num_pe: 7, ..Hardware::default() };
+    let (count, want) = exhaustive_two_level(&layer, &hw);
+    let budget = 20_000;
+    assert!(count > 10 * budget, "the space ({count} mappings) should dwarf the budget");
+    for seed in 0..5 {
+        let cfg = SearchConfig { seed, max_evals: Some(budget), epochs: 0, fitness2: None, ..SearchConfig::default() };
+        let r = &run(&[layer], hw, &cfg)[0];
+        let got = r.best.as_ref().unwrap().eval.metrics.unwrap().runtime_cycles;
+        assert_eq!(got, want, "seed {seed}: {} evaluations", r.evaluations);
+        assert!(r.evaluations <= budget);
+    }
+}
+
+#[test]
+fn budget_is_kept_and_a_layer_at_its_bound_stops_early() {
+    // 64 x 64 x 16 x 16 on 64 PEs: the bound is reachable (K split over the PEs).
+    let layer = Layer::conv(64, 64, 16, 16, 1, 1);
+    let hw = Hardware { num_pe: 64, ..Hardware::default() };
+    for strategy in [Strategy::Islands, Strategy::Gamma, Strategy::Random] {
+        let cfg = SearchConfig { strategy, num_pop: 40, epochs: 0, max_evals: Some(3000), ..SearchConfig::default() };
+        let r = &run(&[layer], hw, &cfg)[0];
+        assert!(r.evaluations <= 3000, "{strategy:?}: {}", r.evaluations);
+        assert_eq!(r.bound_cycles, 64 * 64 * 16 * 16 / 64);
+        if strategy != Strategy::Islands {
+            assert_eq!(r.evaluations, 3000, "{strategy:?} spends its budget");
+        }
+    }
+    // MobileNet-V2 layer 8 (depth-wise) on GAMMA's example accelerator reaches ceil(MACs / PEs).
+    let layer = Layer::new(1, 144, 56, 56, 3, 3, gammaflow::workload::LayerKind::DsConv);
+    let hw = Hardware { num_pe: 168, l1_size: 512, l2_size: 108000, noc_bw: 81920000, offchip_bw: -1 };
+    let cfg = SearchConfig {
+        max_evals: Some(400_000),
+        epochs: 0,
+        fitness2: Some(Objective::Energy),
+        ..SearchConfig::default()
+    };
+    let r = &run(&[layer], hw, &cfg)[0];
+    assert_eq!(r.gap_to_bound(), Some(0.0));
+    assert!(r.evaluations < 400_000, "at the bound the search stops after its order phase: {}", r.evaluations);
+}
+
+#[test]
+fn tile_mutation_rate_is_per_locus() {
+    use gammaflow::search::operators::mutate_tiles;
+    use rand::SeedableRng;
+    let layer = Layer::conv(1024, 1024, 226, 226, 3, 3);
+    let space = Space::new(&layer, 1 << 20, SpaceOptions { divisor_bias: 0.0, ..SpaceOptions::default() });
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let (mut changed, mut single) = (0, 0);
+    let n = 4000;
+    for _ in 0..n {
+        let g = space.random_genome(&mut rng);
+        let mut m = g;
+        mutate_tiles(&mut m, &space, 3, 0.53, &mut rng);
+        let diff: usize = g
+            .levels
+            .iter()
+            .zip(m.levels.iter())
+            .map(|(a, b)| {
+                (a.par != b.par || a.size != b.size) as usize
+                    + a.order.iter().zip(&b.order).filter(|(x, y)| x != y).count()
+            })
+            .sum();
+        changed += (diff > 0) as usize;
+        single += (diff == 1) as usize;
+    }
+    // Per locus: 1 - 0.47^3 = 0.90 of the calls change something, 3 * 0.53 * 0.47^2 = 0.35
+    // exactly one gene (all-or-nothing at 0.53 would give 0.53 and ~0).
+    let (c, s) = (changed as f64 / n as f64, single as f64 / n as f64);
+    assert!((0.8..0.95).contains(&c), "share of calls changing a gene: {c}");
+    assert!((0.25..0.45).contains(&s), "share changing exactly one gene: {s}");
+}
+
+#[test]
+fn cluster_sizes_are_drawn_as_factors_of_the_parent_tile() {
+    use rand::SeedableRng;
+    let layer = Layer::conv(96, 60, 30, 30, 3, 3);
+    let space = Space::new(&layer, 168, SpaceOptions { slevel_min: 3, slevel_max: 3, ..SpaceOptions::default() });
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let mut nontrivial = 0;
+    for _ in 0..2000 {
+        let g = space.random_genome(&mut rng);
+        for li in 1..g.levels.len() {
+            let m = g.levels[li - 1].tile(g.levels[li].par).min(168);
+            let z = g.levels[li].size;
+            assert_eq!(m % z, 0, "cluster {z} does not divide min(parent tile, PEs) = {m}: {}", g.describe());
+            nontrivial += (z > 1) as usize;
+        }
+    }
+    assert!(nontrivial > 500, "factor draws should not collapse to 1 ({nontrivial})");
+}
+
+#[test]
+fn islands_beat_random_search_at_equal_budget() {
+    let layers =
+        [Layer::conv(128, 64, 30, 30, 3, 3), Layer::conv(96, 32, 58, 58, 3, 3), Layer::conv(512, 256, 9, 9, 1, 1)];
+    let hw = Hardware { num_pe: 168, l1_size: 512, l2_size: 108000, noc_bw: 81920000, offchip_bw: -1 };
+    let gap = |strategy| {
+        let mut total = 0.0;
+        for seed in 0..3 {
+            let cfg = SearchConfig { strategy, seed, epochs: 0, max_evals: Some(10_000), ..SearchConfig::default() };
+            total += run(&layers, hw, &cfg).iter().map(|r| r.gap_to_bound().unwrap()).sum::<f64>();
+        }
+        total
+    };
+    let (isl, rnd) = (gap(Strategy::Islands), gap(Strategy::Random));
+    assert!(isl < rnd, "islands {isl} vs random {rnd} (summed gaps to the bound)");
 }

@@ -201,7 +201,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         let mut problems = Vec::new();
         let mut items = Vec::new();
         for p in parsed.iter().flatten() {
-            items.push(Item { problem: problems.len(), genome: p.2.clone(), num_pe: None });
+            items.push(Item { problem: problems.len(), genome: p.2, num_pe: None });
             problems.push(p.1);
         }
         let mut evals = ev.evaluate(&problems, &items).into_iter();

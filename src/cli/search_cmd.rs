@@ -6,7 +6,7 @@ use crate::report::search_out::{totals, write_search_outputs};
 use crate::report::svg::Series;
 use crate::search::constraint::load_accel;
 use crate::search::shared::{best_design, candidate_designs, pareto_designs, search_shared, DesignResult};
-use crate::search::{search_dedup, MapConstraint, Objective, Rates, SearchConfig, SpaceOptions};
+use crate::search::{search_dedup, MapConstraint, Objective, Rates, SearchConfig, SpaceOptions, Strategy};
 use crate::workload::builtin::resolve_model;
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
@@ -24,6 +24,11 @@ pub struct SearchArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct SearchOpts {
+    /// Search strategy: `islands` (default: many small GAs with restarts in unexplored basins,
+    /// neighbourhood polish and a loop-order phase for the second objective), `gamma` (GAMMA's GA
+    /// as published) or `random` (the baseline).
+    #[arg(long, value_enum, default_value_t = Strategy::Islands)]
+    pub strategy: Strategy,
     /// First objective.
     #[arg(long, value_enum, default_value_t = Objective::Latency)]
     pub fitness1: Objective,
@@ -59,19 +64,22 @@ pub struct SearchOpts {
     pub slevel_min: usize,
     #[arg(long, default_value_t = 2)]
     pub slevel_max: usize,
-    /// Generations.
-    #[arg(long, default_value_t = 100)]
-    pub epochs: usize,
-    /// Population per layer.
-    #[arg(long, default_value_t = 100)]
-    pub num_pop: usize,
+    /// Generations of `--strategy gamma`. Without --max-evals the budget of every strategy is
+    /// epochs x num-pop evaluations per layer (default 100 x 100); with --max-evals and no
+    /// --epochs the search runs until the budget is spent.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Population per layer (per island for `islands`, default 48 there; 100 otherwise).
+    #[arg(long)]
+    pub num_pop: Option<usize>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     #[arg(long, default_value = "out")]
     pub outdir: PathBuf,
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
-    /// Stop after this many evaluations in total.
+    /// Evaluation budget per layer (each distinct layer shape gets it). A layer whose latency
+    /// reaches the compute bound stops early once its second-objective phase is done.
     #[arg(long)]
     pub max_evals: Option<u64>,
     /// Stop after this many seconds of wall time (results then depend on machine speed).
@@ -199,8 +207,11 @@ impl SearchOpts {
         if self.slevel_min < 1 || self.slevel_max < self.slevel_min || self.slevel_max > 4 {
             bail!("--slevel-min/--slevel-max: need 1 <= min <= max <= 4, got {}..{}", self.slevel_min, self.slevel_max);
         }
-        if self.num_pop < 2 {
+        if self.num_pop.is_some_and(|p| p < 2) {
             bail!("--num-pop must be at least 2");
+        }
+        if self.max_evals == Some(0) {
+            bail!("--max-evals must be at least 1");
         }
         for (name, r) in [
             ("crossover-rate", self.crossover_rate),
@@ -241,11 +252,21 @@ impl SearchOpts {
                 Some(Arc::new(c.with_accel(&accel).map_err(anyhow::Error::msg)?))
             }
         };
+        // The budget is GAMMA's (epochs x population) unless --max-evals sets it; an island's
+        // population is smaller than GAMMA's, but the budget stays epochs x 100 by default.
+        let default_pop = if self.strategy == Strategy::Islands { 48 } else { 100 };
+        let num_pop = self.num_pop.unwrap_or(default_pop);
+        let (epochs, max_evals) = match (self.epochs, self.max_evals) {
+            (Some(e), m) => (e.max(1), m),
+            (None, Some(m)) => (0, Some(m)),
+            (None, None) => (100, Some(100 * self.num_pop.unwrap_or(100) as u64)),
+        };
         Ok(SearchConfig {
+            strategy: self.strategy,
             fitness1: self.fitness1,
             fitness2,
-            num_pop: self.num_pop,
-            epochs: self.epochs.max(1),
+            num_pop,
+            epochs,
             seed: self.seed,
             space: SpaceOptions {
                 slevel_min: self.slevel_min,
@@ -257,6 +278,7 @@ impl SearchOpts {
                 rs_full: !self.free_rs,
                 divisor_bias: self.divisor_bias,
                 co_explore: self.co_explores(),
+                factor_clusters: true,
                 constraint,
             },
             rates: Rates {
@@ -270,7 +292,7 @@ impl SearchOpts {
                 elite_ratio: self.elite_ratio,
                 parents_ratio: self.parents_ratio,
             },
-            max_evals: self.max_evals,
+            max_evals,
             max_time: self.max_time.map(Duration::from_secs_f64),
             area_model: AreaModel::resolve(&self.area_model).map_err(|e| anyhow::anyhow!("--area-model: {e}"))?,
             area_budget_um2: match self.area_budget {
@@ -320,26 +342,28 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         );
     }
     eprintln!(
-        "searching {} layer(s) of {} on {} PEs (L1 {}, L2 {}), {} x {} generations, {} then {}, backend {}",
+        "searching {} layer(s) of {} on {} PEs (L1 {}, L2 {}), strategy {}, population {}, budget {} evaluations per layer, {} then {}, backend {}",
         tasks.len(),
         model.name,
         if cfg.space.co_explore { format!("up to {} co-explored", hw.num_pe) } else { hw.num_pe.to_string() },
         hw.l1_cap(),
         hw.l2_cap(),
+        cfg.strategy.name(),
         cfg.num_pop,
-        cfg.epochs,
+        cfg.budget(),
         cfg.fitness1.name(),
         cfg.fitness2.map(|o| o.name()).unwrap_or("nothing"),
         ev.describe()
     );
-    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.epochs as u64) };
-    bar.set_style(ProgressStyle::with_template("{bar:30} gen {pos}/{len} {msg}").expect("valid template"));
+    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(1) };
+    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} evals {msg}").expect("valid template"));
     let start = Instant::now();
     let results = search_dedup(&tasks, &cfg, &mut ev, |p| {
-        bar.set_position(p.generation as u64 + 1);
+        bar.set_length(p.budget);
+        bar.set_position(p.evaluations);
         let rate = p.evaluations as f64 / p.elapsed.as_secs_f64().max(1e-9);
         let best = p.total_best_f1.map(|b| format!("{b:.6e}")).unwrap_or_else(|| "none yet".into());
-        bar.set_message(format!("best {} {best} | {} evals, {:.0} evals/s", cfg.fitness1.name(), p.evaluations, rate));
+        bar.set_message(format!("best {} {best} | {:.0} evals/s", cfg.fitness1.name(), rate));
     });
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
@@ -351,11 +375,13 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
                 let m = b.eval.metrics.unwrap_or_default();
                 let same = r.same_as.map(|i| format!(" (same shape as layer {})", i + 1)).unwrap_or_default();
                 println!(
-                    "layer {:>3}{same}: {} = {} | runtime {} cycles, energy {:.6e} nJ, PEs {}, L1 {}, L2 {} | {}",
+                    "layer {:>3}{same}: {} = {} | runtime {} cycles (bound {}, gap {:.4}%), energy {:.6e} nJ, PEs {}, L1 {}, L2 {} | {}",
                     r.index + 1,
                     cfg.fitness1.name(),
                     cfg.value(cfg.fitness1, b, &r.hw).unwrap_or(f64::NAN),
                     m.runtime_cycles,
+                    r.bound_cycles,
+                    100.0 * r.gap_to_bound().unwrap_or(f64::NAN),
                     m.energy_nj,
                     cfg.design_hw(&r.hw, &b.genome).num_pe,
                     m.l1_size_req,
@@ -398,18 +424,19 @@ fn run_shared(
         bail!("no candidate design fits the area budget of {} mm^2", cfg.area_budget_um2.unwrap_or(0.0) / 1e6);
     }
     eprintln!(
-        "searching one accelerator for {} layer(s) of {model}: {} candidate designs up to {pe_limit} PEs, {} x {} generations each, backend {}",
+        "searching one accelerator for {} layer(s) of {model}: {} candidate designs up to {pe_limit} PEs, strategy {}, {} evaluations per layer and design, backend {}",
         layers.len(),
         designs.len(),
-        cfg.num_pop,
-        cfg.epochs,
+        cfg.strategy.name(),
+        cfg.budget(),
         ev.describe()
     );
-    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.epochs as u64) };
-    bar.set_style(ProgressStyle::with_template("{bar:30} gen {pos}/{len} {msg}").expect("valid template"));
+    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(1) };
+    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} evals {msg}").expect("valid template"));
     let start = Instant::now();
     let results = search_shared(layers, &designs, hw, cfg, ev, |p| {
-        bar.set_position(p.generation as u64 + 1);
+        bar.set_length(p.budget);
+        bar.set_position(p.evaluations);
         bar.set_message(format!(
             "{} evals, {:.0} evals/s",
             p.evaluations,

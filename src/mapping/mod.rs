@@ -1,8 +1,11 @@
 //! Mappings: GAMMA's genome (1-4 cluster levels of 7 genes), its JSON form, MAESTRO export and the
 //! packed form used by GPU buffers.
 
+mod levels;
 mod maestro_file;
 pub mod pack;
+
+pub use levels::Levels;
 
 pub use maestro_file::write_maestro;
 
@@ -98,10 +101,10 @@ impl Level {
     }
 }
 
-/// GAMMA's genome: 1 to [`MAX_LEVELS`] levels, outermost first.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// GAMMA's genome: 1 to [`MAX_LEVELS`] levels, outermost first (inline: a genome is `Copy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Genome {
-    pub levels: Vec<Level>,
+    pub levels: Levels,
 }
 
 /// Why a genome is structurally malformed (independent of any layer).
@@ -150,6 +153,9 @@ impl Genome {
     pub fn from_genes(genes: &[(Dim, i64)]) -> Result<Genome, GenomeError> {
         if genes.is_empty() || !genes.len().is_multiple_of(7) {
             return Err(GenomeError::GeneCount(genes.len()));
+        }
+        if genes.len() / 7 > MAX_LEVELS {
+            return Err(GenomeError::LevelCount(genes.len() / 7));
         }
         let levels =
             genes.chunks(7).map(|c| Level::new(c[0].0, c[0].1, [c[1], c[2], c[3], c[4], c[5], c[6]])).collect();

@@ -100,8 +100,16 @@ pub fn split64(v: i64) -> [u32; 2] {
 /// Appends one genome's words to `out` (exactly `stride` words).
 pub fn pack_genome(genome: &Genome, problem: u32, num_pe: i64, stride: usize, out: &mut Vec<u32>) {
     let start = out.len();
-    out.extend_from_slice(&[problem, genome.levels.len() as u32, num_pe as u32, 0]);
-    for lv in &genome.levels {
+    out.resize(start + stride, 0);
+    pack_into(genome, problem, num_pe, &mut out[start..]);
+}
+
+/// Writes one genome's words into `out` (its `stride` words; unused level words zeroed).
+pub fn pack_into(genome: &Genome, problem: u32, num_pe: i64, out: &mut [u32]) {
+    out.fill(0);
+    out[..HEADER_WORDS].copy_from_slice(&[problem, genome.levels.len() as u32, num_pe as u32, 0]);
+    for (l, lv) in genome.levels.iter().enumerate() {
+        let b = &mut out[HEADER_WORDS + LEVEL_WORDS * l..HEADER_WORDS + LEVEL_WORDS * (l + 1)];
         let mut w = lv.par.index() as u32;
         for (i, (d, _)) in lv.order.iter().enumerate() {
             w |= (d.index() as u32) << (3 + 3 * i);
@@ -109,11 +117,12 @@ pub fn pack_genome(genome: &Genome, problem: u32, num_pe: i64, stride: usize, ou
         if let Some(d2) = lv.sp2 {
             w |= (d2.index() as u32 + 1) << SP2_SHIFT;
         }
-        out.push(w);
-        out.push(lv.size as u32);
-        out.extend(lv.order.iter().map(|(_, t)| *t as u32));
+        b[0] = w;
+        b[1] = lv.size as u32;
+        for (i, (_, t)) in lv.order.iter().enumerate() {
+            b[2 + i] = *t as u32;
+        }
     }
-    out.resize(start + stride, 0);
 }
 
 /// Inverse of [`pack_genome`]: (problem index, num_pe, genome).

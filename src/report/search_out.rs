@@ -58,7 +58,7 @@ fn candidate_json(c: &Candidate, cfg: &SearchConfig, r: &LayerResult) -> serde_j
     })
 }
 
-const CSV_HEADER: [&str; 27] = [
+const CSV_HEADER: [&str; 29] = [
     "layer",
     "K",
     "C",
@@ -71,6 +71,8 @@ const CSV_HEADER: [&str; 27] = [
     "fitness1",
     "fitness2",
     "runtime_cycles",
+    "bound_cycles",
+    "gap_to_bound",
     "energy_nJ",
     "power",
     "area_maestro",
@@ -118,6 +120,8 @@ pub fn write_search_outputs(
                     opt(cfg.value(cfg.fitness1, b, &r.hw)),
                     opt(cfg.fitness2.and_then(|o| cfg.value(o, b, &r.hw))),
                     m.runtime_cycles.to_string(),
+                    r.bound_cycles.to_string(),
+                    opt(r.gap_to_bound()),
                     format!("{}", m.energy_nj),
                     format!("{}", m.power),
                     format!("{}", m.area),
@@ -141,7 +145,9 @@ pub fn write_search_outputs(
             }
             None => {
                 row.push("no valid mapping found".into());
-                row.extend((0..15).map(|_| String::new()));
+                row.extend((0..3).map(|_| String::new()));
+                row.push(r.bound_cycles.to_string());
+                row.extend((0..13).map(|_| String::new()));
                 row.push(r.evaluations.to_string());
                 row.extend([String::new(), String::new()]);
             }
@@ -152,6 +158,8 @@ pub fn write_search_outputs(
             "shape": r.layer,
             "hardware": r.hw,
             "evaluations": r.evaluations,
+            "bound_cycles": r.bound_cycles,
+            "gap_to_bound": r.gap_to_bound(),
             "same_as_layer": r.same_as.map(|i| i + 1),
             "best": r.best.as_ref().map(|b| candidate_json(b, cfg, r)),
             "status": if r.best.is_some() { "ok" } else { "no valid mapping found" },
@@ -198,22 +206,27 @@ pub fn write_search_outputs(
     }
     p.flush()?;
 
-    // Convergence: each layer's best first objective relative to its final best (1 = final).
+    // Convergence against evaluations: best runtime over the compute bound for latency (1 = at
+    // the bound), else the best first objective over its final value.
+    let latency = cfg.fitness1 == crate::search::Objective::Latency;
     let series: Vec<Series> = results
         .iter()
+        .filter(|r| r.same_as.is_none())
         .filter_map(|r| {
-            let last = r.history.last()?.best_f1?;
+            let norm = if latency { r.bound_cycles.max(1) as f64 } else { r.history.last()?.best_f1? };
             Some(Series {
                 name: format!("layer {}", r.index + 1),
-                points: r.history.iter().filter_map(|s| Some((s.generation as f64, s.best_f1? / last))).collect(),
+                points: r.history.iter().filter_map(|s| Some((s.evaluations as f64, s.best_f1? / norm))).collect(),
             })
         })
         .collect();
     let title = format!("{model}: convergence of {}", cfg.fitness1.name());
-    fs::write(
-        dir.join("convergence.svg"),
-        chart(&title, "generation", &format!("best {} / final best", cfg.fitness1.name()), &series, false),
-    )?;
+    let ylabel = if latency {
+        "best runtime / compute bound".to_string()
+    } else {
+        format!("best {} / final best", cfg.fitness1.name())
+    };
+    fs::write(dir.join("convergence.svg"), chart(&title, "evaluations", &ylabel, &series, false))?;
     if let Some(f2) = cfg.fitness2 {
         for r in results {
             let pts: Vec<(f64, f64)> = r

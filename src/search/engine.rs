@@ -1,35 +1,70 @@
-//! The GA loop. Every layer keeps its own population and random stream; each generation the
-//! offspring of all layers are evaluated in one batch, so a whole model keeps the device full.
+//! The search loop. Every layer runs its own strategy with its own random stream; each round the
+//! genomes of all layers are packed into one buffer and evaluated as one batch, so a whole model
+//! (and every island, neighbourhood and order enumeration of it) keeps the device full. Results
+//! come back as compact packed records; full evaluations are derived only for the few genomes
+//! that become a layer's best or enter its Pareto archive.
 
-use super::constraint::{self, FixedAxes};
 use super::objective::{Fitness, Objective};
-use super::operators::{self, Rates};
+use super::operators::Rates;
 use super::pareto::Pareto;
 use super::space::{Space, SpaceOptions};
-use crate::eval::{Evaluator, Item, Problem};
+use super::strategy::{self, Driver};
+use crate::eval::{from_packed, Evaluator};
 use crate::hardware::{AreaBreakdown, AreaModel, Hardware};
+use crate::mapping::pack::{stride_for, unpack_genome, PackedProblem, PackedResult};
 use crate::mapping::Genome;
 use crate::model::Evaluation;
 use crate::workload::Layer;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
+/// How a layer's map space is searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// gammaflow's default: many small GA islands evaluated in one batch, restarts in
+    /// structural basins not explored yet, neighbourhood polish of each island's best, then a
+    /// loop-order phase for the second objective.
+    #[default]
+    Islands,
+    /// GAMMA's GA as published (one population per layer, GAMMA's operators and selection).
+    Gamma,
+    /// Random search at the same budget: a baseline for comparing methods.
+    Random,
+}
+
+impl Strategy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Islands => "islands",
+            Strategy::Gamma => "gamma",
+            Strategy::Random => "random",
+        }
+    }
+}
+
 /// Everything that decides a search's result (plus stop conditions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchConfig {
+    #[serde(default)]
+    pub strategy: Strategy,
     pub fitness1: Objective,
     pub fitness2: Option<Objective>,
+    /// Population (per island for `islands`).
     pub num_pop: usize,
+    /// Generations of `gamma`; 0 = until the budget is spent. Without `max_evals` the budget is
+    /// `epochs × num_pop` evaluations per layer for every strategy (100 × num_pop for 0).
     pub epochs: usize,
     pub seed: u64,
     pub space: SpaceOptions,
     pub rates: Rates,
-    /// Stop after this many evaluations in total (checked between generations).
+    /// Evaluation budget per layer (each distinct layer of a model gets it, so a layer's result
+    /// does not depend on what else is searched).
     pub max_evals: Option<u64>,
-    /// Stop after this wall time (checked between generations; makes results timing-dependent).
+    /// Stop after this wall time (checked between rounds; makes results timing-dependent).
     #[serde(skip)]
     pub max_time: Option<Duration>,
     /// How area is estimated (objectives and budget).
@@ -43,6 +78,7 @@ pub struct SearchConfig {
 impl Default for SearchConfig {
     fn default() -> Self {
         SearchConfig {
+            strategy: Strategy::Islands,
             fitness1: Objective::Latency,
             fitness2: Some(Objective::Power),
             num_pop: 100,
@@ -60,6 +96,16 @@ impl Default for SearchConfig {
 }
 
 impl SearchConfig {
+    /// The evaluation budget of one layer.
+    pub fn budget(&self) -> u64 {
+        let pop = self.num_pop.max(2) as u64;
+        match (self.max_evals, self.epochs) {
+            (Some(m), _) => m.max(1),
+            (None, 0) => 100 * pop,
+            (None, e) => (e as u64).saturating_mul(pop),
+        }
+    }
+
     /// The accelerator a genome describes: the task's, with the genome's PE count when
     /// co-exploring.
     pub fn design_hw(&self, hw: &Hardware, g: &Genome) -> Hardware {
@@ -81,6 +127,22 @@ impl SearchConfig {
         let d = self.design_hw(hw, &c.genome);
         Some(self.area_model.breakdown(d.num_pe, m.l1_size_req, m.l2_size_req, m.area))
     }
+
+    /// (first, second) costs of an evaluation on design `d`; [`Fitness::WORST`] when unusable or
+    /// over the area budget.
+    pub fn fitness(&self, ev: &Evaluation, d: &Hardware) -> Fitness {
+        let f1 = self.fitness1.cost(ev, d, &self.area_model);
+        let f2 = self.fitness2.map(|o| o.cost(ev, d, &self.area_model)).unwrap_or(0.0);
+        let over_budget = self.area_budget_um2.is_some_and(|b| {
+            ev.metrics
+                .is_none_or(|m| self.area_model.breakdown(d.num_pe, m.l1_size_req, m.l2_size_req, m.area).total > b)
+        });
+        if f1.is_finite() && f2.is_finite() && !over_budget {
+            Fitness { f1, f2 }
+        } else {
+            Fitness::WORST
+        }
+    }
 }
 
 /// One evaluated mapping.
@@ -91,7 +153,7 @@ pub struct Candidate {
     pub fit: Fitness,
 }
 
-/// Best-so-far statistics after one generation.
+/// Best-so-far statistics after one round (a generation of every island).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GenStat {
     pub generation: usize,
@@ -100,7 +162,7 @@ pub struct GenStat {
     /// Best (first, second) objective values so far; None while nothing valid was found.
     pub best_f1: Option<f64>,
     pub best_f2: Option<f64>,
-    /// Share of this generation's new genomes that were physically valid.
+    /// Share of this round's new genomes that were physically valid.
     pub valid_fraction: f64,
 }
 
@@ -116,54 +178,90 @@ pub struct LayerResult {
     pub evaluations: u64,
     /// Set when this layer has the same shape as an earlier one and reuses its search.
     pub same_as: Option<usize>,
+    /// Compute bound: ceil(MACs / PEs) cycles on the task's PEs (the PE limit when
+    /// co-exploring). No physically valid mapping is faster.
+    pub bound_cycles: i64,
 }
 
-/// Progress report after each generation.
+impl LayerResult {
+    /// Best runtime over the compute bound, minus 1 (0 = at the bound).
+    pub fn gap_to_bound(&self) -> Option<f64> {
+        let m = self.best.as_ref()?.eval.metrics?;
+        Some(m.runtime_cycles as f64 / self.bound_cycles.max(1) as f64 - 1.0)
+    }
+}
+
+/// ceil(true MACs / PEs): runtime ≥ MACs / PEs for any mapping with throughput ≤ PEs.
+pub fn compute_bound(layer: &Layer, num_pe: i64) -> i64 {
+    let macs = layer.shape().true_macs().max(0) as i128;
+    let pe = num_pe.max(1) as i128;
+    ((macs + pe - 1) / pe).min(i64::MAX as i128) as i64
+}
+
+/// Progress report after each round.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
     pub generation: usize,
     pub epochs: usize,
     pub evaluations: u64,
+    /// Evaluations planned over all layers (the sum of their budgets).
+    pub budget: u64,
     pub elapsed: Duration,
     /// Sum over layers of the best first objective (None until every layer has a valid mapping).
     pub total_best_f1: Option<f64>,
 }
 
+/// What a strategy sees of its layer when it proposes genomes or absorbs their results.
+pub struct Cx<'a> {
+    pub cfg: &'a SearchConfig,
+    pub space: &'a Space,
+    pub hw: &'a Hardware,
+    pub stride: usize,
+    /// Compute bound of the layer (cycles).
+    pub bound: i64,
+    /// Evaluations this layer may still use.
+    pub remaining: u64,
+    pub budget: u64,
+    /// The layer's best so far.
+    pub best: Option<&'a Candidate>,
+    /// Its Pareto archive, best first objective first.
+    pub pareto: &'a [Candidate],
+}
+
+impl Cx<'_> {
+    /// Whether the first objective is at its bound (latency at ceil(MACs / PEs)), so that more
+    /// search cannot improve it.
+    pub fn at_bound(&self) -> bool {
+        self.cfg.fitness1 == Objective::Latency
+            && !self.cfg.space.co_explore
+            && self.best.is_some_and(|b| b.fit.f1 <= self.bound as f64)
+    }
+
+    /// PE count written into a record of `g`.
+    pub fn num_pe(&self, g: &Genome) -> i64 {
+        self.cfg.design_hw(self.hw, g).num_pe
+    }
+}
+
 struct LayerState {
     space: Space,
+    hw: Hardware,
+    layer: Layer,
     rng: ChaCha8Rng,
-    /// Evaluated population, sorted best first.
-    pool: Vec<Candidate>,
-    /// Genomes awaiting evaluation.
-    pending: Vec<Genome>,
+    driver: Box<dyn Driver>,
     best: Option<Candidate>,
     pareto: Pareto,
     history: Vec<GenStat>,
     evaluations: u64,
-}
-
-fn fitness(cfg: &SearchConfig, genome: &Genome, ev: &Evaluation, hw: &Hardware) -> Fitness {
-    let d = cfg.design_hw(hw, genome);
-    let f1 = cfg.fitness1.cost(ev, &d, &cfg.area_model);
-    let f2 = cfg.fitness2.map(|o| o.cost(ev, &d, &cfg.area_model)).unwrap_or(0.0);
-    let over_budget = cfg.area_budget_um2.is_some_and(|b| {
-        ev.metrics.is_none_or(|m| cfg.area_model.breakdown(d.num_pe, m.l1_size_req, m.l2_size_req, m.area).total > b)
-    });
-    if f1.is_finite() && f2.is_finite() && !over_budget {
-        Fitness { f1, f2 }
-    } else {
-        Fitness::WORST
-    }
+    budget: u64,
+    bound: i64,
+    finished: bool,
 }
 
 /// Seeds per layer are derived from the run seed and the layer's position, so a layer's search
 /// does not depend on how many other layers run beside it.
 fn layer_rng(seed: u64, index: usize) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-}
-
-fn initial_population(space: &Space, n: usize, rng: &mut ChaCha8Rng) -> Vec<Genome> {
-    (0..n).map(|i| if i < 2 { space.unit_genome(rng) } else { space.random_genome(rng) }).collect()
 }
 
 /// Searches each distinct (layer, accelerator) once and gives repeated layers (BERT's per-head
@@ -211,17 +309,6 @@ pub fn search(
     search_seeded(tasks, cfg, &[], evaluator, progress)
 }
 
-/// Puts genomes of a constrained space's fixed map and `seeds` (repaired into the space) at the
-/// head of an initial population; the rest stay as drawn. Unconstrained without seeds: no change.
-fn seed_population(space: &Space, pending: &mut [Genome], seeds: &[Genome]) {
-    let anchor = space.anchor_genome();
-    for (slot, g) in pending.iter_mut().zip(anchor.iter().chain(seeds)) {
-        let mut g = g.clone();
-        space.repair(&mut g);
-        *slot = g;
-    }
-}
-
 /// [`search`] with extra genomes in each task's initial population (`seeds[i]` for task `i`;
 /// missing entries mean none), e.g. the best mappings of a less flexible map space.
 pub fn search_seeded(
@@ -232,8 +319,9 @@ pub fn search_seeded(
     mut progress: impl FnMut(&Progress),
 ) -> Vec<LayerResult> {
     let start = Instant::now();
-    let num_pop = cfg.num_pop.max(2);
-    let problems: Vec<Problem> = tasks.iter().map(|(_, layer, hw)| Problem { layer: *layer, hw: *hw }).collect();
+    let max_levels = if let Some(c) = &cfg.space.constraint { c.levels.len() } else { cfg.space.slevel_max.max(1) };
+    let stride = stride_for(max_levels.clamp(1, crate::mapping::MAX_LEVELS));
+    let problems: Vec<PackedProblem> = tasks.iter().map(|(_, l, hw)| PackedProblem::new(l, hw)).collect();
     let mut states: Vec<LayerState> = tasks
         .iter()
         .enumerate()
@@ -242,84 +330,128 @@ pub fn search_seeded(
             if let Some(b) = cfg.area_budget_um2 {
                 space = space.with_area_cap(cfg.area_model, b);
             }
-            let mut rng = layer_rng(cfg.seed, *idx);
-            let mut pending = initial_population(&space, num_pop, &mut rng);
-            seed_population(&space, &mut pending, seeds.get(ti).map(|v| &v[..]).unwrap_or(&[]));
+            let mut init: Vec<Genome> = space.anchor_genome().into_iter().collect();
+            init.extend(seeds.get(ti).into_iter().flatten().map(|g| {
+                let mut g = *g;
+                space.repair(&mut g);
+                g
+            }));
             LayerState {
+                driver: strategy::driver(cfg, init),
                 space,
-                rng,
-                pool: Vec::new(),
-                pending,
+                hw: *hw,
+                layer: *layer,
+                rng: layer_rng(cfg.seed, *idx),
                 best: None,
                 pareto: Pareto::new(256),
                 history: Vec::new(),
                 evaluations: 0,
+                budget: cfg.budget(),
+                bound: compute_bound(layer, hw.num_pe),
+                finished: false,
             }
         })
         .collect();
+    let budget_total: u64 = states.iter().map(|s| s.budget).sum();
+    let mut words: Vec<u32> = Vec::new();
+    let mut results: Vec<PackedResult> = Vec::new();
+    let mut fits: Vec<Fitness> = Vec::new();
+    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
     let mut total_evals = 0u64;
-    for gen in 0..cfg.epochs.max(1) {
-        // One batch for every layer's new genomes (moved in, and back out after evaluation).
-        let mut items = Vec::new();
-        for (pi, st) in states.iter_mut().enumerate() {
-            let co = cfg.space.co_explore;
-            items.extend(st.pending.drain(..).map(|genome| {
-                let num_pe = co.then(|| genome.levels[0].size);
-                Item { problem: pi, genome, num_pe }
-            }));
-        }
-        let evals = evaluator.evaluate(&problems, &items);
-        total_evals += items.len() as u64;
-        let mut fresh_all: Vec<Vec<Candidate>> = (0..states.len()).map(|_| Vec::new()).collect();
-        for (it, eval) in items.into_iter().zip(evals) {
-            let fit = fitness(cfg, &it.genome, &eval, &problems[it.problem].hw);
-            fresh_all[it.problem].push(Candidate { genome: it.genome, eval, fit });
-        }
-        for (st, fresh) in states.iter_mut().zip(fresh_all) {
-            st.evaluations += fresh.len() as u64;
-            let valid_new = fresh.iter().filter(|c| c.fit.is_valid()).count();
-            st.pareto.insert_batch(fresh.iter().filter(|c| c.fit.is_valid()));
-            for c in fresh.iter().filter(|c| c.fit.is_valid()) {
-                if st.best.as_ref().is_none_or(|b| c.fit.lex_cmp(&b.fit).is_lt()) {
-                    st.best = Some(c.clone());
-                }
+    for round in 0.. {
+        words.clear();
+        spans.clear();
+        for (ti, st) in states.iter_mut().enumerate() {
+            if st.finished {
+                continue;
             }
-            let valid_fraction = if fresh.is_empty() { 0.0 } else { valid_new as f64 / fresh.len() as f64 };
-            // Selection: unique genomes, best first, at most num_pop. Equal genomes evaluate
-            // equally, so sorting by (fitness, genome) puts duplicates side by side.
-            let mut pool: Vec<Candidate> = std::mem::take(&mut st.pool).into_iter().chain(fresh).collect();
-            pool.sort_by(|a, b| a.fit.lex_cmp(&b.fit).then_with(|| a.genome.cmp(&b.genome)));
-            pool.dedup_by(|a, b| a.genome == b.genome);
-            pool.truncate(num_pop);
-            st.pool = pool;
+            let from = words.len();
+            let cx = Cx {
+                cfg,
+                space: &st.space,
+                hw: &st.hw,
+                stride,
+                bound: st.bound,
+                remaining: st.budget.saturating_sub(st.evaluations),
+                budget: st.budget,
+                best: st.best.as_ref(),
+                pareto: st.pareto.front(),
+            };
+            if cx.remaining > 0 {
+                st.driver.propose(&cx, &mut st.rng, &mut words);
+            }
+            let n = ((words.len() - from) / stride).min(cx.remaining as usize);
+            words.truncate(from + n * stride);
+            if n == 0 {
+                st.finished = true;
+                continue;
+            }
+            for rec in words[from..].chunks_exact_mut(stride) {
+                rec[0] = ti as u32;
+            }
+            spans.push((ti, from / stride, n));
+        }
+        if spans.is_empty() {
+            break;
+        }
+        evaluator.evaluate_packed(&problems, &words, stride, &mut results);
+        let n_all = words.len() / stride;
+        total_evals += n_all as u64;
+        // Fitness of every record, on all cores: full metrics are derived and dropped here.
+        let states_ref = &states;
+        (0..n_all)
+            .into_par_iter()
+            .with_min_len(512)
+            .map(|i| {
+                let rec = &words[i * stride..(i + 1) * stride];
+                let st = &states_ref[rec[0] as usize];
+                let d = Hardware { num_pe: rec[2] as i64, ..st.hw };
+                cfg.fitness(&from_packed(&st.layer, &d, rec[1] as usize, &results[i]), &d)
+            })
+            .collect_into_vec(&mut fits);
+        for &(ti, from, n) in &spans {
+            let st = &mut states[ti];
+            let recs = &words[from * stride..(from + n) * stride];
+            let f = &fits[from..from + n];
+            let res = &results[from..from + n];
+            st.evaluations += n as u64;
+            let valid = record_results(st, cfg, stride, recs, f, res);
+            let cx = Cx {
+                cfg,
+                space: &st.space,
+                hw: &st.hw,
+                stride,
+                bound: st.bound,
+                remaining: st.budget.saturating_sub(st.evaluations),
+                budget: st.budget,
+                best: st.best.as_ref(),
+                pareto: st.pareto.front(),
+            };
+            st.driver.absorb(&cx, &mut st.rng, recs, f);
             let (bf1, bf2) = match &st.best {
                 Some(b) => (Some(cfg.fitness1.from_cost(b.fit.f1)), cfg.fitness2.map(|o| o.from_cost(b.fit.f2))),
                 None => (None, None),
             };
             st.history.push(GenStat {
-                generation: gen,
+                generation: round,
                 evaluations: st.evaluations,
                 best_f1: bf1,
                 best_f2: bf2,
-                valid_fraction,
+                valid_fraction: valid as f64 / n as f64,
             });
         }
         let total_best =
             states.iter().map(|s| s.best.as_ref().map(|b| cfg.fitness1.from_cost(b.fit.f1))).sum::<Option<f64>>();
         progress(&Progress {
-            generation: gen,
+            generation: round,
             epochs: cfg.epochs,
             evaluations: total_evals,
+            budget: budget_total,
             elapsed: start.elapsed(),
             total_best_f1: total_best,
         });
-        let out_of_budget =
-            cfg.max_evals.is_some_and(|m| total_evals >= m) || cfg.max_time.is_some_and(|t| start.elapsed() >= t);
-        if gen + 1 == cfg.epochs || out_of_budget {
+        if cfg.max_time.is_some_and(|t| start.elapsed() >= t) {
             break;
-        }
-        for st in states.iter_mut() {
-            next_generation(st, cfg, num_pop);
         }
     }
     states
@@ -334,127 +466,45 @@ pub fn search_seeded(
             history: st.history,
             evaluations: st.evaluations,
             same_as: None,
+            bound_cycles: st.bound,
         })
         .collect()
 }
 
-/// Elites + offspring of the best parents; a fresh population when no valid parent is left.
-fn next_generation(st: &mut LayerState, cfg: &SearchConfig, num_pop: usize) {
-    let r = &cfg.rates;
-    let valid = st.pool.iter().filter(|c| c.fit.is_valid()).count();
-    if valid == 0 {
-        st.pool.clear();
-        st.pending = initial_population(&st.space, num_pop, &mut st.rng);
-        seed_population(&st.space, &mut st.pending, &[]);
-        return;
-    }
-    let n_parents = ((num_pop as f64 * r.parents_ratio).ceil() as usize).clamp(1, valid);
-    let n_elite = ((num_pop as f64 * r.elite_ratio).ceil() as usize).min(n_parents);
-    st.pool.truncate(n_parents);
-    let parents: Vec<Genome> = st.pool.iter().map(|c| c.genome.clone()).collect();
-    // Only the elites survive unchanged; the other parents live on through their offspring.
-    st.pool.truncate(n_elite);
-    let want = num_pop - n_elite;
-    // Offspring are bred in chunks, each from its own stream seeded off the layer's stream, so
-    // large populations use every core and the result does not depend on the thread count.
-    const CHUNK: usize = 2048;
-    let seeds: Vec<u64> = (0..want.div_ceil(CHUNK)).map(|_| st.rng.random()).collect();
-    let space = &st.space;
-    st.pending = seeds
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(ci, &seed)| {
-            let n = CHUNK.min(want - ci * CHUNK);
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            breed(&parents, space, r, cfg.pe_rate, n, &mut rng)
-        })
-        .collect();
-}
-
-/// `n` children of random parent pairs: crossover, then mutations and repair.
-fn breed(parents: &[Genome], space: &Space, r: &Rates, pe_rate: f64, n: usize, rng: &mut ChaCha8Rng) -> Vec<Genome> {
-    let mut kids = Vec::with_capacity(n + 1);
-    while kids.len() < n {
-        let i = rng.random_range(0..parents.len());
-        let mut j = rng.random_range(0..parents.len());
-        if parents.len() > 1 {
-            while j == i {
-                j = rng.random_range(0..parents.len());
-            }
+/// Updates a layer's best and Pareto archive from one batch; returns how many were valid.
+fn record_results(
+    st: &mut LayerState,
+    cfg: &SearchConfig,
+    stride: usize,
+    recs: &[u32],
+    fits: &[Fitness],
+    res: &[PackedResult],
+) -> usize {
+    let candidate = |i: usize| {
+        let rec = &recs[i * stride..(i + 1) * stride];
+        let (_, pe, genome) = unpack_genome(rec);
+        let d = Hardware { num_pe: pe, ..st.hw };
+        Candidate { genome, eval: from_packed(&st.layer, &d, rec[1] as usize, &res[i]), fit: fits[i] }
+    };
+    let mut valid = 0;
+    let mut best_i: Option<usize> = None;
+    for (i, f) in fits.iter().enumerate() {
+        if !f.is_valid() {
+            continue;
         }
-        let (mut a, mut b) = (parents[i].clone(), parents[j].clone());
-        // Tile crossover can only break fixed tiles, so a constraint that fixes them skips it.
-        let tiles_free = space.fixed_axes().is_none_or(|f| !f.tiles);
-        if tiles_free && rng.random_bool(r.crossover) {
-            operators::crossover(&mut a, &mut b, rng);
+        valid += 1;
+        if best_i.is_none_or(|b| f.lex_cmp(&fits[b]).is_lt()) {
+            best_i = Some(i);
         }
-        for child in [&mut a, &mut b] {
-            mutate(child, space, r, pe_rate, rng);
-        }
-        kids.push(a);
-        if kids.len() < n {
-            kids.push(b);
+        if !st.pareto.is_dominated(f) {
+            st.pareto.insert(&candidate(i));
         }
     }
-    kids
-}
-
-fn mutate(g: &mut Genome, space: &Space, r: &Rates, pe_rate: f64, rng: &mut ChaCha8Rng) {
-    if let Some(fixed) = space.fixed_axes() {
-        return mutate_constrained(g, space, fixed, r, pe_rate, rng);
-    }
-    if rng.random_bool(r.order) {
-        operators::mutate_order(g, rng);
-    }
-    if rng.random_bool(r.tile) {
-        operators::mutate_tiles(g, space, r.tile_loci, rng);
-    }
-    if rng.random_bool(r.par_swap) {
-        operators::mutate_par_swap(g);
-    }
-    if rng.random_bool(r.grow) {
-        operators::grow(g, space, rng);
-    }
-    if rng.random_bool(r.aging) {
-        operators::age(g, space);
-    }
-    if space.opts.co_explore && rng.random_bool(pe_rate) {
-        space.random_pe(g, rng);
-    }
-    space.repair(g);
-}
-
-/// Mutation under a mapping constraint: only operators that can change a flexible axis, never a
-/// level added or removed. A class with one flexible axis uses GAMMA's per-class operator set.
-fn mutate_constrained(g: &mut Genome, space: &Space, fixed: FixedAxes, r: &Rates, pe_rate: f64, rng: &mut ChaCha8Rng) {
-    let flex = [!fixed.tiles, !fixed.order, !fixed.par, !fixed.shape];
-    match flex {
-        [true, false, false, false] => operators::mutate_tiles(g, space, 3, rng),
-        [false, true, false, false] => operators::mutate_order(g, rng),
-        [false, false, true, false] => constraint::mutate_par(g, space, rng),
-        [false, false, false, true] => constraint::mutate_cluster(g, space, rng),
-        [tiles, order, par, shape] => {
-            if order && rng.random_bool(r.order) {
-                operators::mutate_order(g, rng);
-            }
-            if tiles && rng.random_bool(r.tile) {
-                operators::mutate_tiles(g, space, r.tile_loci, rng);
-            }
-            // Without a constraint the tile mutation's gene 0 redraws the parallel dim and the
-            // cluster size; here they are separate so that fixed tiles do not freeze them.
-            if par && rng.random_bool(r.tile) {
-                constraint::mutate_par(g, space, rng);
-            }
-            if par && rng.random_bool(r.par_swap) {
-                operators::mutate_par_swap(g);
-            }
-            if shape && rng.random_bool(r.tile) {
-                constraint::mutate_cluster(g, space, rng);
-            }
+    if let Some(i) = best_i {
+        if st.best.as_ref().is_none_or(|b| fits[i].lex_cmp(&b.fit).is_lt()) {
+            st.best = Some(candidate(i));
         }
     }
-    if space.opts.co_explore && rng.random_bool(pe_rate) {
-        space.random_pe(g, rng);
-    }
-    space.repair(g);
+    let _ = cfg;
+    valid
 }

@@ -1,15 +1,22 @@
-//! GAMMA's genetic search (and gammaflow's extensions): map space, operators, selection, engine.
+//! The search: map space, operators, strategies (GAMMA's GA, random search, islands with
+//! neighbourhood polish and an order phase), packed populations, and the batched round loop.
 
 pub mod constraint;
 pub mod engine;
+pub mod local;
 pub mod objective;
 pub mod operators;
 pub mod pareto;
+pub mod pool;
 pub mod shared;
 pub mod space;
+pub mod strategy;
 
 pub use constraint::MapConstraint;
-pub use engine::{search, search_dedup, search_seeded, Candidate, GenStat, LayerResult, Progress, SearchConfig};
+pub use engine::{
+    compute_bound, search, search_dedup, search_seeded, Candidate, GenStat, LayerResult, Progress, SearchConfig,
+    Strategy,
+};
 pub use objective::{Fitness, Objective};
 pub use operators::Rates;
 pub use space::{Space, SpaceOptions};

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 pub struct Rates {
     pub crossover: f64,
     pub order: f64,
+    /// Probability of redrawing each of the tile mutation's loci (GAMMA applies it per locus).
     pub tile: f64,
-    /// Number of loci the tile mutation redraws.
+    /// Number of loci the tile mutation visits.
     pub tile_loci: usize,
     pub par_swap: f64,
     pub grow: f64,
@@ -54,10 +55,15 @@ pub fn mutate_order(g: &mut Genome, rng: &mut impl Rng) {
     g.levels[li].order.swap(i, j);
 }
 
-/// Redraw `loci` random genes: a tile in `[1, bound]` at the top, `[1, parent tile]` below;
-/// gene 0 redraws the parallel dim and, below the top, the cluster size.
-pub fn mutate_tiles(g: &mut Genome, space: &Space, loci: usize, rng: &mut impl Rng) {
+/// Visits `loci` random genes and redraws each with probability `rate` (GAMMA's per-locus rate):
+/// a tile in `[1, bound]` at the top, `[1, parent tile]` below; gene 0 redraws the parallel dim
+/// and, below the top, the cluster size as a factor of min(parent tile, PEs). A cluster size
+/// whose parent tile or dim changed is refitted to stay a factor.
+pub fn mutate_tiles(g: &mut Genome, space: &Space, loci: usize, rate: f64, rng: &mut impl Rng) {
     for _ in 0..loci {
+        if rate < 1.0 && !rng.random_bool(rate) {
+            continue;
+        }
         let li = rng.random_range(0..g.levels.len());
         let gene = rng.random_range(0..7);
         if gene == 0 {
@@ -65,20 +71,30 @@ pub fn mutate_tiles(g: &mut Genome, space: &Space, loci: usize, rng: &mut impl R
             if li > 0 {
                 g.levels[li].size = space.random_cluster(g, li, rng);
             }
+            space.refit_cluster(g, li + 1);
         } else {
             let d = g.levels[li].order[gene - 1].0;
             let hi = if li == 0 { space.bound[d.index()] } else { g.levels[li - 1].tile(d) };
             g.levels[li].order[gene - 1].1 = space.random_tile(d, hi, rng);
+            if g.levels.get(li + 1).is_some_and(|n| n.par == d) {
+                // The child's tile of d is clamped by repair; its cluster must stay a factor.
+                let t = g.levels[li].tile(d);
+                if g.levels[li + 1].tile(d) > t {
+                    g.levels[li + 1].set_tile(d, t);
+                }
+                space.refit_cluster(g, li + 1);
+            }
         }
     }
 }
 
 /// Swap the parallel dims of the top two levels.
-pub fn mutate_par_swap(g: &mut Genome) {
+pub fn mutate_par_swap(g: &mut Genome, space: &Space) {
     if g.levels.len() >= 2 {
         let p = g.levels[0].par;
         g.levels[0].par = g.levels[1].par;
         g.levels[1].par = p;
+        space.refit_cluster(g, 1);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::constraint::{draw_par, random_sp2, MapConstraint, SizeRule, Sp2Rule, Statics};
 use crate::hardware::AreaModel;
-use crate::mapping::{Dim, Genome, Level};
+use crate::mapping::{Dim, Genome, Level, Levels};
 use crate::model::l1_requirement;
 use crate::workload::Layer;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -36,11 +36,21 @@ pub struct SpaceOptions {
     /// as a multiple of the inner clusters' product, bounded by the PE limit and by the top
     /// parallel dim's spatial extent.
     pub co_explore: bool,
+    /// Draw cluster sizes as factors of min(parent tile of the level's parallel dim, PEs), as
+    /// GAMMA does, and keep them factors when the operators change that tile or dim: near-optimal
+    /// mappings almost always split the parent tile evenly. Repair and the neighbourhood polish
+    /// still allow any size.
+    #[serde(default = "yes")]
+    pub factor_clusters: bool,
     /// Mapping constraint (a file or built-in map, maybe relaxed to a flexibility class). It
     /// fixes the level count and wins over the switches above where they disagree. Not written
     /// with the config: the CLI records its name instead.
     #[serde(skip)]
     pub constraint: Option<Arc<MapConstraint>>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for SpaceOptions {
@@ -55,6 +65,7 @@ impl Default for SpaceOptions {
             rs_full: true,
             divisor_bias: 0.25,
             co_explore: false,
+            factor_clusters: true,
             constraint: None,
         }
     }
@@ -152,6 +163,26 @@ impl Space {
         (pe_cap / u).min(extent).max(1)
     }
 
+    /// [`Self::max_subclusters`], for the neighbourhood search.
+    pub fn max_subclusters_of(&self, g: &Genome) -> i64 {
+        self.max_subclusters(g)
+    }
+
+    /// The parallel dims level `li` may take (the constraint's, else the space's).
+    pub fn par_dims_at(&self, li: usize) -> Vec<Dim> {
+        match self.cstr.as_ref().and_then(|(c, _)| c.levels.get(li)) {
+            Some(r) => {
+                let a = r.allowed_par(self.par_dims());
+                if a.is_empty() {
+                    self.par_dims().to_vec()
+                } else {
+                    a
+                }
+            }
+            None => self.par_dims().to_vec(),
+        }
+    }
+
     /// Redraws the design's PE count (co-exploration).
     pub fn random_pe(&self, g: &mut Genome, rng: &mut impl Rng) {
         let n0 = self.biased_draw(self.max_subclusters(g), rng);
@@ -204,7 +235,31 @@ impl Space {
         if let Some(z) = self.opts.fixed_cluster {
             return z;
         }
-        self.biased_draw(self.cluster_cap(g, level), rng)
+        let cap = self.cluster_cap(g, level);
+        if self.opts.factor_clusters {
+            random_divisor_upto(self.factor_base(g, level), cap, rng)
+        } else {
+            self.biased_draw(cap, rng)
+        }
+    }
+
+    /// What a level's cluster size is a factor of: min(parent tile of its parallel dim, PEs).
+    fn factor_base(&self, g: &Genome, level: usize) -> i64 {
+        g.levels[level - 1].tile(g.levels[level].par).min(self.num_pe).max(1)
+    }
+
+    /// After an operator changed level `level`'s parallel dim or the parent tile of it: a
+    /// cluster size that no longer divides min(parent tile, PEs) becomes the largest factor
+    /// below it (GAMMA's factor draws stay factors). No-op without `factor_clusters`.
+    pub fn refit_cluster(&self, g: &mut Genome, level: usize) {
+        if !self.opts.factor_clusters || self.opts.fixed_cluster.is_some() || level == 0 || level >= g.levels.len() {
+            return;
+        }
+        let m = self.factor_base(g, level);
+        let z = g.levels[level].size.clamp(1, m);
+        if m % z != 0 {
+            g.levels[level].size = largest_divisor_upto(m, z);
+        }
     }
 
     /// A new innermost level: all tiles 1 (R/S full under `rs_full`), random parallel dim.
@@ -225,7 +280,7 @@ impl Space {
         let mut order = Dim::ALL;
         order.shuffle(rng);
         let order = order.map(|d| (d, self.random_tile(d, self.bound[d.index()], rng)));
-        let mut g = Genome { levels: vec![Level::new(self.random_par(rng), self.num_pe, order)] };
+        let mut g = Genome { levels: Levels::one(Level::new(self.random_par(rng), self.num_pe, order)) };
         let levels = if self.opts.slevel_max > self.opts.slevel_min {
             rng.random_range(self.opts.slevel_min..=self.opts.slevel_max)
         } else {
@@ -328,7 +383,7 @@ impl Space {
         let mut order = Dim::ALL;
         order.shuffle(rng);
         let order = order.map(|d| (d, self.random_tile(d, self.bound[d.index()], rng)));
-        let mut g = Genome { levels: vec![Level::new(self.random_par_at(0, rng), self.num_pe, order)] };
+        let mut g = Genome { levels: Levels::one(Level::new(self.random_par_at(0, rng), self.num_pe, order)) };
         for li in 1..n {
             let mut lv = self.new_inner_level(&g, rng);
             lv.par = self.random_par_at(li, rng);
@@ -434,9 +489,51 @@ impl Space {
 
     /// Whether `g` satisfies every invariant [`Space::repair`] establishes.
     pub fn contains(&self, g: &Genome) -> bool {
-        let mut r = g.clone();
+        let mut r = *g;
         self.repair(&mut r);
         r == *g && g.check().is_ok() && g.levels.len() >= self.opts.slevel_min
+    }
+}
+
+/// The largest divisor of `n` that is at most `cap` (1 at least).
+pub(crate) fn largest_divisor_upto(n: i64, cap: i64) -> i64 {
+    let mut best = 1;
+    let mut d = 1;
+    while d * d <= n {
+        if n % d == 0 {
+            for v in [d, n / d] {
+                if v <= cap && v > best {
+                    best = v;
+                }
+            }
+        }
+        d += 1;
+    }
+    best
+}
+
+/// A uniformly chosen divisor of `n` among those at most `cap` (1 if none other). Numbers with
+/// more than 256 such divisors (none below 10^7) draw among the first 256 found.
+fn random_divisor_upto(n: i64, cap: i64, rng: &mut impl Rng) -> i64 {
+    let mut ds = [0i64; 256];
+    let mut k = 0;
+    let mut d = 1;
+    while d * d <= n {
+        if n % d == 0 {
+            let e = n / d;
+            for v in if e != d { [d, e] } else { [d, 0] } {
+                if v >= 1 && v <= cap && k < ds.len() {
+                    ds[k] = v;
+                    k += 1;
+                }
+            }
+        }
+        d += 1;
+    }
+    if k == 0 {
+        1
+    } else {
+        ds[rng.random_range(0..k)]
     }
 }
 

@@ -294,7 +294,7 @@ pub fn job_rows(job: &Job, results: &[LayerResult]) -> Vec<Row> {
                 l2_size_req: m.map(|m| m.l2_size_req),
                 design_num_pe: best.map(|b| cfg.design_hw(&r.hw, &b.genome).num_pe),
                 evaluations: r.evaluations,
-                mapping: best.map(|b| serde_json::to_value(&b.genome).expect("a genome serialises")),
+                mapping: best.map(|b| serde_json::to_value(b.genome).expect("a genome serialises")),
                 mapping_text: best.map(|b| b.genome.describe()),
             }
         })

@@ -1,0 +1,166 @@
+//! Search quality against budget: the gap of the best runtime to the compute bound
+//! (ceil(MACs / PEs)) and the energy of the best mapping, over seeds, per layer, for each
+//! strategy and budget. Prints a Markdown table (BENCHMARKS.md) and a CSV of every run.
+//!
+//! `cargo run --release --example search_quality -- [--budgets 1e4,1e5] [--seeds 10]
+//!  [--strategies islands,gamma] [--set all|gamma|big|small] [--csv FILE]`
+
+use gammaflow::eval::{BackendChoice, Evaluator};
+use gammaflow::hardware::Hardware;
+use gammaflow::search::{search, Objective, SearchConfig, Strategy};
+use gammaflow::workload::builtin::resolve_model;
+use gammaflow::workload::Layer;
+use std::io::Write;
+
+struct Set {
+    name: &'static str,
+    hw: Hardware,
+    layers: Vec<(&'static str, usize)>,
+}
+
+fn sets() -> Vec<Set> {
+    vec![
+        Set {
+            name: "gamma-168",
+            hw: Hardware { num_pe: 168, l1_size: 512, l2_size: 108000, noc_bw: 81920000, offchip_bw: -1 },
+            layers: vec![
+                ("vgg16", 3),
+                ("vgg16", 4),
+                ("vgg16", 6),
+                ("vgg16", 7),
+                ("vgg16", 9),
+                ("vgg16", 10),
+                ("vgg16", 12),
+                ("vgg16", 13),
+                ("alexnet", 2),
+                ("resnet50", 10),
+                ("mnasnet", 6),
+                ("mobilenet_v2", 8),
+                ("bert", 1),
+            ],
+        },
+        Set {
+            name: "1024-unlimited",
+            hw: Hardware { num_pe: 1024, l1_size: -1, l2_size: -1, noc_bw: -1, offchip_bw: -1 },
+            layers: vec![("resnet50", 3), ("alexnet", 3), ("mobilenet_v2", 5), ("bert", 2)],
+        },
+        Set {
+            name: "256-small",
+            hw: Hardware { num_pe: 256, l1_size: 64, l2_size: 8192, noc_bw: -1, offchip_bw: -1 },
+            layers: vec![("vgg16", 5), ("resnet50", 20), ("mnasnet", 10), ("mobilenet_v2", 12)],
+        },
+    ]
+}
+
+fn arg(name: &str) -> Option<String> {
+    let a: Vec<String> = std::env::args().collect();
+    a.iter().position(|x| x == name).and_then(|i| a.get(i + 1).cloned())
+}
+
+fn main() -> anyhow::Result<()> {
+    let budgets: Vec<u64> = arg("--budgets")
+        .unwrap_or_else(|| "1e4,1e5".into())
+        .split(',')
+        .map(|s| s.trim().parse::<f64>().map(|v| v as u64))
+        .collect::<Result<_, _>>()?;
+    let seeds: u64 = arg("--seeds").map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let strategies: Vec<Strategy> = arg("--strategies")
+        .unwrap_or_else(|| "islands,gamma".into())
+        .split(',')
+        .map(|s| <Strategy as clap::ValueEnum>::from_str(s.trim(), true).map_err(anyhow::Error::msg))
+        .collect::<Result<_, _>>()?;
+    let which = arg("--set").unwrap_or_else(|| "all".into());
+    let mut csv = match arg("--csv") {
+        Some(p) => Some(std::fs::File::create(p)?),
+        None => None,
+    };
+    if let Some(f) = csv.as_mut() {
+        writeln!(f, "set,layer,strategy,budget,seed,runtime,bound,gap,energy_nJ,evaluations")?;
+    }
+    let mut ev = Evaluator::new(BackendChoice::Cpu)?;
+    println!(
+        "| set | layer | strategy | budget | median gap % | worst gap % | median energy nJ | evals used (median) |"
+    );
+    println!("|--|--|--|--|--|--|--|--|");
+    for set in sets().into_iter().filter(|s| which == "all" || s.name.starts_with(&which)) {
+        let layers: Vec<(String, Layer)> = set
+            .layers
+            .iter()
+            .map(|(m, i)| Ok((format!("{m}#{i}"), resolve_model(m)?.layers[i - 1])))
+            .collect::<anyhow::Result<_>>()?;
+        let tasks: Vec<(usize, Layer, Hardware)> =
+            layers.iter().enumerate().map(|(i, (_, l))| (i, *l, set.hw)).collect();
+        for &strategy in &strategies {
+            for &budget in &budgets {
+                // rows[layer] = (gap, energy, evals) per seed
+                let mut rows: Vec<Vec<(f64, f64, u64)>> = vec![Vec::new(); tasks.len()];
+                for seed in 0..seeds {
+                    let cfg = SearchConfig {
+                        strategy,
+                        fitness1: Objective::Latency,
+                        fitness2: Some(Objective::Energy),
+                        num_pop: if strategy == Strategy::Islands { 48 } else { 100 },
+                        epochs: 0,
+                        max_evals: Some(budget),
+                        seed,
+                        ..SearchConfig::default()
+                    };
+                    let res = search(&tasks, &cfg, &mut ev, |_| {});
+                    for (i, r) in res.iter().enumerate() {
+                        let (gap, e, rt) = match &r.best {
+                            Some(b) => {
+                                let m = b.eval.metrics.unwrap_or_default();
+                                (r.gap_to_bound().unwrap_or(f64::INFINITY), m.energy_nj, m.runtime_cycles)
+                            }
+                            None => (f64::INFINITY, f64::INFINITY, -1),
+                        };
+                        rows[i].push((gap, e, r.evaluations));
+                        if let Some(f) = csv.as_mut() {
+                            writeln!(
+                                f,
+                                "{},{},{},{budget},{seed},{rt},{},{gap},{e},{}",
+                                set.name,
+                                layers[i].0,
+                                strategy.name(),
+                                r.bound_cycles,
+                                r.evaluations
+                            )?;
+                        }
+                    }
+                }
+                for (i, r) in rows.iter_mut().enumerate() {
+                    let mut g: Vec<f64> = r.iter().map(|x| x.0).collect();
+                    let mut e: Vec<f64> = r.iter().map(|x| x.1).collect();
+                    let mut n: Vec<u64> = r.iter().map(|x| x.2).collect();
+                    g.sort_by(f64::total_cmp);
+                    e.sort_by(f64::total_cmp);
+                    n.sort();
+                    println!(
+                        "| {} | {} | {} | {:.0e} | {:.4} | {:.4} | {:.4e} | {} |",
+                        set.name,
+                        layers[i].0,
+                        strategy.name(),
+                        budget as f64,
+                        100.0 * median(&g),
+                        100.0 * g.last().copied().unwrap_or(f64::NAN),
+                        median(&e),
+                        n[n.len() / 2]
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn median(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}

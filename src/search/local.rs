@@ -1,0 +1,240 @@
+//! Neighbourhoods for local search: every genome one gene away (tiles at the values that change
+//! a fold count, cluster sizes, parallel dims, adjacent loop-order swaps, the co-explored PE
+//! count), random two-gene moves, and every loop order of one level.
+
+use super::space::{largest_divisor_upto, Space};
+use crate::mapping::{Dim, Genome};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use std::collections::HashSet;
+
+/// Values worth trying for a tile within `[1, extent]`: the smallest tile for each number of
+/// folds (`ceil(extent / n)`), which is where runtime and edge waste change, plus the current
+/// tile's neighbours. About 2·sqrt(extent) values.
+pub fn tile_values(extent: i64, current: i64, out: &mut Vec<i64>) {
+    out.clear();
+    let e = extent.max(1);
+    let mut n = 1;
+    while n <= e {
+        let t = (e + n - 1) / n;
+        out.push(t);
+        // Next n with a smaller ceil(e / n).
+        n = if t > 1 { (e + t - 2) / (t - 1) } else { e + 1 };
+    }
+    for v in [current - 1, current + 1] {
+        if (1..=e).contains(&v) {
+            out.push(v);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// Every genome one gene away from `g`, repaired into the space, without `g` itself or
+/// duplicates. `scratch` holds temporary values.
+pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut Vec<i64>) {
+    out.clear();
+    let mut seen = HashSet::new();
+    let mut push = |mut c: Genome, out: &mut Vec<Genome>| {
+        space.repair(&mut c);
+        if c != *g && seen.insert(c) {
+            out.push(c);
+        }
+    };
+    let rs_fixed = |d: Dim| space.opts.rs_full && matches!(d, Dim::R | Dim::S);
+    let nl = g.levels.len();
+    for li in 0..nl {
+        // Tiles.
+        for pos in 0..6 {
+            let (d, t) = g.levels[li].order[pos];
+            if rs_fixed(d) {
+                continue;
+            }
+            let extent = if li == 0 { space.bound[d.index()] } else { g.levels[li - 1].tile(d) };
+            tile_values(extent, t, scratch);
+            for &v in scratch.iter() {
+                if v != t {
+                    let mut c = *g;
+                    c.levels[li].order[pos].1 = v;
+                    push(c, out);
+                }
+            }
+        }
+        // Parallel dim, keeping the cluster size or refitting it as a factor.
+        for p in space.par_dims_at(li) {
+            if p != g.levels[li].par {
+                let mut c = *g;
+                c.levels[li].par = p;
+                push(c, out);
+                if li > 0 {
+                    let m = c.levels[li - 1].tile(p).min(space.num_pe).max(1);
+                    c.levels[li].size = largest_divisor_upto(m, c.levels[li].size);
+                    push(c, out);
+                }
+            }
+        }
+        // Cluster size: factors of the parent tile and the fold-changing values.
+        if li > 0 && space.opts.fixed_cluster.is_none() {
+            let m = g.levels[li - 1].tile(g.levels[li].par).min(space.num_pe).max(1);
+            tile_values(m, g.levels[li].size, scratch);
+            let mut d = 1;
+            while d * d <= m {
+                if m % d == 0 {
+                    scratch.push(d);
+                    scratch.push(m / d);
+                }
+                d += 1;
+            }
+            scratch.sort_unstable();
+            scratch.dedup();
+            for &v in scratch.iter() {
+                if v != g.levels[li].size {
+                    let mut c = *g;
+                    c.levels[li].size = v;
+                    push(c, out);
+                }
+            }
+        }
+        // Adjacent loop-order swaps (the order phase tries them all).
+        for pos in 0..5 {
+            let mut c = *g;
+            c.levels[li].order.swap(pos, pos + 1);
+            push(c, out);
+        }
+    }
+    // The co-explored PE count, as a number of top-level sub-clusters.
+    if space.opts.co_explore {
+        let inner: i64 = g.levels[1..].iter().map(|l| l.size.max(1)).product();
+        let n0 = g.levels[0].size / inner.max(1);
+        let max = space.max_subclusters_of(g);
+        tile_values(max, n0, scratch);
+        for &v in scratch.iter() {
+            if v != n0 {
+                let mut c = *g;
+                c.levels[0].size = v * inner;
+                push(c, out);
+            }
+        }
+    }
+}
+
+/// `n` random two-gene moves: pairs of distinct one-gene neighbours' changes applied together.
+pub fn two_gene(space: &Space, g: &Genome, ones: &[Genome], n: usize, rng: &mut impl Rng, out: &mut Vec<Genome>) {
+    out.clear();
+    if ones.len() < 2 {
+        return;
+    }
+    let mut seen = HashSet::new();
+    let mut tries = 0;
+    while out.len() < n && tries < 4 * n {
+        tries += 1;
+        let a = &ones[rng.random_range(0..ones.len())];
+        let b = &ones[rng.random_range(0..ones.len())];
+        // Take b's change on top of a: every gene where b differs from g.
+        let mut c = *a;
+        for li in 0..c.levels.len().min(b.levels.len()).min(g.levels.len()) {
+            let (bl, gl) = (&b.levels[li], &g.levels[li]);
+            if bl.par != gl.par {
+                c.levels[li].par = bl.par;
+            }
+            if bl.size != gl.size {
+                c.levels[li].size = bl.size;
+            }
+            if bl.order.map(|p| p.0) != gl.order.map(|p| p.0) {
+                c.levels[li].order = bl.order;
+            } else {
+                for pos in 0..6 {
+                    if bl.order[pos].1 != gl.order[pos].1 {
+                        let d = bl.order[pos].0;
+                        c.levels[li].set_tile(d, bl.order[pos].1);
+                    }
+                }
+            }
+        }
+        space.repair(&mut c);
+        if c != *g && c != *a && c != *b && seen.insert(c) {
+            out.push(c);
+        }
+    }
+}
+
+/// Every loop order of level `li` (tiles travel with their dims), repaired, without `g`.
+pub fn orders(space: &Space, g: &Genome, li: usize, out: &mut Vec<Genome>) {
+    out.clear();
+    let mut perm = g.levels[li].order;
+    // Heap's algorithm over the six positions: 720 orders.
+    let mut c = [0usize; 6];
+    let mut seen = HashSet::new();
+    let mut emit = |p: &[(Dim, i64); 6], out: &mut Vec<Genome>| {
+        let mut x = *g;
+        x.levels[li].order = *p;
+        space.repair(&mut x);
+        if x != *g && seen.insert(x) {
+            out.push(x);
+        }
+    };
+    emit(&perm, out);
+    let mut i = 0;
+    while i < 6 {
+        if c[i] < i {
+            if i % 2 == 0 {
+                perm.swap(0, i);
+            } else {
+                perm.swap(c[i], i);
+            }
+            emit(&perm, out);
+            c[i] += 1;
+            i = 0;
+        } else {
+            c[i] = 0;
+            i += 1;
+        }
+    }
+}
+
+/// Shuffles and truncates a candidate list to a budget.
+pub fn cap(v: &mut Vec<Genome>, n: usize, rng: &mut impl Rng) {
+    if v.len() > n {
+        v.shuffle(rng);
+        v.truncate(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_values() {
+        let mut v = Vec::new();
+        tile_values(10, 5, &mut v);
+        // ceil(10/n) for n = 1..10: 10 5 4 3 2 2 2 2 2 1, plus 4 and 6 around 5.
+        assert_eq!(v, vec![1, 2, 3, 4, 5, 6, 10]);
+        tile_values(1, 1, &mut v);
+        assert_eq!(v, vec![1]);
+        // Every fold count of 56 is reachable by some value in the list.
+        tile_values(56, 1, &mut v);
+        for n in 1..=56i64 {
+            let folds = (56 + n - 1) / n;
+            assert!(v.iter().any(|&t| (56 + t - 1) / t == folds), "{n}");
+        }
+    }
+
+    #[test]
+    fn all_orders() {
+        use crate::search::SpaceOptions;
+        use crate::workload::Layer;
+        let layer = Layer::conv(16, 16, 10, 10, 3, 3);
+        let space = Space::new(&layer, 64, SpaceOptions::default());
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1);
+        let g = space.random_genome(&mut rng);
+        let mut v = Vec::new();
+        orders(&space, &g, 0, &mut v);
+        assert_eq!(v.len(), 719);
+        let mut ones = Vec::new();
+        let mut s = Vec::new();
+        one_gene(&space, &g, &mut ones, &mut s);
+        assert!(ones.len() > 20);
+        assert!(ones.iter().all(|c| space.contains(c) && *c != g));
+    }
+}

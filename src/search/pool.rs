@@ -1,0 +1,288 @@
+//! Packed populations: genomes as fixed-size word records (the GPU buffer layout of
+//! [`crate::mapping::pack`]), with compact fitness records and 64-bit keys beside them. Selection
+//! works on keys by partial selection; nothing is allocated per genome.
+
+use super::objective::Fitness;
+use crate::mapping::pack::{pack_into, unpack_genome, HEADER_WORDS, LEVEL_WORDS};
+use crate::mapping::Genome;
+use std::cmp::Ordering;
+
+/// A population of packed genomes with their fitness and keys.
+#[derive(Debug, Clone, Default)]
+pub struct Pool {
+    pub stride: usize,
+    pub words: Vec<u32>,
+    pub fit: Vec<Fitness>,
+    pub key: Vec<u64>,
+}
+
+impl Pool {
+    pub fn new(stride: usize) -> Pool {
+        Pool { stride, ..Pool::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.fit.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fit.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.words.clear();
+        self.fit.clear();
+        self.key.clear();
+    }
+
+    /// Keeps the first `n` members.
+    pub fn truncate(&mut self, n: usize) {
+        self.words.truncate(n * self.stride);
+        self.fit.truncate(n);
+        self.key.truncate(n);
+    }
+
+    /// The words of genome `i`.
+    pub fn record(&self, i: usize) -> &[u32] {
+        &self.words[i * self.stride..(i + 1) * self.stride]
+    }
+
+    pub fn genome(&self, i: usize) -> Genome {
+        unpack_genome(self.record(i)).2
+    }
+
+    pub fn push_record(&mut self, rec: &[u32], fit: Fitness, key: u64) {
+        self.words.extend_from_slice(rec);
+        self.fit.push(fit);
+        self.key.push(key);
+    }
+
+    pub fn push(&mut self, g: &Genome, num_pe: i64, fit: Fitness, key: u64) {
+        let start = self.words.len();
+        self.words.resize(start + self.stride, 0);
+        pack_into(g, 0, num_pe, &mut self.words[start..]);
+        self.fit.push(fit);
+        self.key.push(key);
+    }
+
+    /// Index of the lexicographically best member (ties: the smaller key, then the first).
+    pub fn best(&self) -> Option<usize> {
+        (0..self.len()).min_by(|&a, &b| rank(self.fit[a], self.key[a], self.fit[b], self.key[b]))
+    }
+
+    /// Keeps the `n` best members with distinct keys (best first among the first `front`,
+    /// which are fully ordered), taken from `self` and `extra`. A key seen twice keeps its better
+    /// member. Deterministic: ties are broken by key, then by position.
+    pub fn select(&mut self, extra: &Pool, n: usize, front: usize, scratch: &mut Select) {
+        let total = self.len() + extra.len();
+        scratch.dedup(total, |i| {
+            if i < self.len() {
+                (self.fit[i], self.key[i])
+            } else {
+                (extra.fit[i - self.len()], extra.key[i - self.len()])
+            }
+        });
+        let idx = &mut scratch.kept;
+        let n = n.min(idx.len());
+        let key_of = |i: u32| {
+            let i = i as usize;
+            if i < self.len() {
+                (self.fit[i], self.key[i], i)
+            } else {
+                (extra.fit[i - self.len()], extra.key[i - self.len()], i)
+            }
+        };
+        let cmp = |a: &u32, b: &u32| {
+            let (fa, ka, ia) = key_of(*a);
+            let (fb, kb, ib) = key_of(*b);
+            rank(fa, ka, fb, kb).then(ia.cmp(&ib))
+        };
+        if n < idx.len() {
+            idx.select_nth_unstable_by(n, cmp);
+            idx.truncate(n);
+        }
+        let front = front.min(n);
+        if front > 0 && front < n {
+            idx.select_nth_unstable_by(front, cmp);
+        }
+        idx[..front].sort_unstable_by(cmp);
+        let mut out = std::mem::replace(&mut scratch.out, Pool::new(self.stride));
+        out.clear();
+        out.stride = self.stride;
+        out.words.reserve(n * self.stride);
+        for &i in idx.iter() {
+            let i = i as usize;
+            if i < self.len() {
+                out.push_record(self.record(i), self.fit[i], self.key[i]);
+            } else {
+                let j = i - self.len();
+                out.push_record(extra.record(j), extra.fit[j], extra.key[j]);
+            }
+        }
+        std::mem::swap(self, &mut out);
+        scratch.out = out;
+    }
+}
+
+/// Lexicographic fitness, then key: a total order.
+pub fn rank(fa: Fitness, ka: u64, fb: Fitness, kb: u64) -> Ordering {
+    fa.lex_cmp(&fb).then(ka.cmp(&kb))
+}
+
+/// Reusable scratch space for [`Pool::select`]: an open-addressing table of keys.
+#[derive(Debug, Default)]
+pub struct Select {
+    table: Vec<u32>,
+    kept: Vec<u32>,
+    out: Pool,
+}
+
+impl Select {
+    /// Fills `kept` with one index per distinct key (the better member of equal keys).
+    fn dedup(&mut self, total: usize, at: impl Fn(usize) -> (Fitness, u64)) {
+        let cap = (total * 2).next_power_of_two().max(16);
+        self.table.clear();
+        self.table.resize(cap, u32::MAX);
+        self.kept.clear();
+        let mask = cap - 1;
+        for i in 0..total {
+            let (f, k) = at(i);
+            let mut h = (mix(k) as usize) & mask;
+            loop {
+                let slot = self.table[h];
+                if slot == u32::MAX {
+                    self.table[h] = self.kept.len() as u32;
+                    self.kept.push(i as u32);
+                    break;
+                }
+                let j = self.kept[slot as usize] as usize;
+                let (fj, kj) = at(j);
+                if kj == k {
+                    if f.lex_cmp(&fj).is_lt() {
+                        self.kept[slot as usize] = i as u32;
+                    }
+                    break;
+                }
+                h = (h + 1) & mask;
+            }
+        }
+    }
+}
+
+/// A 64-bit finaliser (splitmix64): spreads keys over the table.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Key of the whole genome record (problem index and reserved word excluded; the top gene-0
+/// size counts only when it is the co-explored PE count, as GAMMA's duplicate check ignores it
+/// otherwise).
+pub fn exact_key(rec: &[u32], co_explore: bool) -> u64 {
+    let nl = rec[1] as usize;
+    let mut h = mix(nl as u64 ^ if co_explore { (rec[2] as u64) << 8 } else { 0 });
+    for (i, &w) in rec[HEADER_WORDS..HEADER_WORDS + LEVEL_WORDS * nl].iter().enumerate() {
+        if i == 1 && !co_explore {
+            continue;
+        }
+        h = mix(h ^ (w as u64) ^ ((i as u64) << 40));
+    }
+    h
+}
+
+/// Key of what decides the first objective up to loop order: per level the parallel and second
+/// spatial dims, the cluster size and each dim's tile, whatever their order. Combined with the
+/// first objective's value, two records with equal keys are the same point for the first
+/// objective (order variants of one tiling that score the same), so only the better one for the
+/// second objective is kept. Orders are searched in their own phase.
+pub fn tiling_key(rec: &[u32], co_explore: bool, f1: f64) -> u64 {
+    let nl = rec[1] as usize;
+    let mut h = mix(nl as u64 ^ if co_explore { (rec[2] as u64) << 8 } else { 0 } ^ (f1.to_bits() << 3));
+    for l in 0..nl {
+        let b = &rec[HEADER_WORDS + LEVEL_WORDS * l..];
+        let dims = b[0];
+        // Parallel dim (bits 0-2) and second spatial dim (bits 21-23); the loop order is not hashed.
+        let head = (dims & 7) | ((dims >> 21) & 7) << 3;
+        let size = if l == 0 && !co_explore { 0 } else { b[1] };
+        let mut level = mix(((l as u64) << 56) ^ ((head as u64) << 32) ^ size as u64);
+        for i in 0..6 {
+            let d = (dims >> (3 + 3 * i)) & 7;
+            // Summed: the same tiles in any order give the same key.
+            level = level.wrapping_add(mix(((l as u64) << 48) ^ ((d as u64) << 32) ^ b[2 + i] as u64));
+        }
+        h = mix(h ^ level);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::pack::pack_genome;
+
+    fn g(text: &str) -> Genome {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn keys_see_what_they_should() {
+        let a = g(
+            r#"[["K",64],["C",16],["Y",7],["X",7],["K",8],["R",3],["S",3],["C",4],["K",1],["C",2],["Y",1],["X",1],["R",3],["S",3]]"#,
+        );
+        // Same tiles, outer order changed.
+        let b = g(
+            r#"[["K",64],["Y",7],["C",16],["X",7],["K",8],["R",3],["S",3],["C",4],["K",1],["C",2],["Y",1],["X",1],["R",3],["S",3]]"#,
+        );
+        // One inner tile changed.
+        let c = g(
+            r#"[["K",64],["C",16],["Y",7],["X",7],["K",8],["R",3],["S",3],["C",4],["K",1],["C",1],["Y",1],["X",1],["R",3],["S",3]]"#,
+        );
+        let rec = |x: &Genome| {
+            let mut w = Vec::new();
+            pack_genome(x, 0, 64, 20, &mut w);
+            w
+        };
+        let (ra, rb, rc) = (rec(&a), rec(&b), rec(&c));
+        assert_ne!(exact_key(&ra, false), exact_key(&rb, false));
+        assert_eq!(tiling_key(&ra, false, 10.0), tiling_key(&rb, false, 10.0));
+        assert_ne!(tiling_key(&ra, false, 10.0), tiling_key(&rb, false, 11.0));
+        assert_ne!(tiling_key(&ra, false, 10.0), tiling_key(&rc, false, 10.0));
+        assert_ne!(exact_key(&ra, false), exact_key(&rc, false));
+        // The top gene-0 size counts only when co-exploring.
+        let mut rd = ra.clone();
+        rd[5] = 32;
+        assert_eq!(exact_key(&ra, false), exact_key(&rd, false));
+        assert_ne!(exact_key(&ra, true), exact_key(&rd, true));
+    }
+
+    #[test]
+    fn select_keeps_the_best_distinct() {
+        let genome = g(r#"[["K",64],["C",16],["Y",7],["X",7],["K",8],["R",3],["S",3]]"#);
+        let mut p = Pool::new(12);
+        let mut q = Pool::new(12);
+        // Keys 0..10 with f1 = 10 - k, plus duplicates of keys 3 and 4 (one better, one worse).
+        for k in 0..10u64 {
+            p.push(&genome, 64, Fitness { f1: 10.0 - k as f64, f2: 0.0 }, k);
+        }
+        q.push(&genome, 64, Fitness { f1: 6.0, f2: -1.0 }, 4);
+        q.push(&genome, 64, Fitness { f1: 8.0, f2: 0.0 }, 3);
+        let mut s = Select::default();
+        p.select(&q, 4, 4, &mut s);
+        assert_eq!(p.key, vec![9, 8, 7, 6]);
+        let mut p2 = p.clone();
+        p2.select(&Pool::new(12), 10, 2, &mut s);
+        assert_eq!(p2.key[..2], [9, 8]);
+        assert_eq!(p2.len(), 4);
+        let mut p3 = Pool::new(12);
+        for k in 0..10u64 {
+            p3.push(&genome, 64, Fitness { f1: 10.0 - k as f64, f2: 0.0 }, k);
+        }
+        p3.select(&q, 7, 7, &mut s);
+        // Key 4 keeps the better duplicate (f1 6, f2 -1).
+        let i = p3.key.iter().position(|&k| k == 4).unwrap();
+        assert_eq!(p3.fit[i], Fitness { f1: 6.0, f2: -1.0 });
+        assert!(p3.fit.windows(2).all(|w| w[0].lex_cmp(&w[1]).is_le()));
+    }
+}
