@@ -1,0 +1,74 @@
+//! Host-side cost of one GA generation without evaluation: breeding a population of packed
+//! records (crossover, per-locus mutation, repair, packing) and selecting the next one (keys,
+//! duplicate removal, partial selection). `cargo bench --bench ga_host`; throughput is genomes
+//! per second on one thread.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use gammaflow::hardware::Hardware;
+use gammaflow::mapping::pack::stride_for;
+use gammaflow::search::engine::Cx;
+use gammaflow::search::objective::Fitness;
+use gammaflow::search::pool::{exact_key, Pool, Select};
+use gammaflow::search::strategy::breed;
+use gammaflow::search::{SearchConfig, Space};
+use gammaflow::workload::Layer;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn generation(c: &mut Criterion) {
+    let layer = Layer::conv(64, 64, 56, 56, 3, 3);
+    let hw = Hardware::default();
+    let cfg = SearchConfig::default();
+    let space = Space::new(&layer, hw.num_pe, cfg.space.clone());
+    let stride = stride_for(2);
+    let cx = Cx {
+        cfg: &cfg,
+        space: &space,
+        hw: &hw,
+        stride,
+        bound: 1,
+        remaining: u64::MAX,
+        budget: u64::MAX,
+        best: None,
+        pareto: &[],
+    };
+    let n = 100_000;
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut pool = Pool::new(stride);
+    for _ in 0..n {
+        let g = space.random_genome(&mut rng);
+        pool.push(&g, hw.num_pe, Fitness { f1: rng.random_range(1.0..2.0), f2: 0.0 }, rng.random());
+    }
+    let n_parents = 40_000;
+    let mut grp = c.benchmark_group("ga_host");
+    grp.throughput(Throughput::Elements(n as u64));
+    grp.sample_size(10);
+    // One thread, as the target is per core.
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    grp.bench_function("breed_and_select_1e5", |b| {
+        let mut out = Vec::new();
+        let mut fresh = Pool::new(stride);
+        let mut sel = Select::default();
+        b.iter(|| {
+            one.install(|| {
+                let mut parents = pool.clone();
+                parents.truncate(n_parents);
+                out.clear();
+                breed(&cx, &parents, n, &mut rng, &mut out);
+                fresh.clear();
+                fresh.words.extend_from_slice(&out);
+                for (i, rec) in out.chunks_exact(stride).enumerate() {
+                    fresh.fit.push(Fitness { f1: 1.0 + (i % 977) as f64, f2: 0.0 });
+                    fresh.key.push(exact_key(rec, false));
+                }
+                parents.truncate(n / 20);
+                parents.select(&fresh, n, n_parents, &mut sel);
+                parents.len()
+            })
+        })
+    });
+    grp.finish();
+}
+
+criterion_group!(benches, generation);
+criterion_main!(benches);
