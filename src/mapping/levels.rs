@@ -27,6 +27,17 @@ impl Levels {
         v
     }
 
+    /// `n` levels (at most [`MAX_LEVELS`]) made by `f(index)`.
+    pub fn from_fn(n: usize, mut f: impl FnMut(usize) -> Level) -> Levels {
+        let mut v = Levels::new();
+        let n = n.min(MAX_LEVELS);
+        for (i, slot) in v.items[..n].iter_mut().enumerate() {
+            *slot = f(i);
+        }
+        v.len = n as u8;
+        v
+    }
+
     /// Appends a level; beyond [`MAX_LEVELS`] the level is dropped (genomes never have more:
     /// every constructor checks the count first).
     pub fn push(&mut self, l: Level) {

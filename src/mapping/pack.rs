@@ -127,8 +127,8 @@ pub fn pack_into(genome: &Genome, problem: u32, num_pe: i64, out: &mut [u32]) {
 
 /// Inverse of [`pack_genome`]: (problem index, num_pe, genome).
 pub fn unpack_genome(words: &[u32]) -> (u32, i64, Genome) {
-    let nl = words[1] as usize;
-    let levels = (0..nl).map(|l| unpack_level(words, l)).collect();
+    let nl = (words[1] as usize).min(super::MAX_LEVELS);
+    let levels = super::Levels::from_fn(nl, |l| unpack_level(words, l));
     (words[0], words[2] as i64, Genome { levels })
 }
 

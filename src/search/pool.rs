@@ -74,54 +74,53 @@ impl Pool {
     /// which are fully ordered), taken from `self` and `extra`. A key seen twice keeps its better
     /// member. Deterministic: ties are broken by key, then by position.
     pub fn select(&mut self, extra: &Pool, n: usize, front: usize, scratch: &mut Select) {
-        let total = self.len() + extra.len();
-        scratch.dedup(total, |i| {
-            if i < self.len() {
-                (self.fit[i], self.key[i])
-            } else {
-                (extra.fit[i - self.len()], extra.key[i - self.len()])
-            }
-        });
-        let idx = &mut scratch.kept;
-        let n = n.min(idx.len());
-        let key_of = |i: u32| {
-            let i = i as usize;
-            if i < self.len() {
-                (self.fit[i], self.key[i], i)
-            } else {
-                (extra.fit[i - self.len()], extra.key[i - self.len()], i)
-            }
+        let own = self.len();
+        let total = own + extra.len();
+        let at = |i: usize| if i < own { (self.fit[i], self.key[i]) } else { (extra.fit[i - own], extra.key[i - own]) };
+        scratch.dedup(total, at);
+        // Compact sort keys: (f1, f2, key, index) compare without indirection.
+        let keys = &mut scratch.keys;
+        keys.clear();
+        keys.extend(scratch.kept.iter().map(|&i| {
+            let (f, k) = at(i as usize);
+            SortKey { f1: f.f1, f2: f.f2, key: k, idx: i }
+        }));
+        let n = n.min(keys.len());
+        let cmp = |a: &SortKey, b: &SortKey| {
+            a.f1.total_cmp(&b.f1).then(a.f2.total_cmp(&b.f2)).then(a.key.cmp(&b.key)).then(a.idx.cmp(&b.idx))
         };
-        let cmp = |a: &u32, b: &u32| {
-            let (fa, ka, ia) = key_of(*a);
-            let (fb, kb, ib) = key_of(*b);
-            rank(fa, ka, fb, kb).then(ia.cmp(&ib))
-        };
-        if n < idx.len() {
-            idx.select_nth_unstable_by(n, cmp);
-            idx.truncate(n);
+        if n < keys.len() {
+            keys.select_nth_unstable_by(n, cmp);
+            keys.truncate(n);
         }
         let front = front.min(n);
         if front > 0 && front < n {
-            idx.select_nth_unstable_by(front, cmp);
+            keys.select_nth_unstable_by(front, cmp);
         }
-        idx[..front].sort_unstable_by(cmp);
-        let mut out = std::mem::replace(&mut scratch.out, Pool::new(self.stride));
+        keys[..front].sort_unstable_by(cmp);
+        let out = &mut scratch.out;
         out.clear();
         out.stride = self.stride;
         out.words.reserve(n * self.stride);
-        for &i in idx.iter() {
-            let i = i as usize;
-            if i < self.len() {
+        for k in keys.iter() {
+            let i = k.idx as usize;
+            if i < own {
                 out.push_record(self.record(i), self.fit[i], self.key[i]);
             } else {
-                let j = i - self.len();
+                let j = i - own;
                 out.push_record(extra.record(j), extra.fit[j], extra.key[j]);
             }
         }
-        std::mem::swap(self, &mut out);
-        scratch.out = out;
+        std::mem::swap(self, out);
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SortKey {
+    f1: f64,
+    f2: f64,
+    key: u64,
+    idx: u32,
 }
 
 /// Lexicographic fitness, then key: a total order.
@@ -134,6 +133,7 @@ pub fn rank(fa: Fitness, ka: u64, fb: Fitness, kb: u64) -> Ordering {
 pub struct Select {
     table: Vec<u32>,
     kept: Vec<u32>,
+    keys: Vec<SortKey>,
     out: Pool,
 }
 
@@ -182,14 +182,13 @@ pub fn mix(mut z: u64) -> u64 {
 /// otherwise).
 pub fn exact_key(rec: &[u32], co_explore: bool) -> u64 {
     let nl = rec[1] as usize;
-    let mut h = mix(nl as u64 ^ if co_explore { (rec[2] as u64) << 8 } else { 0 });
+    let mut h = nl as u64 ^ if co_explore { (rec[2] as u64) << 8 } else { 0 };
     for (i, &w) in rec[HEADER_WORDS..HEADER_WORDS + LEVEL_WORDS * nl].iter().enumerate() {
-        if i == 1 && !co_explore {
-            continue;
-        }
-        h = mix(h ^ (w as u64) ^ ((i as u64) << 40));
+        let w = if i == 1 && !co_explore { 0 } else { w };
+        // Multiply-rotate per word (position-dependent), one finaliser at the end.
+        h = (h ^ w as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
     }
-    h
+    mix(h)
 }
 
 /// Key of what decides the first objective up to loop order: per level the parallel and second

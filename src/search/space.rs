@@ -338,10 +338,12 @@ impl Space {
                 lv.par = Dim::K;
             }
         }
+        // The enclosing tiles by dim, carried down level by level.
+        let mut enclosing = self.bound;
         for li in 0..g.levels.len() {
             for gi in 0..6 {
                 let (d, mut t) = g.levels[li].order[gi];
-                let hi = if li == 0 { self.bound[d.index()] } else { g.levels[li - 1].tile(d) };
+                let hi = enclosing[d.index()];
                 if self.opts.rs_full && matches!(d, Dim::R | Dim::S) {
                     t = hi;
                 }
@@ -353,6 +355,7 @@ impl Space {
                 }
                 g.levels[li].order[gi].1 = t;
             }
+            enclosing = g.levels[li].tiles();
         }
         for li in 1..g.levels.len() {
             let cap = self.cluster_cap(g, li);
@@ -539,22 +542,5 @@ fn random_divisor_upto(n: i64, cap: i64, rng: &mut impl Rng) -> i64 {
 
 /// A uniformly chosen divisor of `n` (≥ 1), by trial division up to √n.
 fn random_divisor(n: i64, rng: &mut impl Rng) -> i64 {
-    let mut small = Vec::with_capacity(32);
-    let mut large = Vec::with_capacity(32);
-    let mut d = 1;
-    while d * d <= n {
-        if n % d == 0 {
-            small.push(d);
-            if d * d != n {
-                large.push(n / d);
-            }
-        }
-        d += 1;
-    }
-    let i = rng.random_range(0..small.len() + large.len());
-    if i < small.len() {
-        small[i]
-    } else {
-        large[i - small.len()]
-    }
+    random_divisor_upto(n, n, rng)
 }
