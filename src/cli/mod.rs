@@ -2,6 +2,7 @@
 
 mod bench_cmd;
 mod eval_cmd;
+pub mod gamma_args;
 mod import_cmd;
 mod search_cmd;
 mod sweep_cmd;
@@ -41,7 +42,7 @@ pub enum Command {
 }
 
 pub fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(gamma_args::args_from_env()?);
     match cli.command {
         Some(Command::Search(a)) => search_cmd::run(a),
         Some(Command::Eval(a)) => eval_cmd::run(a),
