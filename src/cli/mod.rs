@@ -2,6 +2,8 @@
 
 mod bench_cmd;
 mod eval_cmd;
+pub mod gamma_args;
+mod import_cmd;
 mod search_cmd;
 mod sweep_cmd;
 
@@ -35,10 +37,12 @@ pub enum Command {
     Merge(sweep_cmd::MergeArgs),
     /// Summary table and plots of a sweep's results.
     Report(sweep_cmd::ReportArgs),
+    /// Import an ONNX graph's Conv/Gemm/MatMul layers as a GAMMA model file.
+    Import(import_cmd::ImportArgs),
 }
 
 pub fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(gamma_args::args_from_env()?);
     match cli.command {
         Some(Command::Search(a)) => search_cmd::run(a),
         Some(Command::Eval(a)) => eval_cmd::run(a),
@@ -46,6 +50,7 @@ pub fn main() -> anyhow::Result<()> {
         Some(Command::Sweep(a)) => sweep_cmd::run_sweep(a),
         Some(Command::Merge(a)) => sweep_cmd::run_merge(a),
         Some(Command::Report(a)) => sweep_cmd::run_report(a),
+        Some(Command::Import(a)) => import_cmd::run(a),
         None => search_cmd::run(search_cmd::SearchArgs::parse_from(["search"])),
     }
 }

@@ -52,7 +52,8 @@ pub fn builtin_model(name: &str) -> Option<Model> {
     Some(Model { name: (*canonical).to_string(), layers })
 }
 
-/// Resolves a command-line model argument: a built-in name first, otherwise a CSV file path.
+/// Resolves a command-line model argument: a built-in name first, otherwise a CSV file path or
+/// an ONNX file (`.onnx`, see [`super::onnx`]).
 ///
 /// An argument that looks like a path (has a separator or a `.csv` suffix) is always read as a
 /// file, so a typo in a path reports the missing file instead of "unknown model".
@@ -61,6 +62,9 @@ pub fn resolve_model(name_or_path: &str) -> Result<Model, ModelError> {
         return Ok(m);
     }
     let path = Path::new(name_or_path);
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx")) {
+        return super::onnx::load_onnx_model(path);
+    }
     let looks_like_path =
         name_or_path.contains(['/', '\\']) || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if looks_like_path || path.is_file() {

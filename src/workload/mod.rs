@@ -5,6 +5,7 @@
 
 pub mod builtin;
 mod csv_loader;
+pub mod onnx;
 
 pub use csv_loader::{load_model_file, parse_model_csv, ModelError};
 

@@ -1,0 +1,36 @@
+//! `gammaflow import`: an ONNX graph's layers as a GAMMA model file.
+
+use crate::workload::onnx::import_onnx;
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// ONNX file to import.
+    pub input: PathBuf,
+    /// Model CSV to write (loadable with `--model FILE`); without it the CSV goes to stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Write GAMMA's seven columns only (`K,C,Y,X,R,S,T`, for GAMMA's own loader, which reads the
+    /// last column as the layer type); by default `stride`, `dilation` and `node` columns follow.
+    #[arg(long)]
+    pub plain: bool,
+}
+
+pub fn run(a: ImportArgs) -> anyhow::Result<()> {
+    let imp = import_onnx(&a.input)?;
+    let csv = imp.to_csv(a.plain);
+    match &a.out {
+        Some(path) => {
+            std::fs::write(path, csv).with_context(|| format!("writing {}", path.display()))?;
+            println!("{}", imp.summary());
+            println!("wrote {} layer(s) to {}", imp.layers.len(), path.display());
+        }
+        None => {
+            print!("{csv}");
+            eprintln!("{}", imp.summary());
+        }
+    }
+    Ok(())
+}
