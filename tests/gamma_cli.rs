@@ -75,14 +75,17 @@ fn run_gamma_sh() {
     // GAMMA's defaults for what the line leaves out: population 20, outdir `outdir`.
     let ours =
         "search --fitness1 latency --fitness2 power --num-pe 168 --l1-size 512 --l2-size 108000 --noc-bw 81920000 \
-                --epochs 10 --model vgg16 --layer 1 --num-pop 20 --outdir outdir";
+                --epochs 10 --model vgg16 --layer 1 --num-pop 20 --outdir outdir --gamma-layout";
     let out = same_results(gamma, ours, |_| {});
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("note: GAMMA's command line, run as: gammaflow search --fitness1 latency"), "{stderr}");
-    // GAMMA's search really ran: one layer, 20 x 10 on 168 PEs.
+    // The search really ran: one layer, GAMMA's budget of 20 x 10 on 168 PEs.
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("layer   1:") && stderr.contains("on 168 PEs (L1 512, L2 108000), 20 x 10 generations"),
+        stdout.contains("layer   1:")
+            && stderr.contains(
+                "on 168 PEs (L1 512, L2 108000), strategy islands, population 20, budget 200 evaluations per layer"
+            ),
         "{stdout}\n{stderr}"
     );
 }
@@ -93,7 +96,7 @@ fn run_gamma_with_hwconfig_sh() {
     let gamma = "--fitness1 latency --fitness2 power  --epochs 10 --model vgg16 --singlelayer 1 --hwconfig hw_config.m";
     let hw = repo("data/hw/gamma_example.m"); // the same four values as GAMMA's hw_config.m
     let ours = format!(
-        "search --fitness1 latency --fitness2 power --epochs 10 --model vgg16 --layer 1 --hwconfig {hw} --num-pop 20 --outdir outdir"
+        "search --fitness1 latency --fitness2 power --epochs 10 --model vgg16 --layer 1 --hwconfig {hw} --num-pop 20 --outdir outdir --gamma-layout"
     );
     let out = same_results(gamma, &ours, |dir| {
         fs::create_dir_all(dir.join("data/HWconfigs")).unwrap();
@@ -111,7 +114,7 @@ fn gamma_defaults_and_digamma_co_exploration() {
     // generations, second objective energy.
     let gamma = "--num_pe -1 --area_budget 0.5 --pe_limit 1024 --model resnet18";
     let ours = "search --num-pe -1 --area-budget 0.5 --pe-limit 1024 --model resnet18 --num-pop 20 --epochs 2 \
-                --fitness2 energy --outdir outdir --num-layers 2";
+                --fitness2 energy --outdir outdir --num-layers 2 --gamma-layout";
     let out = same_results(gamma, ours, |_| {});
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

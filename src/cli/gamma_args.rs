@@ -209,6 +209,8 @@ pub fn rewrite_in(args: Vec<OsString>, root: &Path) -> Result<Rewritten, String>
                 applied.push(format!("{opt} {v}"));
             }
         }
+        // A GAMMA run also gets GAMMA's output folder, beside gammaflow's files.
+        out.push(OsString::from("--gamma-layout"));
         if !applied.is_empty() {
             notes.push(format!("GAMMA's defaults: {}", applied.join(" ")));
         }

@@ -155,6 +155,9 @@ pub struct SearchOpts {
     /// rules and added to --mapping-cstr (never relaxed by --flex-class).
     #[arg(long)]
     pub accel_cstr: Option<String>,
+    /// Also write GAMMA's output folder (OUTDIR/GAMMA_<settings>/result_c.csv).
+    #[arg(long)]
+    pub gamma_layout: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -369,6 +372,20 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let wall = start.elapsed().as_secs_f64();
     write_search_outputs(&a.outdir, &model.name, &cfg, &results)
         .with_context(|| format!("writing results to {}", a.outdir.display()))?;
+    if a.gamma_layout {
+        use crate::report::gamma_layout::{write_gamma_layout, GammaRun};
+        let run = GammaRun {
+            model: &model.name,
+            layer: a.layer,
+            num_layers: a.num_layers,
+            num_pe: a.num_pe.unwrap_or(hw.num_pe),
+            l1_size: hw.l1_size,
+            l2_size: hw.l2_size,
+            area_budget_mm2: a.area_budget,
+            pe_limit: a.pe_limit,
+        };
+        write_gamma_layout(&a.outdir, &run, &cfg, &results).context("writing GAMMA's output layout")?;
+    }
     for r in &results {
         match &r.best {
             Some(b) => {
