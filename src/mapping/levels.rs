@@ -52,13 +52,13 @@ impl Levels {
             return None;
         }
         self.len -= 1;
-        Some(std::mem::replace(&mut self.items[self.len as usize], EMPTY))
+        Some(self.items[self.len as usize])
     }
 
+    /// Keeps the first `n` levels. Slots past the length are never read (equality, hashing and
+    /// order look at the used levels only), so nothing is cleared.
     pub fn truncate(&mut self, n: usize) {
-        while self.len as usize > n {
-            self.pop();
-        }
+        self.len = self.len.min(n.min(MAX_LEVELS) as u8);
     }
 }
 
@@ -152,8 +152,13 @@ mod tests {
         assert_eq!(v.len(), 2);
         assert_eq!(v, Levels::from(vec![a, b]));
         assert_eq!(v.pop(), Some(b));
-        // A popped slot is cleared, so equality and hashing never see stale levels.
+        // A popped slot is no longer part of the value.
         assert_eq!(v, Levels::one(a));
+        let mut h1 = std::collections::hash_map::DefaultHasher::new();
+        let mut h2 = std::collections::hash_map::DefaultHasher::new();
+        v.hash(&mut h1);
+        Levels::one(a).hash(&mut h2);
+        assert_eq!(h1.finish(), h2.finish());
         for _ in 0..6 {
             v.push(b);
         }

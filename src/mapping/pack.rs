@@ -132,6 +132,15 @@ pub fn unpack_genome(words: &[u32]) -> (u32, i64, Genome) {
     (words[0], words[2] as i64, Genome { levels })
 }
 
+/// [`unpack_genome`] into an existing genome (no copy of the whole value).
+pub fn unpack_into(words: &[u32], g: &mut Genome) {
+    let nl = (words[1] as usize).min(super::MAX_LEVELS);
+    g.levels.truncate(0);
+    for l in 0..nl {
+        g.levels.push(unpack_level(words, l));
+    }
+}
+
 /// Cluster level `l` of a packed genome.
 pub fn unpack_level(words: &[u32], l: usize) -> Level {
     let b = &words[HEADER_WORDS + LEVEL_WORDS * l..];

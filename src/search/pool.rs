@@ -3,7 +3,7 @@
 //! works on keys by partial selection; nothing is allocated per genome.
 
 use super::objective::Fitness;
-use crate::mapping::pack::{pack_into, unpack_genome, HEADER_WORDS, LEVEL_WORDS};
+use crate::mapping::pack::{pack_into, unpack_genome, unpack_into, HEADER_WORDS, LEVEL_WORDS};
 use crate::mapping::Genome;
 use std::cmp::Ordering;
 
@@ -49,6 +49,11 @@ impl Pool {
 
     pub fn genome(&self, i: usize) -> Genome {
         unpack_genome(self.record(i)).2
+    }
+
+    /// Genome `i` written into `g`.
+    pub fn genome_into(&self, i: usize, g: &mut Genome) {
+        unpack_into(self.record(i), g);
     }
 
     pub fn push_record(&mut self, rec: &[u32], fit: Fitness, key: u64) {

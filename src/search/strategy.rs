@@ -87,6 +87,8 @@ fn breed_chunk(cx: &Cx, parents: &Pool, out: &mut [u32], rng: &mut ChaCha8Rng) {
     // Tile crossover can only break fixed tiles, so a constraint that fixes them skips it.
     let tiles_free = cx.space.fixed_axes().is_none_or(|f| !f.tiles);
     let mut recs = out.chunks_exact_mut(stride);
+    // Reused: unpacking in place copies only the levels a record has.
+    let (mut a, mut b) = (parents.genome(0), parents.genome(0));
     loop {
         let i = rng.random_range(0..np);
         let mut j = rng.random_range(0..np);
@@ -95,7 +97,8 @@ fn breed_chunk(cx: &Cx, parents: &Pool, out: &mut [u32], rng: &mut ChaCha8Rng) {
                 j = rng.random_range(0..np);
             }
         }
-        let (mut a, mut b) = (parents.genome(i), parents.genome(j));
+        parents.genome_into(i, &mut a);
+        parents.genome_into(j, &mut b);
         if tiles_free && rng.random_bool(r.crossover) {
             operators::crossover(&mut a, &mut b, rng);
         }
