@@ -100,6 +100,12 @@ impl Hardware {
         let values = [self.num_pe, self.l1_size, self.l2_size, self.noc_bw, self.offchip_bw];
         values.iter().enumerate().try_for_each(|(i, &v)| check_value(i, FIELDS[i], v))
     }
+
+    /// [`Hardware::validate`] naming the first out-of-range field and its value (no allocation).
+    pub fn invalid_field(&self) -> Option<(&'static str, i64)> {
+        let values = [self.num_pe, self.l1_size, self.l2_size, self.noc_bw, self.offchip_bw];
+        (0..5).find(|&i| check_value(i, FIELDS[i], values[i]).is_err()).map(|i| (FIELDS[i], values[i]))
+    }
 }
 
 /// Maps a GAMMA/MAESTRO key to a field index. Keys compare case-insensitively with `_` ignored,

@@ -13,7 +13,7 @@
 
 mod evaluator;
 
-pub use evaluator::{GpuEvaluator, MAX_GPU_VALUE, STATUS_INCOMPLETE, WORKGROUP_SIZE};
+pub use evaluator::{genome_in_kernel_range, GpuEvaluator, MAX_GPU_VALUE, STATUS_INCOMPLETE, WORKGROUP_SIZE};
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -44,6 +44,11 @@ pub enum GpuError {
     Map(String),
     #[error("invalid GPU input: {0}")]
     InvalidInput(String),
+    /// The kernel wrote a status it never writes by design (e.g. its unset-memo marker).
+    #[error("GPU kernel returned unknown status {status:#x} for genome {genome}")]
+    BadStatus { genome: usize, status: u32 },
+    #[error("GPU did not finish within {0:?}")]
+    Timeout(std::time::Duration),
 }
 
 /// How to open the GPU.
@@ -59,6 +64,9 @@ pub struct GpuOptions {
     /// Largest number of genomes per dispatch; also capped by the device's binding limits. Bounds
     /// the host and device memory the evaluator keeps.
     pub max_chunk: usize,
+    /// Longest wait for one chunk's results; past it the call fails with [`GpuError::Timeout`].
+    /// Defaults to 600 s, or `GAMMAFLOW_GPU_TIMEOUT_S` seconds when that is set.
+    pub poll_timeout: std::time::Duration,
 }
 
 impl Default for GpuOptions {
@@ -68,6 +76,12 @@ impl Default for GpuOptions {
             backends: None,
             power_preference: wgpu::PowerPreference::HighPerformance,
             max_chunk: evaluator::DEFAULT_CHUNK,
+            poll_timeout: std::env::var("GAMMAFLOW_GPU_TIMEOUT_S")
+                .ok()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+                .map(std::time::Duration::from_secs_f64)
+                .unwrap_or(std::time::Duration::from_secs(600)),
         }
     }
 }
@@ -99,6 +113,7 @@ pub struct GpuContext {
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     max_chunk: usize,
+    poll_timeout: std::time::Duration,
     sink: Arc<ErrorSink>,
 }
 
@@ -192,7 +207,15 @@ impl GpuContext {
                 }
             }));
         }
-        Ok(GpuContext { adapter, device, queue, info, max_chunk: opts.max_chunk.max(1), sink })
+        Ok(GpuContext {
+            adapter,
+            device,
+            queue,
+            info,
+            max_chunk: opts.max_chunk.max(1),
+            poll_timeout: opts.poll_timeout,
+            sink,
+        })
     }
 
     /// Adapter name, backend, device type and driver, e.g.
