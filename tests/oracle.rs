@@ -105,13 +105,14 @@ fn check(case: &Case, ev: &Evaluation) -> Vec<String> {
     // product above the PEs, or zero top-level compute), SIGABRT (-6) the occurrence assert,
     // exit(-1) (255) the zero unique tile.
     let rc = exp["returncode"].as_i64().unwrap();
-    let kind_ok = match (rc, ev.crash) {
-        (0, None) => true,
-        (-8, Some(Crash::ClusterProduct | Crash::ZeroCompute)) => true,
-        (-6, Some(Crash::OccurrenceWrap)) => true,
-        (255, Some(Crash::ZeroUnique)) => true,
-        _ => false,
-    };
+    let kind_ok = matches!(
+        (rc, ev.crash),
+        (0, None)
+            | (-8, Some(Crash::ClusterProduct | Crash::ZeroCompute))
+            | (-6, Some(Crash::OccurrenceWrap))
+            | (255, Some(Crash::ZeroUnique))
+    );
+
     if !kind_ok {
         errs.push(format!("crash kind: MAESTRO returned {rc}, model says {:?}", ev.crash));
     }
