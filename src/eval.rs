@@ -51,6 +51,18 @@ pub struct Evaluator {
     pub fallback_reason: Option<String>,
     words: Vec<u32>,
     results: Vec<PackedResult>,
+    counts: BackendCounts,
+}
+
+/// How many items each backend evaluated since the evaluator was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackendCounts {
+    /// Items the GPU kernel evaluated.
+    pub gpu: u64,
+    /// Items evaluated on the CPU (CPU backend, or outside the kernel's range, or redone).
+    pub cpu: u64,
+    /// Items rejected before evaluation (invalid input or problem index).
+    pub rejected: u64,
 }
 
 impl Evaluator {
@@ -66,6 +78,7 @@ impl Evaluator {
             fallback_reason: reason,
             words: Vec::new(),
             results: Vec::new(),
+            counts: BackendCounts::default(),
         };
         match choice {
             BackendChoice::Cpu => Ok(cpu(None)),
@@ -87,6 +100,7 @@ impl Evaluator {
                         fallback_reason: None,
                         words: Vec::new(),
                         results: Vec::new(),
+                        counts: BackendCounts::default(),
                     }),
                     Err(e) if choice == BackendChoice::Auto => {
                         Ok(cpu(Some(format!("no usable GPU ({e}); evaluating on the CPU"))))
@@ -95,6 +109,11 @@ impl Evaluator {
                 }
             }
         }
+    }
+
+    /// Items per backend so far: lets callers (and tests) see that the GPU really ran.
+    pub fn backend_counts(&self) -> BackendCounts {
+        self.counts
     }
 
     pub fn is_gpu(&self) -> bool {
@@ -135,7 +154,12 @@ impl Evaluator {
     pub fn evaluate(&mut self, problems: &[Problem], items: &[Item]) -> Vec<Evaluation> {
         if let Backend::Gpu(gpu) = &mut self.backend {
             match gpu_batch(gpu, problems, items, &mut self.words, &mut self.results) {
-                Ok(r) => return r,
+                Ok((r, c)) => {
+                    self.counts.gpu += c.gpu;
+                    self.counts.cpu += c.cpu;
+                    self.counts.rejected += c.rejected;
+                    return r;
+                }
                 Err(e) => {
                     let why = format!("GPU failed ({e}); continuing on the CPU");
                     log::warn!("{why}");
@@ -144,7 +168,11 @@ impl Evaluator {
                 }
             }
         }
-        cpu_batch(problems, items)
+        let r = cpu_batch(problems, items);
+        let rejected = r.iter().filter(|e| e.invalid.is_some()).count() as u64;
+        self.counts.rejected += rejected;
+        self.counts.cpu += items.len() as u64 - rejected;
+        r
     }
 }
 
@@ -195,7 +223,7 @@ fn gpu_batch(
     items: &[Item],
     words: &mut Vec<u32>,
     results: &mut Vec<PackedResult>,
-) -> anyhow::Result<Vec<Evaluation>> {
+) -> anyhow::Result<(Vec<Evaluation>, BackendCounts)> {
     // Validate every item first, exactly as the CPU does: rejected items never reach a backend,
     // so their verdicts are the same whichever backend runs.
     let mut out: Vec<Option<Evaluation>> = vec![None; items.len()];
@@ -249,7 +277,9 @@ fn gpu_batch(
     for (&i, e) in on_cpu.iter().zip(cpu) {
         out[i] = Some(e);
     }
-    Ok(out.into_iter().map(|e| e.expect("every item answered")).collect())
+    let rejected = (items.len() - on_gpu.len() - on_cpu.len()) as u64;
+    let counts = BackendCounts { gpu: on_gpu.len() as u64, cpu: on_cpu.len() as u64, rejected };
+    Ok((out.into_iter().map(|e| e.expect("every item answered")).collect(), counts))
 }
 
 /// Completes a packed integer result into an [`Evaluation`] (energy, area, validity). A status

@@ -142,7 +142,35 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// Mesa's Vulkan window-system layer connects to Wayland while the instance is set up, and
+/// libwayland prints `error: XDG_RUNTIME_DIR is invalid or not set` when that variable is unset
+/// (headless servers, containers, CI). gammaflow never presents to a window, so when the
+/// variable is unset or not a directory it gets a private, empty directory for the process,
+/// reused; the probe then finds no compositor and stays silent.
+fn quiet_window_system_probe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if !cfg!(target_os = "linux")
+            || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir())
+        {
+            return;
+        }
+        // One per user, reused by every run (no litter of per-process directories).
+        let user = std::env::var("USER").unwrap_or_default();
+        let dir = std::env::temp_dir().join(format!("gammaflow-runtime-{user}"));
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        if b.create(&dir).is_ok() || dir.is_dir() {
+            // Set before any GPU thread exists (the instance is created right after this).
+            std::env::set_var("XDG_RUNTIME_DIR", &dir);
+            log::debug!("XDG_RUNTIME_DIR unset: using {} for the Vulkan window-system probe", dir.display());
+        }
+    });
+}
+
 fn make_instance(opts: &GpuOptions) -> wgpu::Instance {
+    quiet_window_system_probe();
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     if let Some(b) = opts.backends {
         desc.backends = b;
