@@ -108,6 +108,24 @@ impl Hardware {
     }
 }
 
+/// Checks that a fixed inner cluster size `z` leaves room for the shallowest genomes: with
+/// `slevel_min` levels their cluster product is `z^(slevel_min-1)`, which must not exceed the
+/// PEs (checked; past 64 bits it certainly does). Every genome would be MAESTRO's SIGFPE crash
+/// otherwise, and the search would find nothing.
+pub fn check_fixed_cluster(z: i64, slevel_min: usize, num_pe: i64) -> Result<(), String> {
+    if z < 1 {
+        return Err(format!("fixed cluster size must be positive, got {z}"));
+    }
+    let inner = u32::try_from(slevel_min.saturating_sub(1)).unwrap_or(u32::MAX);
+    match z.checked_pow(inner) {
+        Some(p) if p <= num_pe => Ok(()),
+        p => Err(format!(
+            "fixed cluster size {z} over {inner} inner level(s) needs {} PEs, but the accelerator has {num_pe}",
+            p.map(|p| p.to_string()).unwrap_or_else(|| "more than 2^63".into())
+        )),
+    }
+}
+
 /// Maps a GAMMA/MAESTRO key to a field index. Keys compare case-insensitively with `_` ignored,
 /// and MAESTRO's own hardware-file spellings (`num_pes`, `l1_size_cstr`, ...) are accepted too.
 fn gamma_key(key: &str) -> Option<usize> {

@@ -1,6 +1,7 @@
 //! The `gammaflow` command line.
 
 mod bench_cmd;
+pub mod checks;
 mod eval_cmd;
 mod search_cmd;
 mod sweep_cmd;
