@@ -100,15 +100,21 @@ fn available_memory() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-/// Creates `dir` if needed and proves it writable by creating (and removing) a file in it, so
-/// a search never finds out only after all its work that it cannot save the results.
+/// Proves that `dir` can be created and written, without creating it (a run refused later,
+/// e.g. by a constraint check, must leave nothing behind): a probe file is created and removed
+/// in `dir`, or in its nearest existing ancestor when `dir` does not exist yet. A search then
+/// never finds out only after all its work that it cannot save the results.
 pub fn outdir_writable(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() && !dir.is_dir() {
         bail!("--outdir {} exists and is not a folder", dir.display());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("--outdir {}: cannot create the folder", dir.display()))?;
-    let probe = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("--outdir {}: the folder is not writable", dir.display()))?;
+    let abs = if dir.is_absolute() { dir.to_path_buf() } else { std::env::current_dir()?.join(dir) };
+    let existing = abs.ancestors().find(|p| p.exists()).unwrap_or(Path::new("/"));
+    if !existing.is_dir() {
+        bail!("--outdir {}: {} is not a folder", dir.display(), existing.display());
+    }
+    let probe = tempfile::NamedTempFile::new_in(existing)
+        .with_context(|| format!("--outdir {}: {} is not writable", dir.display(), existing.display()))?;
     drop(probe);
     Ok(())
 }
