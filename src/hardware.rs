@@ -152,7 +152,9 @@ pub fn parse_gamma_hwconfig(text: &str, source: &str) -> Result<Hardware, Hardwa
     };
     let mut hw = Hardware::default();
     let mut seen = [None::<usize>; 5];
-    for (idx, raw) in text.strip_prefix('\u{feff}').unwrap_or(text).lines().enumerate() {
+    // Any line end (LF, CRLF, CR-only from old editors) ends a line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n").replace('\r', "\n");
+    for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
         let content = raw.split("//").next().unwrap_or("");
         let content = content.split('#').next().unwrap_or("").trim();
@@ -442,7 +444,7 @@ pub fn parse_area_model(text: &str, source: &str) -> Result<AreaModel, HardwareE
             return Err(err(line, Some(name), format!("{name} must be a number (found {})", v.type_str())));
         };
         let ok = match i {
-            3 => x.is_finite() && x >= 1.0 && x <= 1024.0 && x.fract() == 0.0,
+            3 => (1.0..=1024.0).contains(&x) && x.fract() == 0.0,
             _ => x.is_finite() && x >= 0.0,
         };
         if !ok {
