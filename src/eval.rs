@@ -7,7 +7,8 @@ use crate::gpu::{GpuContext, GpuError, GpuEvaluator, GpuOptions};
 use crate::hardware::Hardware;
 use crate::mapping::pack::{join64, pack_genome, stride_for, PackedProblem, PackedResult};
 use crate::mapping::Genome;
-use crate::model::{evaluate, finish, Crash, Evaluation, RawResult, TopResult};
+use crate::model::packed::STATUS_INVALID;
+use crate::model::{evaluate, finish, validate_input, Crash, Evaluation, InputError, RawResult, TopResult};
 use crate::workload::Layer;
 use rayon::prelude::*;
 
@@ -50,6 +51,18 @@ pub struct Evaluator {
     pub fallback_reason: Option<String>,
     words: Vec<u32>,
     results: Vec<PackedResult>,
+    counts: BackendCounts,
+}
+
+/// How many items each backend evaluated since the evaluator was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackendCounts {
+    /// Items the GPU kernel evaluated.
+    pub gpu: u64,
+    /// Items evaluated on the CPU (CPU backend, or outside the kernel's range, or redone).
+    pub cpu: u64,
+    /// Items rejected before evaluation (invalid input or problem index).
+    pub rejected: u64,
 }
 
 impl Evaluator {
@@ -65,6 +78,7 @@ impl Evaluator {
             fallback_reason: reason,
             words: Vec::new(),
             results: Vec::new(),
+            counts: BackendCounts::default(),
         };
         match choice {
             BackendChoice::Cpu => Ok(cpu(None)),
@@ -86,6 +100,7 @@ impl Evaluator {
                         fallback_reason: None,
                         words: Vec::new(),
                         results: Vec::new(),
+                        counts: BackendCounts::default(),
                     }),
                     Err(e) if choice == BackendChoice::Auto => {
                         Ok(cpu(Some(format!("no usable GPU ({e}); evaluating on the CPU"))))
@@ -94,6 +109,11 @@ impl Evaluator {
                 }
             }
         }
+    }
+
+    /// Items per backend so far: lets callers (and tests) see that the GPU really ran.
+    pub fn backend_counts(&self) -> BackendCounts {
+        self.counts
     }
 
     pub fn is_gpu(&self) -> bool {
@@ -150,25 +170,35 @@ impl Evaluator {
         cpu_packed(problems, words, stride, out);
     }
 
-    /// Evaluates every item. If the GPU fails mid-run (device lost), the batch is redone on the
-    /// CPU and the evaluator stays on the CPU from then on, with the reason recorded.
+    /// Evaluates every item; one [`Evaluation`] per item, in order. Items are independent: an
+    /// item with a bad problem index or an input outside MAESTRO's range gets an invalid verdict
+    /// with its reason ([`Evaluation::invalid`]), and one outside the GPU kernel's range is
+    /// evaluated on the CPU on its own, so no item changes another's result or backend. If the
+    /// GPU fails mid-run (device lost, timeout, a status the kernel never writes), the batch is
+    /// redone on the CPU and the evaluator stays on the CPU from then on, with the reason in
+    /// [`Evaluator::fallback_reason`] (and a `log` warning).
     pub fn evaluate(&mut self, problems: &[Problem], items: &[Item]) -> Vec<Evaluation> {
         if let Backend::Gpu(gpu) = &mut self.backend {
             match gpu_batch(gpu, problems, items, &mut self.words, &mut self.results) {
-                Ok(r) => return r,
-                // Values the kernel does not take (beyond its 2^24 range) are computed on the
-                // CPU; the device stays in use for later batches.
-                Err(e) if matches!(e.downcast_ref::<GpuError>(), Some(GpuError::InvalidInput(_))) => {
-                    return cpu_batch(problems, items);
+                Ok((r, c)) => {
+                    self.counts.gpu += c.gpu;
+                    self.counts.cpu += c.cpu;
+                    self.counts.rejected += c.rejected;
+                    return r;
                 }
                 Err(e) => {
-                    self.fallback_reason = Some(format!("GPU failed ({e}); continuing on the CPU"));
-                    eprintln!("warning: {}", self.fallback_reason.as_deref().unwrap_or_default());
+                    let why = format!("GPU failed ({e}); continuing on the CPU");
+                    log::warn!("{why}");
+                    self.fallback_reason = Some(why);
                     self.backend = Backend::Cpu;
                 }
             }
         }
-        cpu_batch(problems, items)
+        let r = cpu_batch(problems, items);
+        let rejected = r.iter().filter(|e| e.invalid.is_some()).count() as u64;
+        self.counts.rejected += rejected;
+        self.counts.cpu += items.len() as u64 - rejected;
+        r
     }
 }
 
@@ -186,16 +216,41 @@ fn hw_for(p: &Problem, it: &Item) -> Hardware {
     Hardware { num_pe: it.num_pe.unwrap_or(p.hw.num_pe), ..p.hw }
 }
 
+/// One item on the CPU reference, with its problem index checked.
+fn cpu_item(problems: &[Problem], it: &Item) -> Evaluation {
+    match problems.get(it.problem) {
+        Some(p) => evaluate(&p.layer, &it.genome, &hw_for(p, it)),
+        None => Evaluation::rejected(InputError::ProblemIndex { index: it.problem, len: problems.len() }, 0),
+    }
+}
+
 /// CPU backend: every item on the rayon pool.
 pub fn cpu_batch(problems: &[Problem], items: &[Item]) -> Vec<Evaluation> {
-    items
-        .par_iter()
-        .with_min_len(256)
-        .map(|it| {
-            let p = &problems[it.problem];
-            evaluate(&p.layer, &it.genome, &hw_for(p, it))
-        })
-        .collect()
+    items.par_iter().with_min_len(256).map(|it| cpu_item(problems, it)).collect()
+}
+
+/// Where one item of a GPU batch is evaluated.
+enum Route {
+    Gpu,
+    Cpu,
+}
+
+/// The kernel's range for an item whose inputs already passed the CPU's check: values up to
+/// [`crate::gpu::MAX_GPU_VALUE`], one spatial dim per level, a cluster product within 64 bits.
+fn route(p: &Problem, it: &Item) -> Route {
+    let max = i64::from(crate::gpu::MAX_GPU_VALUE);
+    let in_range = |v: i64| (1..=max).contains(&v);
+    let hw = hw_for(p, it);
+    let levels = &it.genome.levels;
+    let genes_ok = levels.iter().all(|l| l.sp2.is_none() && in_range(l.size) && l.order.iter().all(|g| in_range(g.1)));
+    // A product above the PEs is the kernel's crash verdict; one past 64 bits would wrap there.
+    let product = levels.iter().skip(1).try_fold(1u64, |a, l| a.checked_mul(l.size.unsigned_abs()));
+    let problem_ok = PackedProblem::try_new(&p.layer, &hw).is_ok();
+    if genes_ok && problem_ok && in_range(hw.num_pe) && product.is_some() {
+        Route::Gpu
+    } else {
+        Route::Cpu
+    }
 }
 
 fn gpu_batch(
@@ -204,47 +259,74 @@ fn gpu_batch(
     items: &[Item],
     words: &mut Vec<u32>,
     results: &mut Vec<PackedResult>,
-) -> anyhow::Result<Vec<Evaluation>> {
-    // Packing keeps 32 bits: anything beyond the kernel's range is evaluated on the CPU instead.
-    let in_range = |v: i64| (1..=crate::gpu::MAX_GPU_VALUE as i64).contains(&v);
-    for it in items {
-        let pe = hw_for(&problems[it.problem], it).num_pe;
-        let genes_ok =
-            it.genome.levels.iter().all(|l| l.order.iter().all(|g| in_range(g.1)) && (l.size <= 0 || in_range(l.size)));
-        if !in_range(pe) || !genes_ok {
-            return Err(GpuError::InvalidInput(format!(
-                "genome outside the kernel's 1..=2^24 range: {}",
-                it.genome.describe()
-            ))
-            .into());
+) -> anyhow::Result<(Vec<Evaluation>, BackendCounts)> {
+    // Validate every item first, exactly as the CPU does: rejected items never reach a backend,
+    // so their verdicts are the same whichever backend runs.
+    let mut out: Vec<Option<Evaluation>> = vec![None; items.len()];
+    let mut on_gpu = Vec::with_capacity(items.len());
+    let mut on_cpu = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let Some(p) = problems.get(it.problem) else {
+            out[i] = Some(cpu_item(problems, it));
+            continue;
+        };
+        let hw = hw_for(p, it);
+        if let Err(e) = validate_input(&p.layer, &it.genome.levels, &hw) {
+            out[i] = Some(Evaluation::rejected(e, p.layer.shape().true_macs()));
+            continue;
+        }
+        match route(p, it) {
+            Route::Gpu => on_gpu.push(i),
+            Route::Cpu => on_cpu.push(i),
         }
     }
-    let packed: Vec<PackedProblem> = problems.iter().map(|p| PackedProblem::new(&p.layer, &p.hw)).collect();
-    let max_levels = items.iter().map(|i| i.genome.num_levels()).max().unwrap_or(1);
-    let stride = stride_for(max_levels);
-    words.clear();
-    words.reserve(items.len() * stride);
-    for it in items {
-        let p = &problems[it.problem];
-        pack_genome(&it.genome, it.problem as u32, hw_for(p, it).num_pe, stride, words);
-    }
-    gpu.evaluate(&packed, words, stride, results)?;
-    Ok(items
-        .par_iter()
-        .zip(results.par_iter())
-        .with_min_len(256)
-        .map(|(it, r)| {
+    if !on_gpu.is_empty() {
+        let packed: Vec<PackedProblem> = problems.iter().map(|p| PackedProblem::new(&p.layer, &p.hw)).collect();
+        let max_levels = on_gpu.iter().map(|&i| items[i].genome.num_levels()).max().unwrap_or(1);
+        let stride = stride_for(max_levels);
+        words.clear();
+        words.reserve(on_gpu.len() * stride);
+        for &i in &on_gpu {
+            let it = &items[i];
             let p = &problems[it.problem];
-            from_packed(&p.layer, &hw_for(p, it), it.genome.num_levels(), r)
-        })
-        .collect())
+            let pi =
+                u32::try_from(it.problem).map_err(|_| anyhow::anyhow!("problem index {} too large", it.problem))?;
+            pack_genome(&it.genome, pi, hw_for(p, it).num_pe, stride, words);
+        }
+        gpu.evaluate(&packed, words, stride, results)?;
+        anyhow::ensure!(results.len() == on_gpu.len(), "GPU returned {} results for {}", results.len(), on_gpu.len());
+        let done: Vec<Result<Evaluation, GpuError>> = on_gpu
+            .par_iter()
+            .zip(results.par_iter())
+            .with_min_len(256)
+            .map(|(&i, r)| {
+                let it = &items[i];
+                let p = &problems[it.problem];
+                from_packed(&p.layer, &hw_for(p, it), it.genome.num_levels(), r)
+            })
+            .collect();
+        for (&i, e) in on_gpu.iter().zip(done) {
+            out[i] = Some(e?);
+        }
+    }
+    let cpu: Vec<Evaluation> = on_cpu.par_iter().map(|&i| cpu_item(problems, &items[i])).collect();
+    for (&i, e) in on_cpu.iter().zip(cpu) {
+        out[i] = Some(e);
+    }
+    let rejected = (items.len() - on_gpu.len() - on_cpu.len()) as u64;
+    let counts = BackendCounts { gpu: on_gpu.len() as u64, cpu: on_cpu.len() as u64, rejected };
+    Ok((out.into_iter().map(|e| e.expect("every item answered")).collect(), counts))
 }
 
-/// Completes a packed integer result into an [`Evaluation`] (energy, area, validity).
-pub fn from_packed(layer: &Layer, hw: &Hardware, num_levels: usize, r: &PackedResult) -> Evaluation {
+/// Completes a packed integer result into an [`Evaluation`] (energy, area, validity). A status
+/// that is neither 0, a crash code nor [`STATUS_INVALID`] is an error, not a verdict.
+pub fn from_packed(layer: &Layer, hw: &Hardware, num_levels: usize, r: &PackedResult) -> Result<Evaluation, GpuError> {
+    if r.status == STATUS_INVALID {
+        return Ok(Evaluation::rejected(InputError::Packed, layer.shape().true_macs()));
+    }
     if r.status != 0 {
-        let c = Crash::from_code(r.status).unwrap_or(Crash::OccurrenceWrap);
-        return Evaluation::crashed(c, layer.shape().true_macs());
+        let c = Crash::from_code(r.status).ok_or(GpuError::BadStatus { genome: 0, status: r.status })?;
+        return Ok(Evaluation::crashed(c, layer.shape().true_macs()));
     }
     let raw = RawResult {
         top: TopResult {
@@ -255,8 +337,8 @@ pub fn from_packed(layer: &Layer, hw: &Hardware, num_levels: usize, r: &PackedRe
             l2_write_o: join64(r.l2_write_o),
             ..TopResult::default()
         },
-        l1: r.l1 as i64,
-        l2: r.l2 as i64,
+        l1: i64::from(r.l1),
+        l2: i64::from(r.l2),
     };
-    finish(layer, hw, &raw, num_levels)
+    Ok(finish(layer, hw, &raw, num_levels))
 }

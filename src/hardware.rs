@@ -100,6 +100,30 @@ impl Hardware {
         let values = [self.num_pe, self.l1_size, self.l2_size, self.noc_bw, self.offchip_bw];
         values.iter().enumerate().try_for_each(|(i, &v)| check_value(i, FIELDS[i], v))
     }
+
+    /// [`Hardware::validate`] naming the first out-of-range field and its value (no allocation).
+    pub fn invalid_field(&self) -> Option<(&'static str, i64)> {
+        let values = [self.num_pe, self.l1_size, self.l2_size, self.noc_bw, self.offchip_bw];
+        (0..5).find(|&i| check_value(i, FIELDS[i], values[i]).is_err()).map(|i| (FIELDS[i], values[i]))
+    }
+}
+
+/// Checks that a fixed inner cluster size `z` leaves room for the shallowest genomes: with
+/// `slevel_min` levels their cluster product is `z^(slevel_min-1)`, which must not exceed the
+/// PEs (checked; past 64 bits it certainly does). Every genome would be MAESTRO's SIGFPE crash
+/// otherwise, and the search would find nothing.
+pub fn check_fixed_cluster(z: i64, slevel_min: usize, num_pe: i64) -> Result<(), String> {
+    if z < 1 {
+        return Err(format!("fixed cluster size must be positive, got {z}"));
+    }
+    let inner = u32::try_from(slevel_min.saturating_sub(1)).unwrap_or(u32::MAX);
+    match z.checked_pow(inner) {
+        Some(p) if p <= num_pe => Ok(()),
+        p => Err(format!(
+            "fixed cluster size {z} over {inner} inner level(s) needs {} PEs, but the accelerator has {num_pe}",
+            p.map(|p| p.to_string()).unwrap_or_else(|| "more than 2^63".into())
+        )),
+    }
 }
 
 /// Maps a GAMMA/MAESTRO key to a field index. Keys compare case-insensitively with `_` ignored,
@@ -128,7 +152,9 @@ pub fn parse_gamma_hwconfig(text: &str, source: &str) -> Result<Hardware, Hardwa
     };
     let mut hw = Hardware::default();
     let mut seen = [None::<usize>; 5];
-    for (idx, raw) in text.strip_prefix('\u{feff}').unwrap_or(text).lines().enumerate() {
+    // Any line end (LF, CRLF, CR-only from old editors) ends a line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n").replace('\r', "\n");
+    for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
         let content = raw.split("//").next().unwrap_or("");
         let content = content.split('#').next().unwrap_or("").trim();
@@ -187,7 +213,7 @@ pub fn parse_hardware_toml(text: &str, source: &str) -> Result<Hardware, Hardwar
         let name: &str = key.get_ref();
         let line = line_of(text, key.span().start);
         let Some(i) = FIELDS.iter().position(|f| *f == name) else {
-            return Err(err(line, Some(name), format!("unknown key {name:?} (expected one of {})", FIELDS.join(", "))));
+            return Err(err(line, Some(name), crate::schema::unknown_field(name, &FIELDS)));
         };
         let Some(int) = value.get_ref().as_integer() else {
             let ty = value.get_ref().type_str();
@@ -365,25 +391,85 @@ impl AreaModel {
         }
         let text =
             std::fs::read_to_string(spec).map_err(|e| HardwareError::Io { path: spec.to_string(), source: e })?;
-        let m: AreaModel = toml::from_str(&text).map_err(|e| HardwareError::Invalid {
-            file: spec.to_string(),
-            line: e.span().map(|s| text[..s.start].lines().count().max(1)).unwrap_or(1),
-            field: None,
-            message: e.message().to_string(),
-        })?;
-        if let AreaModel::Table { pe_um2, bit_um2, word_bits } = m {
-            for (name, v) in [("pe_um2", pe_um2), ("bit_um2", bit_um2), ("word_bits", word_bits)] {
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err(HardwareError::Invalid {
-                        file: spec.to_string(),
-                        line: 1,
-                        field: Some(name.into()),
-                        message: format!("{name} must be a non-negative number, got {v}"),
-                    });
-                }
-            }
+        parse_area_model(&text, spec)
+    }
+}
+
+/// Keys of an area-model file.
+const AREA_FIELDS: [&str; 4] = ["kind", "pe_um2", "bit_um2", "word_bits"];
+
+/// Parses an area-model TOML file (`kind = "table"` with `pe_um2`, `bit_um2`, `word_bits`, or
+/// `kind = "maestro"`). Every error names the line and the key: unknown keys (with the closest
+/// known one), missing or non-numeric values, and values no technology has (negative or
+/// non-finite areas, a word of 0 bits or more than 1024).
+pub fn parse_area_model(text: &str, source: &str) -> Result<AreaModel, HardwareError> {
+    let err = |line: usize, field: Option<&str>, message: String| HardwareError::Invalid {
+        file: source.to_string(),
+        line,
+        field: field.map(str::to_string),
+        message,
+    };
+    let table = toml::de::DeTable::parse(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+        err(line, None, format!("invalid TOML: {}", e.message().trim()))
+    })?;
+    let mut entries: Vec<_> = table.get_ref().iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    let mut kind = None;
+    let mut nums: [Option<f64>; 3] = [None; 3];
+    for (key, value) in entries {
+        let name: &str = key.get_ref();
+        let line = line_of(text, key.span().start);
+        let Some(i) = AREA_FIELDS.iter().position(|f| *f == name) else {
+            return Err(err(line, Some(name), crate::schema::unknown_field(name, &AREA_FIELDS)));
+        };
+        let v = value.get_ref();
+        if i == 0 {
+            let Some(k) = v.as_str() else {
+                return Err(err(
+                    line,
+                    Some(name),
+                    format!("kind must be a string, \"table\" or \"maestro\" (found {})", v.type_str()),
+                ));
+            };
+            kind = Some((k.to_ascii_lowercase(), line));
+            continue;
         }
-        Ok(m)
+        let x = match (v.as_float(), v.as_integer()) {
+            (Some(f), _) => f.as_str().parse::<f64>().ok(),
+            (_, Some(int)) => i64::from_str_radix(int.as_str(), int.radix()).ok().map(|n| n as f64),
+            _ => None,
+        };
+        let Some(x) = x else {
+            return Err(err(line, Some(name), format!("{name} must be a number (found {})", v.type_str())));
+        };
+        let ok = match i {
+            3 => (1.0..=1024.0).contains(&x) && x.fract() == 0.0,
+            _ => x.is_finite() && x >= 0.0,
+        };
+        if !ok {
+            let want = if i == 3 { "a whole number of bits from 1 to 1024" } else { "a finite, non-negative number" };
+            return Err(err(line, Some(name), format!("{name} must be {want}, got {x}")));
+        }
+        nums[i - 1] = Some(x);
+    }
+    match kind {
+        None => Err(err(1, Some("kind"), "missing kind (\"table\" or \"maestro\")".into())),
+        Some((k, line)) if k == "maestro" => match AREA_FIELDS[1..].iter().zip(&nums).find(|(_, v)| v.is_some()) {
+            Some((f, _)) => Err(err(line, Some(f), format!("{f} is not used by kind = \"maestro\""))),
+            None => Ok(AreaModel::Maestro),
+        },
+        Some((k, _)) if k == "table" => match AREA_FIELDS[1..].iter().zip(&nums).find(|(_, v)| v.is_none()) {
+            Some((f, _)) => Err(err(1, Some(f), format!("kind = \"table\" needs {f}"))),
+            None => Ok(AreaModel::Table {
+                pe_um2: nums[0].unwrap_or_default(),
+                bit_um2: nums[1].unwrap_or_default(),
+                word_bits: nums[2].unwrap_or_default(),
+            }),
+        },
+        Some((k, line)) => {
+            Err(err(line, Some("kind"), format!("unknown kind {k:?} (expected \"table\" or \"maestro\")")))
+        }
     }
 }
 
@@ -416,5 +502,30 @@ mod area_tests {
         std::fs::write(&p, "kind = \"table\"\npe_um2 = 1.0\nbits = 3\n").unwrap();
         assert!(AreaModel::resolve(p.to_str().unwrap()).unwrap_err().to_string().contains("tech.toml"));
         assert_eq!(AreaModel::resolve("maestro").unwrap(), AreaModel::Maestro);
+    }
+
+    #[test]
+    fn area_model_errors_name_line_and_field() {
+        let parse = |t: &str| parse_area_model(t, "a.toml");
+        let locate = |t: &str, line: usize, field: &str| {
+            let e = parse(t).unwrap_err().to_string();
+            assert!(e.contains(&format!("a.toml line {line}, field {field}")), "{t:?}: {e}");
+            e
+        };
+        locate("kind = \"table\"\npe_um2 = 1.0\nbit_um2 = 0.1\nword_bits = 0\n", 4, "word_bits");
+        locate("kind = \"table\"\npe_um2 = 1.0\nbit_um2 = 0.1\nword_bits = 8.5\n", 4, "word_bits");
+        locate("kind = \"table\"\n\n\npe_um2 = nan\nbit_um2 = 0.1\nword_bits = 8\n", 4, "pe_um2");
+        let e = locate("kind = \"table\"\npe_um2 = 1.0\nbit_um = 0.1\nword_bits = 8\n", 3, "bit_um");
+        assert!(e.contains("did you mean \"bit_um2\""), "{e}");
+        locate("kind = \"table\"\npe_um2 = 1.0\nword_bits = 8\n", 1, "bit_um2");
+        locate("# c\nkind = \"tabel\"\n", 2, "kind");
+        locate("kind = \"maestro\"\npe_um2 = 1.0\n", 1, "pe_um2");
+        // A syntax error names its own line, not line 1.
+        let e = parse("kind = \"table\"\npe_um2 = 1.0\nbit_um2 = = 0.1\n").unwrap_err().to_string();
+        assert!(e.contains("line 3"), "{e}");
+        assert_eq!(
+            parse("kind = \"table\"\npe_um2 = 282\nbit_um2 = 0.086\nword_bits = 8\n").unwrap(),
+            AreaModel::GAMMA
+        );
     }
 }

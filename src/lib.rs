@@ -9,6 +9,7 @@ pub mod hardware;
 pub mod mapping;
 pub mod model;
 pub mod report;
+pub mod schema;
 pub mod search;
 pub mod sweep;
 pub mod workload;

@@ -194,7 +194,9 @@ fn gpu_or_skip(test: &str) -> bool {
                 std::env::var("GAMMAFLOW_REQUIRE_GPU").as_deref() != Ok("1"),
                 "{test}: GAMMAFLOW_REQUIRE_GPU=1 but no GPU adapter: {e}"
             );
-            eprintln!("skipping {test}: no GPU adapter ({e})");
+            // Straight to the terminal: the harness captures eprint!, and a skip must be seen.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "ignored: no GPU ({test}: {e})");
             false
         }
     }
@@ -239,11 +241,26 @@ fn cpu_and_gpu_eval_outputs_are_identical() {
     let big = r#"{"id":"big","layer":{"K":64,"C":64,"Y":56,"X":56,"R":3,"S":3,"T":1},"genome":[["K",1024],["K",4294967297],["C",64],["Y",54],["X",54],["R",3],["S",3]],"num_pe":1024}"#;
     fs::write(&inp, format!("{}{big}\n", include_str!("data/dev-cases.jsonl"))).unwrap();
     let mut outs = Vec::new();
+    let mut summaries = Vec::new();
     for be in ["cpu", "gpu"] {
         let o = dir.path().join(format!("{be}.jsonl"));
-        run_ok(bin().args(["eval", "--backend", be, "--input"]).arg(&inp).arg("--output").arg(&o));
+        let (_, err) = run_ok(bin().args(["eval", "--backend", be, "--input"]).arg(&inp).arg("--output").arg(&o));
         outs.push(fs::read(&o).unwrap());
+        summaries.push(err);
     }
+    // The GPU run really used the kernel for the in-range cases: the one huge tile (and the
+    // cases with a second spatial dim, none here) go to the CPU alone, not the whole batch.
+    let gpu_count = |s: &str| -> u64 {
+        let at = s.find(" by the GPU kernel").unwrap_or_else(|| panic!("no summary: {s}"));
+        s[..at].rsplit('(').next().unwrap().trim().parse().unwrap()
+    };
+    assert_eq!(gpu_count(&summaries[0]), 0, "{}", summaries[0]);
+    assert!(gpu_count(&summaries[1]) >= 2400, "GPU kernel evaluated too few cases: {}", summaries[1]);
     assert_eq!(outs[0].len(), outs[1].len());
     assert!(outs[0] == outs[1], "eval output differs between CPU and GPU");
+    let last = String::from_utf8_lossy(&outs[1]).lines().last().unwrap().to_string();
+    assert!(
+        last.contains("\"big\"") && last.contains("4294967297"),
+        "the huge tile is rejected with its value: {last}"
+    );
 }

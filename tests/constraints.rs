@@ -13,6 +13,7 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 fn cpu() -> Evaluator {
@@ -116,6 +117,13 @@ fn assert_sp2(c: &MapConstraint, g: &Genome, what: &str) {
     }
 }
 
+/// Search results the property tests below checked, and cases run: a property test whose
+/// searches never find anything would assert nothing, so they fail on that too.
+static FOUND_IN: AtomicUsize = AtomicUsize::new(0);
+static CASES_IN: AtomicUsize = AtomicUsize::new(0);
+static FOUND_SP2: AtomicUsize = AtomicUsize::new(0);
+static CASES_SP2: AtomicUsize = AtomicUsize::new(0);
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -155,8 +163,13 @@ proptest! {
         for r in search(&[(0, layer, hw)], &cfg, &mut cpu(), |_| {}) {
             for cand in r.best.iter().chain(&r.pareto) {
                 assert_in(&space, &c, &cand.genome, "search result");
+                FOUND_IN.fetch_add(1, Ordering::Relaxed);
             }
         }
+        // A search may find nothing valid on one random constraint, but not on all of them: the
+        // check above must have seen search results, or it asserted nothing.
+        let cases = CASES_IN.fetch_add(1, Ordering::Relaxed) + 1;
+        prop_assert!(cases < 16 || FOUND_IN.load(Ordering::Relaxed) > 0, "{cases} searches found nothing to check");
     }
 }
 
@@ -233,8 +246,11 @@ proptest! {
         for r in search(&[(0, layer, hw)], &cfg, &mut cpu(), |_| {}) {
             for cand in r.best.iter().chain(&r.pareto) {
                 check(&cand.genome, "search result");
+                FOUND_SP2.fetch_add(1, Ordering::Relaxed);
             }
         }
+        let cases = CASES_SP2.fetch_add(1, Ordering::Relaxed) + 1;
+        prop_assert!(cases < 16 || FOUND_SP2.load(Ordering::Relaxed) > 0, "{cases} searches found nothing to check");
     }
 }
 
@@ -400,9 +416,16 @@ fn bad_constraints_name_file_level_and_field() {
     let e = parse("[[level]]\ntiles = { K = \"Z\" }\n").unwrap_err();
     assert!(e.starts_with("bad.toml level 1, field tiles.K: unknown dimension \"Z\""), "{e}");
     let e = parse("[[level]]\nspp = [\"K\"]\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 1, field spp: unknown key"), "{e}");
+    assert!(e.starts_with("bad.toml level 1, field spp: unknown field") && e.contains("did you mean \"sp\""), "{e}");
     let e = parse("nme = \"x\"\n[[level]]\n").unwrap_err();
-    assert!(e.starts_with("bad.toml, field nme: unknown key"), "{e}");
+    assert!(e.starts_with("bad.toml, field nme: unknown field") && e.contains("did you mean \"name\""), "{e}");
+    // One dim named twice (case, or Y' for Y): the second rule must not silently win.
+    for tiles in ["{ K = 1, k = 2 }", "{ Y = 1, \"Y'\" = 2 }"] {
+        let e = parse(&format!("[[level]]\ntiles = {tiles}\n")).unwrap_err();
+        assert!(e.contains("level 1, field tiles.") && e.contains("already given"), "{tiles}: {e}");
+    }
+    let e = parse("[[level]]\ntile_choices = { X = [1], x = [2] }\n").unwrap_err();
+    assert!(e.contains("already given"), "{e}");
     let e = parse("[[level]]\ntiles = { K = 0 }\n").unwrap_err();
     assert!(e.contains("level 1, field tiles.K: 0 must be positive"), "{e}");
     let e = parse("[[level]]\nsp_sz = 4\n").unwrap_err();
@@ -648,7 +671,7 @@ fn accelerator_constraints_become_mapping_rules() {
     assert_eq!(a.levels[1].choices[Dim::Y.index()], vec![SizeRule::Fixed(1), SizeRule::Same(Dim::R)]);
     let parse = |t: &str| constraint::parse_accel(t, "hw.toml").unwrap_err();
     assert!(parse("[[level]]\nbuffer = \"lifo\"\n").starts_with("hw.toml level 1, field buffer: unknown kind"));
-    assert!(parse("[[level]]\n[[level]]\nnoc = \"bus\"\n").starts_with("hw.toml level 2, field noc: unknown key"));
+    assert!(parse("[[level]]\n[[level]]\nnoc = \"bus\"\n").starts_with("hw.toml level 2, field noc: unknown field"));
     // A tree with an adder tree leaves R and S: the rules of one level intersect.
     let both =
         constraint::parse_accel("[[level]]\ndistribution = \"tree\"\nreduction = \"adder-tree\"\n", "t.toml").unwrap();

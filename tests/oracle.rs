@@ -1,9 +1,12 @@
-//! The CPU reference against MAESTRO's own outputs: every dev case (2,500, vendored from the
-//! shared oracle) and the 23 hand-checked vectors.
+//! Both backends against MAESTRO's own outputs: every dev case (2,500), every dev-ext case
+//! (1,500: 4 cluster levels, two SpatialMaps, row stationary, very large layers), both vendored
+//! from the shared oracle, and the 23 hand-checked vectors. Crash kinds are checked against
+//! MAESTRO's return codes, and every expected key must be compared (none skipped).
 
+use gammaflow::eval::{BackendChoice, Evaluator, Item, Problem};
 use gammaflow::hardware::Hardware;
 use gammaflow::mapping::{write_maestro, Genome};
-use gammaflow::model::{evaluate, Evaluation};
+use gammaflow::model::{evaluate, Crash, Evaluation};
 use gammaflow::workload::Layer;
 use serde_json::Value;
 
@@ -16,7 +19,14 @@ struct Case {
 }
 
 fn load_cases() -> Vec<Case> {
-    let text = include_str!("data/dev-cases.jsonl");
+    parse_cases(include_str!("data/dev-cases.jsonl"))
+}
+
+fn load_ext_cases() -> Vec<Case> {
+    parse_cases(include_str!("data/dev-ext-cases.jsonl"))
+}
+
+fn parse_cases(text: &str) -> Vec<Case> {
     text.lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
@@ -83,9 +93,35 @@ fn check(case: &Case, ev: &Evaluation) -> Vec<String> {
     let exp = &case.raw["expect"];
     let mut errs = Vec::new();
     let crash = exp["crash"].as_bool().unwrap();
+    if ev.invalid.is_some() {
+        errs.push(format!("input rejected: {:?}", ev.invalid));
+        return errs;
+    }
     if crash != ev.crash.is_some() {
         errs.push(format!("crash: want {crash}, got {:?}", ev.crash));
         return errs;
+    }
+    // The crash kind, from MAESTRO's exit status: SIGFPE (-8) is a division by zero (cluster
+    // product above the PEs, or zero top-level compute), SIGABRT (-6) the occurrence assert,
+    // exit(-1) (255) the zero unique tile.
+    let rc = exp["returncode"].as_i64().unwrap();
+    let kind_ok = matches!(
+        (rc, ev.crash),
+        (0, None)
+            | (-8, Some(Crash::ClusterProduct | Crash::ZeroCompute))
+            | (-6, Some(Crash::OccurrenceWrap))
+            | (255, Some(Crash::ZeroUnique))
+    );
+
+    if !kind_ok {
+        errs.push(format!("crash kind: MAESTRO returned {rc}, model says {:?}", ev.crash));
+    }
+    let positive = exp["all_metrics_positive"].as_bool();
+    let got_positive = ev
+        .metrics
+        .map(|m| m.runtime_cycles > 0 && m.energy_nj > 0.0 && m.power > 0.0 && m.area > 0.0 && m.throughput > 0.0);
+    if positive != got_positive {
+        errs.push(format!("all_metrics_positive: want {positive:?}, got {got_positive:?}"));
     }
     if exp["valid"].as_bool().unwrap() != ev.valid {
         errs.push(format!("valid: want {}, got {}", exp["valid"], ev.valid));
@@ -102,7 +138,13 @@ fn check(case: &Case, ev: &Evaluation) -> Vec<String> {
     let Some(m) = ev.metrics else { return errs };
     let mv = serde_json::to_value(m).unwrap();
     for (k, want) in exp.as_object().unwrap() {
-        let Some(got) = mv.get(k) else { continue };
+        let Some(got) = mv.get(k) else {
+            // Verdict keys are compared above; any other key must be a metric we produce.
+            if !VERDICT_KEYS.contains(&k.as_str()) {
+                errs.push(format!("{k}: expected by the oracle but not produced"));
+            }
+            continue;
+        };
         let ok = match k.as_str() {
             "throughput" | "energy_nJ" | "area" | "power" => {
                 let g = match got {
@@ -125,14 +167,23 @@ fn check(case: &Case, ev: &Evaluation) -> Vec<String> {
     errs
 }
 
-#[test]
-fn all_dev_cases_match_maestro() {
-    let cases = load_cases();
-    assert_eq!(cases.len(), 2500);
+/// Keys of `expect` that are verdicts, checked by `check` itself rather than as metrics.
+const VERDICT_KEYS: [&str; 8] = [
+    "crash",
+    "returncode",
+    "valid",
+    "valid_physical",
+    "error",
+    "expected_macs",
+    "area_gamma_external",
+    "all_metrics_positive",
+];
+
+fn assert_all_match(what: &str, cases: &[Case], evs: &[Evaluation]) {
+    assert_eq!(evs.len(), cases.len(), "{what}: one evaluation per case");
     let mut failures = Vec::new();
-    for c in &cases {
-        let ev = evaluate(&c.layer, &c.genome, &c.hw);
-        let errs = check(c, &ev);
+    for (c, ev) in cases.iter().zip(evs) {
+        let errs = check(c, ev);
         if !errs.is_empty() {
             failures.push(format!("{} ({}): {}", c.id, c.genome.describe(), errs.join(", ")));
         }
@@ -140,7 +191,61 @@ fn all_dev_cases_match_maestro() {
     for f in failures.iter().take(30) {
         eprintln!("{f}");
     }
-    assert!(failures.is_empty(), "{} of {} dev cases differ from MAESTRO", failures.len(), cases.len());
+    assert!(failures.is_empty(), "{what}: {} of {} cases differ from MAESTRO", failures.len(), cases.len());
+}
+
+fn cpu_evals(cases: &[Case]) -> Vec<Evaluation> {
+    cases.iter().map(|c| evaluate(&c.layer, &c.genome, &c.hw)).collect()
+}
+
+/// The cases through the library's batch API on the GPU backend, or None (said visibly) when
+/// no adapter exists and `GAMMAFLOW_REQUIRE_GPU=1` is not set.
+fn gpu_evals(cases: &[Case]) -> Option<Vec<Evaluation>> {
+    let mut ev = match Evaluator::new(BackendChoice::Gpu) {
+        Ok(ev) => ev,
+        Err(e) => {
+            if std::env::var("GAMMAFLOW_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("GAMMAFLOW_REQUIRE_GPU=1 but no GPU could be opened: {e}");
+            }
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "ignored: no GPU ({e})");
+            return None;
+        }
+    };
+    let problems: Vec<Problem> = cases.iter().map(|c| Problem { layer: c.layer, hw: c.hw }).collect();
+    let items: Vec<Item> =
+        cases.iter().enumerate().map(|(i, c)| Item { problem: i, genome: c.genome, num_pe: None }).collect();
+    let out = ev.evaluate(&problems, &items);
+    assert!(ev.is_gpu(), "the GPU backend fell back to the CPU: {:?}", ev.fallback_reason);
+    Some(out)
+}
+
+#[test]
+fn all_dev_cases_match_maestro() {
+    let cases = load_cases();
+    assert_eq!(cases.len(), 2500);
+    assert_all_match("dev (CPU)", &cases, &cpu_evals(&cases));
+}
+
+#[test]
+fn all_dev_ext_cases_match_maestro() {
+    let cases = load_ext_cases();
+    assert_eq!(cases.len(), 1500);
+    // The families the main set lacks must really be there.
+    let has = |f: &dyn Fn(&Case) -> bool| cases.iter().filter(|c| f(c)).count();
+    assert!(has(&|c| c.genome.num_levels() == 4) >= 100);
+    assert!(has(&|c| c.genome.levels.iter().any(|l| l.sp2.is_some())) >= 100);
+    assert!(has(&|c| c.layer.shape().true_macs() > 1 << 32) >= 100);
+    assert_all_match("dev-ext (CPU)", &cases, &cpu_evals(&cases));
+}
+
+#[test]
+fn all_oracle_cases_match_maestro_on_the_gpu() {
+    let mut cases = load_cases();
+    cases.extend(load_ext_cases());
+    if let Some(evs) = gpu_evals(&cases) {
+        assert_all_match("dev + dev-ext (GPU)", &cases, &evs);
+    }
 }
 
 #[test]

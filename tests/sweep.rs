@@ -128,6 +128,17 @@ fn interrupted_runs_resume_to_the_uninterrupted_result() {
     // Nothing left to do: a rerun changes nothing.
     let o = sweep(&cfg, &part, &[]);
     assert!(o.contains("48 of 48 job(s) finished (0 now, 48 before)"), "{o}");
+    assert_eq!(rows(&part), (csv.clone(), json.clone()));
+    // Deleted jobs/<id>/ folders of finished jobs are rebuilt on resume (and said), with the
+    // same files and no duplicated rows.
+    let mut ids: Vec<_> = fs::read_dir(part.join("jobs")).unwrap().map(|e| e.unwrap().path()).collect();
+    ids.sort();
+    for d in &ids[..2] {
+        fs::remove_dir_all(d).unwrap();
+    }
+    let o = sweep(&cfg, &part, &[]);
+    assert!(o.contains("(0 now, 48 before), 2 deleted jobs/<id>/ folder(s) rebuilt"), "{o}");
+    assert_eq!(files(&part.join("jobs")), files(&full.join("jobs")));
     assert_eq!(rows(&part), (csv, json));
 
     // A comment or key order change is the same sweep (same jobs): accepted.

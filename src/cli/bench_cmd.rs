@@ -60,7 +60,11 @@ fn parse_size(s: &str) -> anyhow::Result<usize> {
     if !(1.0..=1e9).contains(&v) {
         bail!("--sizes: {s} must be between 1 and 1e9");
     }
-    Ok(v as usize)
+    // A population is a whole number of genomes: 1.5 is a typo, not 1.
+    if v.fract() != 0.0 {
+        bail!("--sizes: {s} is not a whole number of genomes");
+    }
+    Ok(v as usize) // exact: a whole number within 1..=1e9
 }
 
 /// Chunk of the population, generated deterministically from (seed, chunk index).
@@ -75,6 +79,9 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         .context("--layer: expected K,C,Y,X,R,S")?;
     if dims.len() != 6 {
         bail!("--layer: expected 6 numbers K,C,Y,X,R,S");
+    }
+    if a.levels == 0 || a.levels > 4 {
+        bail!("--levels must be 1..4, got {}", a.levels);
     }
     let layer = Layer::conv(dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]);
     layer.validate().map_err(|(f, m)| anyhow::anyhow!("--layer field {f}: {m}"))?;

@@ -55,6 +55,21 @@ type Rendered = Result<(Option<Value>, usize, Evaluation), Value>;
 /// A parsed case, or the error line to print in its place.
 type Parsed = Result<(Option<Value>, Problem, Genome), Value>;
 
+/// Fields of an input line: the case's, plus the oracle format's extra fields (so oracle files
+/// can be fed as they are; their content is not read).
+const CASE_FIELDS: [&str; 8] = ["id", "layer", "genome", "num_pe", "l1_size", "l2_size", "noc_bw", "offchip_bw"];
+const ORACLE_FIELDS: [&str; 4] = ["category", "source", "maestro", "expect"];
+const LAYER_FIELDS: [&str; 7] = ["K", "C", "Y", "X", "R", "S", "T"];
+
+/// A serde_json message without its own " at line L column C" suffix (the caller says where),
+/// with any echoed value cut short.
+fn json_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let msg = full.strip_suffix(&suffix).unwrap_or(&full);
+    crate::schema::truncate(msg, 200)
+}
+
 fn parse_line(lineno: usize, line: &str) -> Parsed {
     let err = |id: Option<Value>, msg: String| {
         let mut m = Map::new();
@@ -69,13 +84,27 @@ fn parse_line(lineno: usize, line: &str) -> Parsed {
     if let Some(why) = line.strip_prefix('\u{FFFD}') {
         return Err(err(None, why.trim().to_string()));
     }
-    let case: CaseIn = match serde_json::from_str(line) {
-        Ok(c) => c,
-        Err(e) => {
-            // Echo the id when the line is JSON at all, so a caller can match the error up.
-            let id = serde_json::from_str::<Value>(line).ok().and_then(|v| v.get("id").cloned());
-            return Err(err(id, e.to_string()));
+    let value: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return Err(err(None, format!("column {}: invalid JSON: {}", e.column(), json_message(&e)))),
+    };
+    let Value::Object(obj) = &value else {
+        return Err(err(None, "expected a JSON object (one case per line)".into()));
+    };
+    // Echo the id with every error, so a caller can match the error up.
+    let id = obj.get("id").cloned();
+    let known: Vec<&str> = CASE_FIELDS.iter().chain(&ORACLE_FIELDS).copied().collect();
+    if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(err(id, crate::schema::unknown_field(k, &CASE_FIELDS)));
+    }
+    if let Some(Value::Object(layer)) = obj.get("layer") {
+        if let Some(k) = layer.keys().find(|k| !LAYER_FIELDS.contains(&k.as_str())) {
+            return Err(err(id, format!("field layer: {}", crate::schema::unknown_field(k, &LAYER_FIELDS))));
         }
+    }
+    let case: CaseIn = match serde_json::from_value(value) {
+        Ok(c) => c,
+        Err(e) => return Err(err(id, json_message(&e))),
     };
     if let Err((field, msg)) = case.layer.validate() {
         return Err(err(case.id, format!("layer field {field}: {msg}")));
@@ -89,6 +118,17 @@ fn parse_line(lineno: usize, line: &str) -> Parsed {
     };
     if let Err(msg) = hw.validate() {
         return Err(err(case.id, msg));
+    }
+    // A second spatial dim on the parallel dim itself is the same SpatialMap: almost surely a
+    // mistake, and constraint files refuse it too.
+    if let Some((li, lv)) = case.genome.levels.iter().enumerate().find(|(_, l)| l.sp2 == Some(l.par)) {
+        return Err(err(
+            case.id,
+            format!("field genome, level {li}: second spatial dim {} is the level's parallel dim", lv.par),
+        ));
+    }
+    if let Err(e) = crate::model::validate_input(&case.layer, &case.genome.levels, &hw) {
+        return Err(err(case.id, format!("field genome: {e}")));
     }
     Ok((case.id, Problem { layer: case.layer, hw }, case.genome))
 }
@@ -153,15 +193,20 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     } else {
         Box::new(BufReader::new(std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input))?))
     };
+    if let Some(o) = &a.output {
+        refuse_same_file(&a.input, o)?;
+    }
     let out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("creating {p}"))?),
         None => Box::new(std::io::stdout().lock()),
     };
+    let out_name = a.output.clone().unwrap_or_else(|| "standard output".into());
     let mut out = BufWriter::new(out);
     let mut ev = Evaluator::new(a.backend)?;
     if let Some(why) = &ev.fallback_reason {
         eprintln!("note: {why}");
     }
+    let mut reported_fallback = ev.fallback_reason.clone();
     let batch = a.batch.max(1);
     let mut input = input;
     let mut buf = Vec::new();
@@ -180,7 +225,9 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
                 break;
             }
             lineno += 1;
-            let text = match std::str::from_utf8(&buf) {
+            // A byte-order mark before the first line (Windows editors write one) is not data.
+            let bytes = if lineno == 1 { buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf) } else { &buf[..] };
+            let text = match std::str::from_utf8(bytes) {
                 Ok(t) => t.trim_end_matches(['\n', '\r']).to_string(),
                 // Not JSON either: parse_line reports it with its line number.
                 Err(e) => format!("\u{FFFD} invalid UTF-8 at byte {}", e.valid_up_to()),
@@ -205,6 +252,13 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             problems.push(p.1);
         }
         let mut evals = ev.evaluate(&problems, &items).into_iter();
+        // A mid-run fallback (device lost, timeout) is said once, when it happens.
+        if ev.fallback_reason != reported_fallback {
+            if let Some(why) = &ev.fallback_reason {
+                eprintln!("warning: {why}");
+            }
+            reported_fallback = ev.fallback_reason.clone();
+        }
         let mut next_problem = 0..;
         // Pair each parsed case with its evaluation (in order), then render in parallel.
         let paired: Vec<Rendered> = parsed
@@ -228,11 +282,32 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             } else {
                 n_err += 1;
             }
-            out.write_all(t.as_bytes())?;
-            out.write_all(b"\n")?;
+            out.write_all(t.as_bytes())
+                .and_then(|_| out.write_all(b"\n"))
+                .with_context(|| format!("writing {out_name}"))?;
         }
-        out.flush()?;
+        out.flush().with_context(|| format!("writing {out_name}"))?;
     }
-    eprintln!("evaluated {n_ok} cases on {}, {n_err} lines rejected", ev.describe());
+    let c = ev.backend_counts();
+    eprintln!(
+        "evaluated {n_ok} cases on {} ({} by the GPU kernel, {} on the CPU), {n_err} lines rejected",
+        ev.describe(),
+        c.gpu,
+        c.cpu
+    );
+    Ok(())
+}
+
+/// Refuses an output path that names the input file (creating the output would truncate the
+/// input before a line is read). Compares canonical paths, so `./x` and `x` and links match.
+fn refuse_same_file(input: &str, output: &str) -> anyhow::Result<()> {
+    if input == "-" {
+        return Ok(());
+    }
+    let same = match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        (Ok(i), Ok(o)) => i == o,
+        _ => false,
+    };
+    anyhow::ensure!(!same, "--output {output} is the input file {input}: writing it would destroy the input");
     Ok(())
 }

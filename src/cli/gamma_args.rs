@@ -319,7 +319,8 @@ mod tests {
                 "--outdir",
                 "outdir",
                 "--num-layers",
-                "2"
+                "2",
+                "--gamma-layout"
             ]
         );
         assert!(
@@ -343,7 +344,8 @@ mod tests {
                 "--fitness2",
                 "energy",
                 "--outdir",
-                "outdir"
+                "outdir",
+                "--gamma-layout"
             ]
         );
         let r = rw(&["--num-pe", "64"]).unwrap();

@@ -1,6 +1,7 @@
 //! The `gammaflow` command line.
 
 mod bench_cmd;
+pub mod checks;
 mod eval_cmd;
 pub mod gamma_args;
 mod import_cmd;

@@ -311,6 +311,7 @@ impl SearchOpts {
 
 pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let a = args.a;
+    crate::cli::checks::search_opts(&a)?;
     let model = resolve_model(&a.model)?;
     let hw = a.hardware()?;
     let cfg = a.config()?;

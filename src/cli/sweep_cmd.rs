@@ -96,12 +96,13 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
     let s = crate::sweep::run_sweep(&sweep, &opts)?;
     let rate = s.evaluations as f64 / s.seconds.max(1e-9);
     println!(
-        "{} of {} job(s) finished ({} now, {} before){}; {} evaluations in {:.2} s ({rate:.0}/s); results in {}",
+        "{} of {} job(s) finished ({} now, {} before){}{}; {} evaluations in {:.2} s ({rate:.0}/s); results in {}",
         s.already + s.ran,
         s.jobs,
         s.ran,
         s.already,
         if s.remaining > 0 { format!(", {} left (rerun to continue)", s.remaining) } else { String::new() },
+        if s.rebuilt > 0 { format!(", {} deleted jobs/<id>/ folder(s) rebuilt", s.rebuilt) } else { String::new() },
         s.evaluations,
         s.seconds,
         outdir.display()

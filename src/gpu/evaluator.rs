@@ -6,7 +6,7 @@
 //! copies chunk `i - 1`'s results out; at most two chunks are ever in flight.
 
 use super::{GpuContext, GpuError};
-use crate::mapping::pack::{has_sp2, PackedProblem, PackedResult, HEADER_WORDS, LEVEL_WORDS};
+use crate::mapping::pack::{PackedProblem, PackedResult, HEADER_WORDS, LEVEL_WORDS, SP2_SHIFT};
 use crate::mapping::MAX_LEVELS;
 use crate::model::packed::evaluate_packed;
 use bytemuck::{Pod, Zeroable};
@@ -73,7 +73,9 @@ pub struct GpuEvaluator {
     max_chunk: usize,
     last_fallbacks: usize,
     total_fallbacks: u64,
+    last_cpu_routed: usize,
     simulate_incomplete: bool,
+    poll_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for GpuEvaluator {
@@ -156,6 +158,7 @@ impl GpuEvaluator {
         };
         let slots = [slot(0), slot(1)];
         let max_chunk = ctx.max_chunk;
+        let poll_timeout = ctx.poll_timeout;
         Ok(GpuEvaluator {
             ctx,
             pipeline,
@@ -165,7 +168,9 @@ impl GpuEvaluator {
             max_chunk,
             last_fallbacks: 0,
             total_fallbacks: 0,
+            last_cpu_routed: 0,
             simulate_incomplete: false,
+            poll_timeout,
         })
     }
 
@@ -193,6 +198,14 @@ impl GpuEvaluator {
     /// were evaluated on the CPU instead (always 0 except on loop-capped software drivers).
     pub fn last_cpu_fallbacks(&self) -> usize {
         self.last_fallbacks
+    }
+
+    /// Genomes of the last [`evaluate`](Self::evaluate) call sent straight to the CPU reference
+    /// because the kernel does not take them (a second spatial dim, values outside
+    /// 1..=[`MAX_GPU_VALUE`], a cluster product above the PEs, a malformed genome or problem).
+    /// Each is routed alone: the rest of the batch still runs on the GPU.
+    pub fn last_cpu_routed(&self) -> usize {
+        self.last_cpu_routed
     }
 
     /// [`last_cpu_fallbacks`](Self::last_cpu_fallbacks) summed over every call.
@@ -224,13 +237,32 @@ impl GpuEvaluator {
     ) -> Result<(), GpuError> {
         out.clear();
         self.last_fallbacks = 0;
-        let n = check_input(problems, words, stride)?;
+        self.last_cpu_routed = 0;
+        let n = check_layout(words, stride)?;
         if n == 0 {
             return Ok(());
         }
-        self.ctx.check()?;
-        out.reserve(n);
-        let r = self.run(problems, words, stride, n, out);
+        // Genomes the kernel does not take are answered by the CPU reference one by one; their
+        // slots in the upload hold a harmless stand-in so the kernel never reads out of range.
+        let problem_ok: Vec<bool> = problems.iter().map(problem_in_kernel_range).collect();
+        let genome = |i: usize| &words[i * stride..(i + 1) * stride];
+        let routed: Vec<usize> = (0..n).filter(|&i| !genome_in_kernel_range(&problem_ok, genome(i))).collect();
+        let r = if routed.len() == n {
+            out.resize(n, PackedResult::default());
+            Ok(())
+        } else {
+            self.ctx.check()?;
+            out.reserve(n);
+            let stand_in = problem_ok.iter().position(|&ok| ok).expect("some genome is in range");
+            let sanitized = (!routed.is_empty()).then(|| {
+                let mut w = words.to_vec();
+                for &i in &routed {
+                    w[i * stride..(i + 1) * stride].copy_from_slice(&stand_in_genome(stand_in as u32, stride));
+                }
+                w
+            });
+            self.run(problems, sanitized.as_deref().unwrap_or(words), stride, n, out)
+        };
         if r.is_err() {
             // Buffers may be left mapped or half-written: start from fresh ones next time.
             out.clear();
@@ -241,8 +273,16 @@ impl GpuEvaluator {
                 s.readback = None;
                 s.bind_group = None;
             }
+            return r;
         }
-        r
+        if !routed.is_empty() {
+            let fixed: Vec<PackedResult> = routed.par_iter().map(|&i| evaluate_packed(problems, genome(i))).collect();
+            for (&i, res) in routed.iter().zip(fixed) {
+                out[i] = res;
+            }
+            self.last_cpu_routed = routed.len();
+        }
+        Ok(())
     }
 
     fn run(
@@ -274,19 +314,22 @@ impl GpuEvaluator {
             self.finish(done, out)?;
         }
         self.ctx.check()?;
-        // Genomes whose run hit a driver loop cap, and genomes with a second spatial dim (the
-        // kernel models one per level): redo them with the CPU reference, which the kernel
-        // matches bit for bit elsewhere, so the caller cannot tell the difference.
+        // A status the kernel is not meant to write (its unset-memo marker included) is a kernel
+        // or driver fault: an error, never a plausible crash verdict.
+        if let Some((i, r)) = out.iter().enumerate().find(|(_, r)| !known_status(r.status)) {
+            return Err(GpuError::BadStatus { genome: i, status: r.status });
+        }
+        // Genomes whose run hit a driver loop cap: redo them with the CPU reference, which the
+        // kernel matches bit for bit elsewhere, so the caller cannot tell the difference.
         let genome = |i: usize| &words[i * stride..(i + 1) * stride];
-        let redo: Vec<usize> = (0..n).filter(|&i| out[i].status == STATUS_INCOMPLETE || has_sp2(genome(i))).collect();
+        let redo: Vec<usize> = (0..n).filter(|&i| out[i].status == STATUS_INCOMPLETE).collect();
         if !redo.is_empty() {
-            let capped = redo.iter().filter(|&&i| out[i].status == STATUS_INCOMPLETE).count();
             let fixed: Vec<PackedResult> = redo.par_iter().map(|&i| evaluate_packed(problems, genome(i))).collect();
             for (&i, r) in redo.iter().zip(fixed) {
                 out[i] = r;
             }
-            self.last_fallbacks = capped;
-            self.total_fallbacks += capped as u64;
+            self.last_fallbacks = redo.len();
+            self.total_fallbacks += redo.len() as u64;
         }
         Ok(())
     }
@@ -421,15 +464,21 @@ impl GpuEvaluator {
 
     fn finish(&mut self, f: InFlight, out: &mut Vec<PackedResult>) -> Result<(), GpuError> {
         let device = self.ctx.device();
-        let wait = wgpu::PollType::Wait { submission_index: Some(f.submission), timeout: None };
+        // Bounded wait: a hung driver or device becomes an error (and a CPU fallback upstream)
+        // instead of a process that never returns.
+        let timeout = self.poll_timeout;
+        let wait = wgpu::PollType::Wait { submission_index: Some(f.submission), timeout: Some(timeout) };
         let polled = device.poll(wait);
         self.ctx.check()?;
-        polled.map_err(|e| GpuError::Map(format!("waiting for the GPU: {e}")))?;
+        polled.map_err(|e| match e {
+            wgpu::PollError::Timeout => GpuError::Timeout(timeout),
+            e => GpuError::Map(format!("waiting for the GPU: {e}")),
+        })?;
         let mapped = match f.mapped.try_recv() {
             Ok(r) => r,
             // The callback normally runs inside the wait above; give it one more poll.
             Err(mpsc::TryRecvError::Empty) => {
-                let _ = device.poll(wgpu::PollType::wait_indefinitely());
+                let _ = device.poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(timeout) });
                 f.mapped.try_recv().map_err(|_| GpuError::Map("map callback never ran".into()))?
             }
             Err(mpsc::TryRecvError::Disconnected) => return Err(GpuError::Map("map callback dropped".into())),
@@ -450,10 +499,14 @@ impl GpuEvaluator {
     }
 }
 
-/// Validates the batch layout and every genome's header, level count and values, so the kernel
-/// never reads outside its genome or problem and stays in the range where it is exact. Returns
-/// the genome count.
-fn check_input(problems: &[PackedProblem], words: &[u32], stride: usize) -> Result<usize, GpuError> {
+/// Statuses the kernel writes: 0, a crash code, or the loop-cap marker.
+fn known_status(s: u32) -> bool {
+    s == 0 || s == STATUS_INCOMPLETE || crate::model::Crash::from_code(s).is_some()
+}
+
+/// Validates the batch layout (the only errors that concern a whole batch). Returns the genome
+/// count.
+fn check_layout(words: &[u32], stride: usize) -> Result<usize, GpuError> {
     let bad = |m: String| Err(GpuError::InvalidInput(m));
     if stride < HEADER_WORDS + LEVEL_WORDS {
         return bad(format!("stride {stride} is shorter than one level ({})", HEADER_WORDS + LEVEL_WORDS));
@@ -464,47 +517,65 @@ fn check_input(problems: &[PackedProblem], words: &[u32], stride: usize) -> Resu
     if stride > u32::MAX as usize / 4 {
         return bad(format!("stride {stride} is too large"));
     }
-    for (i, p) in problems.iter().enumerate() {
-        if p.dims.iter().any(|&d| d <= 0 || d as u32 > MAX_GPU_VALUE) {
-            return bad(format!("problem {i}: dims {:?} outside 1..={MAX_GPU_VALUE}", p.dims));
-        }
-        if p.noc_bw == 0 || p.offchip_bw == 0 {
-            return bad(format!("problem {i}: zero bandwidth (unlimited is 2^30)"));
-        }
-    }
-    for (gi, g) in words.chunks_exact(stride).enumerate() {
-        let levels = g[1] as usize;
-        if g[0] as usize >= problems.len() {
-            return bad(format!("genome {gi}: problem index {} but {} problems", g[0], problems.len()));
-        }
-        if !(1..=MAX_LEVELS).contains(&levels) || HEADER_WORDS + LEVEL_WORDS * levels > stride {
-            return bad(format!("genome {gi}: {levels} levels do not fit 1..={MAX_LEVELS} and stride {stride}"));
-        }
-        if g[2] == 0 || g[2] > i32::MAX as u32 {
-            return bad(format!("genome {gi}: PE count {} outside 1..=2^31-1", g[2]));
-        }
-        for l in 0..levels {
-            let b = &g[HEADER_WORDS + LEVEL_WORDS * l..HEADER_WORDS + LEVEL_WORDS * (l + 1)];
-            let mut seen = 0u32;
-            for i in 0..6 {
-                let d = (b[0] >> (3 + 3 * i)) & 7;
-                if d > 5 || seen & (1 << d) != 0 {
-                    return bad(format!("genome {gi}, level {l}: loop order is not a permutation of K C Y X R S"));
-                }
-                seen |= 1 << d;
-            }
-            if b[0] & 7 > 5 {
-                return bad(format!("genome {gi}, level {l}: bad parallel dim {}", b[0] & 7));
-            }
-            if l > 0 && (b[1] == 0 || b[1] > MAX_GPU_VALUE) {
-                return bad(format!("genome {gi}, level {l}: cluster size {} outside 1..={MAX_GPU_VALUE}", b[1]));
-            }
-            if let Some(t) = b[2..8].iter().find(|&&t| t == 0 || t > MAX_GPU_VALUE) {
-                return bad(format!("genome {gi}, level {l}: tile {t} outside 1..={MAX_GPU_VALUE}"));
-            }
-        }
-    }
     Ok(words.len() / stride)
+}
+
+/// Whether the kernel takes a problem: dims in 1..=[`MAX_GPU_VALUE`], nonzero bandwidths (0
+/// would divide by zero on the device; the CPU reads it as unlimited).
+fn problem_in_kernel_range(p: &PackedProblem) -> bool {
+    p.dims.iter().all(|&d| d > 0 && d as u32 <= MAX_GPU_VALUE) && p.noc_bw != 0 && p.offchip_bw != 0
+}
+
+/// Whether the kernel evaluates this genome exactly as the CPU reference does. Everything the
+/// CPU's input check rejects, and everything outside the kernel's exact range, is `false`: a
+/// malformed header or level, a second spatial dim, any tile or gene-0 size outside
+/// 1..=[`MAX_GPU_VALUE`], a PE count outside 1..=2^24, a cluster product past 64 bits (which
+/// would wrap in the kernel's product).
+pub fn genome_in_kernel_range(problem_ok: &[bool], g: &[u32]) -> bool {
+    let levels = g[1] as usize;
+    if !problem_ok.get(g[0] as usize).copied().unwrap_or(false) {
+        return false;
+    }
+    if !(1..=MAX_LEVELS).contains(&levels) || HEADER_WORDS + LEVEL_WORDS * levels > g.len() {
+        return false;
+    }
+    let num_pe = g[2];
+    if num_pe == 0 || i64::from(num_pe) > crate::hardware::MAX_NUM_PE {
+        return false;
+    }
+    let mut product = Some(1u64);
+    for l in 0..levels {
+        let b = &g[HEADER_WORDS + LEVEL_WORDS * l..HEADER_WORDS + LEVEL_WORDS * (l + 1)];
+        let mut seen = 0u32;
+        for i in 0..6 {
+            let d = (b[0] >> (3 + 3 * i)) & 7;
+            if d > 5 || seen & (1 << d) != 0 {
+                return false;
+            }
+            seen |= 1 << d;
+        }
+        if b[0] & 7 > 5 || (b[0] >> SP2_SHIFT) & 7 != 0 {
+            return false;
+        }
+        if b[1] == 0 || b[1] > MAX_GPU_VALUE || b[2..8].iter().any(|&t| t == 0 || t > MAX_GPU_VALUE) {
+            return false;
+        }
+        if l > 0 {
+            product = product.and_then(|p| p.checked_mul(u64::from(b[1])));
+        }
+    }
+    // The kernel compares its 64-bit product with the PEs itself (MAESTRO's crash); one that
+    // would wrap in 64 bits is the CPU's.
+    product.is_some()
+}
+
+/// A one-level genome that is always in range (problem `p`, one PE, unit tiles), written into
+/// the slots of genomes the CPU answers instead.
+fn stand_in_genome(p: u32, stride: usize) -> Vec<u32> {
+    let order = (0..6u32).fold(0u32, |w, i| w | (i << (3 + 3 * i)));
+    let mut w = vec![p, 1, 1, 0, order, 1, 1, 1, 1, 1, 1, 1];
+    w.resize(stride, 0);
+    w
 }
 
 #[cfg(test)]
@@ -534,17 +605,37 @@ mod tests {
 
     #[test]
     fn input_checks() {
-        let p = [problem()];
-        assert_eq!(check_input(&p, &one_level(0, 1), 12).unwrap(), 1);
-        assert_eq!(check_input(&p, &[], 12).unwrap(), 0);
-        assert!(check_input(&p, &one_level(1, 1), 12).is_err(), "problem index out of range");
-        assert!(check_input(&p, &one_level(0, 2), 12).is_err(), "two levels in a one-level stride");
-        assert!(check_input(&p, &one_level(0, 1)[..11], 12).is_err(), "ragged");
+        let ok = [true];
+        assert_eq!(check_layout(&one_level(0, 1), 12).unwrap(), 1);
+        assert_eq!(check_layout(&[], 12).unwrap(), 0);
+        assert!(check_layout(&one_level(0, 1)[..11], 12).is_err(), "ragged");
+        assert!(genome_in_kernel_range(&ok, &one_level(0, 1)));
+        assert!(!genome_in_kernel_range(&ok, &one_level(1, 1)), "problem index out of range");
+        assert!(!genome_in_kernel_range(&[false], &one_level(0, 1)), "problem out of range");
+        assert!(!genome_in_kernel_range(&ok, &one_level(0, 2)[..12]), "two levels in a one-level stride");
         let mut w = one_level(0, 1);
         w[6] = 0;
-        assert!(check_input(&p, &w, 12).is_err(), "zero tile");
+        assert!(!genome_in_kernel_range(&ok, &w), "zero tile");
         let mut w = one_level(0, 1);
         w[4] = 0;
-        assert!(check_input(&p, &w, 12).is_err(), "repeated dim");
+        assert!(!genome_in_kernel_range(&ok, &w), "repeated dim");
+        let mut w = one_level(0, 1);
+        w[4] |= 7 << SP2_SHIFT;
+        assert!(!genome_in_kernel_range(&ok, &w), "sp2 code 7");
+        let mut w = one_level(0, 1);
+        w[5] = 0;
+        assert!(!genome_in_kernel_range(&ok, &w), "top gene-0 size 0");
+        // Cluster sizes whose 64-bit product would wrap in the kernel go to the CPU.
+        let mut w = one_level(0, 4);
+        w.truncate(4 + 8 * 4);
+        for l in 1..4 {
+            w[5 + 8 * l] = MAX_GPU_VALUE;
+        }
+        assert!(!genome_in_kernel_range(&ok, &w), "cluster product past 64 bits");
+        w[5 + 8 * 3] = 1;
+        assert!(genome_in_kernel_range(&ok, &w), "cluster product above the PEs is the kernel's crash");
+        assert!(problem_in_kernel_range(&problem()));
+        assert!(!problem_in_kernel_range(&PackedProblem { noc_bw: 0, ..problem() }));
+        assert!(!problem_in_kernel_range(&PackedProblem::zeroed()));
     }
 }

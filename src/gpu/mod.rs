@@ -13,7 +13,7 @@
 
 mod evaluator;
 
-pub use evaluator::{GpuEvaluator, MAX_GPU_VALUE, STATUS_INCOMPLETE, WORKGROUP_SIZE};
+pub use evaluator::{genome_in_kernel_range, GpuEvaluator, MAX_GPU_VALUE, STATUS_INCOMPLETE, WORKGROUP_SIZE};
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -44,6 +44,11 @@ pub enum GpuError {
     Map(String),
     #[error("invalid GPU input: {0}")]
     InvalidInput(String),
+    /// The kernel wrote a status it never writes by design (e.g. its unset-memo marker).
+    #[error("GPU kernel returned unknown status {status:#x} for genome {genome}")]
+    BadStatus { genome: usize, status: u32 },
+    #[error("GPU did not finish within {0:?}")]
+    Timeout(std::time::Duration),
 }
 
 /// How to open the GPU.
@@ -59,6 +64,9 @@ pub struct GpuOptions {
     /// Largest number of genomes per dispatch; also capped by the device's binding limits. Bounds
     /// the host and device memory the evaluator keeps.
     pub max_chunk: usize,
+    /// Longest wait for one chunk's results; past it the call fails with [`GpuError::Timeout`].
+    /// Defaults to 600 s, or `GAMMAFLOW_GPU_TIMEOUT_S` seconds when that is set.
+    pub poll_timeout: std::time::Duration,
 }
 
 impl Default for GpuOptions {
@@ -68,6 +76,12 @@ impl Default for GpuOptions {
             backends: None,
             power_preference: wgpu::PowerPreference::HighPerformance,
             max_chunk: evaluator::DEFAULT_CHUNK,
+            poll_timeout: std::env::var("GAMMAFLOW_GPU_TIMEOUT_S")
+                .ok()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+                .map(std::time::Duration::from_secs_f64)
+                .unwrap_or(std::time::Duration::from_secs(600)),
         }
     }
 }
@@ -99,6 +113,7 @@ pub struct GpuContext {
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     max_chunk: usize,
+    poll_timeout: std::time::Duration,
     sink: Arc<ErrorSink>,
 }
 
@@ -127,7 +142,35 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// Mesa's Vulkan window-system layer connects to Wayland while the instance is set up, and
+/// libwayland prints `error: XDG_RUNTIME_DIR is invalid or not set` when that variable is unset
+/// (headless servers, containers, CI). gammaflow never presents to a window, so when the
+/// variable is unset or not a directory it gets a private, empty directory for the process,
+/// reused; the probe then finds no compositor and stays silent.
+fn quiet_window_system_probe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if !cfg!(target_os = "linux")
+            || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir())
+        {
+            return;
+        }
+        // One per user, reused by every run (no litter of per-process directories).
+        let user = std::env::var("USER").unwrap_or_default();
+        let dir = std::env::temp_dir().join(format!("gammaflow-runtime-{user}"));
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        if b.create(&dir).is_ok() || dir.is_dir() {
+            // Set before any GPU thread exists (the instance is created right after this).
+            std::env::set_var("XDG_RUNTIME_DIR", &dir);
+            log::debug!("XDG_RUNTIME_DIR unset: using {} for the Vulkan window-system probe", dir.display());
+        }
+    });
+}
+
 fn make_instance(opts: &GpuOptions) -> wgpu::Instance {
+    quiet_window_system_probe();
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     if let Some(b) = opts.backends {
         desc.backends = b;
@@ -192,7 +235,15 @@ impl GpuContext {
                 }
             }));
         }
-        Ok(GpuContext { adapter, device, queue, info, max_chunk: opts.max_chunk.max(1), sink })
+        Ok(GpuContext {
+            adapter,
+            device,
+            queue,
+            info,
+            max_chunk: opts.max_chunk.max(1),
+            poll_timeout: opts.poll_timeout,
+            sink,
+        })
     }
 
     /// Adapter name, backend, device type and driver, e.g.

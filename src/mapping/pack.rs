@@ -58,17 +58,30 @@ pub struct PackedProblem {
 }
 
 impl PackedProblem {
+    /// Packs a layer and accelerator. Every value is converted with `TryFrom`: a value that
+    /// does not fit the packed field gives the all-zero problem, which the GPU's input check and
+    /// [`crate::model::packed::evaluate_packed`] both reject (never a truncated value).
     pub fn new(layer: &Layer, hw: &Hardware) -> Self {
+        Self::try_new(layer, hw).unwrap_or_else(|_| PackedProblem::zeroed())
+    }
+
+    /// [`PackedProblem::new`], or the name of the first field that does not fit.
+    pub fn try_new(layer: &Layer, hw: &Hardware) -> Result<Self, &'static str> {
         let sh = layer.shape();
-        PackedProblem {
-            dims: sh.dims.map(|d| d as i32),
-            depthwise: sh.depthwise as u32,
-            noc_bw: hw.noc_bw_eff() as u32,
-            offchip_bw: hw.offchip_bw_eff() as u32,
-            l1_cap: hw.l1_cap() as u32,
-            l2_cap: hw.l2_cap() as u32,
-            _pad: 0,
+        let mut dims = [0i32; 6];
+        for (i, (d, name)) in sh.dims.iter().zip(["K", "C", "Y", "X", "R", "S"]).enumerate() {
+            dims[i] = i32::try_from(*d).map_err(|_| name)?;
         }
+        let word = |v: i64, name: &'static str| u32::try_from(v).map_err(|_| name);
+        Ok(PackedProblem {
+            dims,
+            depthwise: u32::from(sh.depthwise),
+            noc_bw: word(hw.noc_bw_eff(), "noc_bw")?,
+            offchip_bw: word(hw.offchip_bw_eff(), "offchip_bw")?,
+            l1_cap: word(hw.l1_cap(), "l1_size")?,
+            l2_cap: word(hw.l2_cap(), "l2_size")?,
+            _pad: 0,
+        })
     }
 }
 
@@ -106,10 +119,16 @@ pub fn pack_genome(genome: &Genome, problem: u32, num_pe: i64, stride: usize, ou
 
 /// Writes one genome's words into `out` (its `stride` words; unused level words zeroed).
 pub fn pack_into(genome: &Genome, problem: u32, num_pe: i64, out: &mut [u32]) {
+    // A value that does not fit a word is packed as 0, which every reader rejects (a genome
+    // with more than 4 levels keeps its count and is rejected too), never truncated.
+    let word = |v: i64| u32::try_from(v).unwrap_or(0);
     out.fill(0);
-    out[..HEADER_WORDS].copy_from_slice(&[problem, genome.levels.len() as u32, num_pe as u32, 0]);
-    for (l, lv) in genome.levels.iter().enumerate() {
-        let b = &mut out[HEADER_WORDS + LEVEL_WORDS * l..HEADER_WORDS + LEVEL_WORDS * (l + 1)];
+    let nl = genome.levels.len();
+    out[..HEADER_WORDS].copy_from_slice(&[problem, u32::try_from(nl).unwrap_or(0), word(num_pe), 0]);
+    for (l, lv) in genome.levels.iter().take(super::MAX_LEVELS).enumerate() {
+        let Some(b) = out.get_mut(HEADER_WORDS + LEVEL_WORDS * l..HEADER_WORDS + LEVEL_WORDS * (l + 1)) else {
+            break;
+        };
         let mut w = lv.par.index() as u32;
         for (i, (d, _)) in lv.order.iter().enumerate() {
             w |= (d.index() as u32) << (3 + 3 * i);
@@ -118,42 +137,50 @@ pub fn pack_into(genome: &Genome, problem: u32, num_pe: i64, out: &mut [u32]) {
             w |= (d2.index() as u32 + 1) << SP2_SHIFT;
         }
         b[0] = w;
-        b[1] = lv.size as u32;
+        b[1] = word(lv.size);
         for (i, (_, t)) in lv.order.iter().enumerate() {
-            b[2 + i] = *t as u32;
+            b[2 + i] = word(*t);
         }
     }
 }
 
-/// Inverse of [`pack_genome`]: (problem index, num_pe, genome).
-pub fn unpack_genome(words: &[u32]) -> (u32, i64, Genome) {
-    let nl = (words[1] as usize).min(super::MAX_LEVELS);
-    let levels = super::Levels::from_fn(nl, |l| unpack_level(words, l));
-    (words[0], words[2] as i64, Genome { levels })
+/// Inverse of [`pack_genome`]: (problem index, num_pe, genome); `None` when the words do not
+/// decode (short slice, level count outside 1..=4, a dim code above 5).
+pub fn unpack_genome(words: &[u32]) -> Option<(u32, i64, Genome)> {
+    let mut g = Genome { levels: super::Levels::new() };
+    unpack_into(words, &mut g)?;
+    Some((words[0], i64::from(words[2]), g))
 }
 
-/// [`unpack_genome`] into an existing genome (no copy of the whole value).
-pub fn unpack_into(words: &[u32], g: &mut Genome) {
-    let nl = (words[1] as usize).min(super::MAX_LEVELS);
+/// [`unpack_genome`] into an existing genome (no copy of the whole value); `None` (with `g`
+/// unspecified) when the words do not decode.
+pub fn unpack_into(words: &[u32], g: &mut Genome) -> Option<()> {
+    let nl = *words.get(1)? as usize;
+    if !(1..=super::MAX_LEVELS).contains(&nl) {
+        return None;
+    }
     g.levels.truncate(0);
     for l in 0..nl {
-        g.levels.push(unpack_level(words, l));
+        g.levels.push(unpack_level(words, l)?);
     }
+    Some(())
 }
 
-/// Cluster level `l` of a packed genome.
-pub fn unpack_level(words: &[u32], l: usize) -> Level {
-    let b = &words[HEADER_WORDS + LEVEL_WORDS * l..];
-    let dim = |shift: u32| Dim::from_index(((b[0] >> shift) & 7) as usize);
+/// Cluster level `l` of a packed genome, or `None` when its words are missing or a dim code is
+/// not one of the six (codes 6 and 7 fit in 3 bits but name no dim).
+pub fn unpack_level(words: &[u32], l: usize) -> Option<Level> {
+    let b = words.get(HEADER_WORDS + LEVEL_WORDS * l..HEADER_WORDS + LEVEL_WORDS * (l + 1))?;
+    let code = |shift: u32| (b[0] >> shift) & 7;
+    let dim = |shift: u32| Dim::ALL.get(code(shift) as usize).copied();
     let mut order = [(Dim::K, 0i64); 6];
     for (i, o) in order.iter_mut().enumerate() {
-        *o = (dim(3 + 3 * i as u32), b[2 + i] as i64);
+        *o = (dim(3 + 3 * i as u32)?, i64::from(b[2 + i]));
     }
-    let sp2 = match (b[0] >> SP2_SHIFT) & 7 {
+    let sp2 = match code(SP2_SHIFT) {
         0 => None,
-        i => Some(Dim::from_index(i as usize - 1)),
+        i => Some(*Dim::ALL.get(i as usize - 1)?),
     };
-    Level { par: dim(0), size: b[1] as i64, order, sp2 }
+    Some(Level { par: dim(0)?, size: i64::from(b[1]), order, sp2 })
 }
 
 #[cfg(test)]
@@ -169,7 +196,7 @@ mod tests {
         let mut w = Vec::new();
         pack_genome(&g, 7, 1024, stride_for(3), &mut w);
         assert_eq!(w.len(), stride_for(3));
-        let (p, pe, back) = unpack_genome(&w);
+        let (p, pe, back) = unpack_genome(&w).unwrap();
         assert_eq!((p, pe), (7, 1024));
         assert_eq!(back, g);
     }

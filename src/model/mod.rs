@@ -9,9 +9,96 @@ pub use engine::{noc, Crash, Evaluator, TopResult};
 pub use tables::{MappingTables, SetupError};
 
 use crate::hardware::Hardware;
-use crate::mapping::Genome;
+use crate::mapping::{Dim, Genome, Level, MAX_LEVELS};
 use crate::workload::Layer;
 use serde::{Deserialize, Serialize};
+
+/// Largest tile or gene-0 size a genome may carry: MAESTRO reads them as C++ `int`.
+pub const MAX_GENE_VALUE: i64 = i32::MAX as i64;
+
+/// Why an input cannot be evaluated at all: not a MAESTRO outcome but a value outside what
+/// MAESTRO (and this model) accepts. Evaluations report it as an invalid verdict with this reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("layer field {field} = {value} is outside what the cost model accepts (dims 1..=2^20, R <= Y, S <= X, at most 2^52 MACs, none overflowing 64 bits)")]
+    Layer { field: &'static str, value: i64 },
+    #[error("hardware field {field} = {value} is out of range (num_pe 1..=2^24, caps and bandwidths at most 2^31-1)")]
+    Hardware { field: &'static str, value: i64 },
+    #[error("genome has {0} cluster levels; 1 to 4 are supported")]
+    Levels(usize),
+    #[error("genome level {level}: dimension {dim} appears more than once in the loop order")]
+    RepeatedDim { level: usize, dim: Dim },
+    #[error(
+        "genome level {level}: tile of {dim} is {value}, outside 1..=2147483647 (MAESTRO reads tiles as 32-bit ints)"
+    )]
+    Tile { level: usize, dim: Dim, value: i64 },
+    #[error("genome level {level}: gene-0 size {value} is outside 1..=2147483647")]
+    Size { level: usize, value: i64 },
+    #[error("item names problem {index}, but the batch has {len} problems")]
+    ProblemIndex { index: usize, len: usize },
+    /// A packed genome or problem that does not decode (bad dim codes, level count, index).
+    #[error("malformed packed genome or problem")]
+    Packed,
+}
+
+/// Checks everything the cost model needs of its inputs before any arithmetic: the layer's dims
+/// and checked MAC count, the hardware ranges, and the genome's structure and value ranges.
+/// Products of cluster sizes are checked by the model itself (exceeding the PEs is MAESTRO's
+/// SIGFPE crash, overflow included).
+pub fn validate_input(layer: &Layer, levels: &[Level], hw: &Hardware) -> Result<(), InputError> {
+    if let Err((field, _)) = layer.validate() {
+        let value = match field {
+            "K" => layer.k,
+            "C" => layer.c,
+            "Y" => layer.y,
+            "X" => layer.x,
+            "R" => layer.r,
+            _ => layer.s,
+        };
+        return Err(InputError::Layer { field, value });
+    }
+    if let Some((field, value)) = hw.invalid_field() {
+        return Err(InputError::Hardware { field, value });
+    }
+    validate_levels(levels)
+}
+
+/// The genome half of [`validate_input`].
+pub fn validate_levels(levels: &[Level]) -> Result<(), InputError> {
+    if levels.is_empty() || levels.len() > MAX_LEVELS {
+        return Err(InputError::Levels(levels.len()));
+    }
+    for (level, lv) in levels.iter().enumerate() {
+        let mut seen = [false; 6];
+        for &(dim, value) in &lv.order {
+            if std::mem::replace(&mut seen[dim.index()], true) {
+                return Err(InputError::RepeatedDim { level, dim });
+            }
+            if !(1..=MAX_GENE_VALUE).contains(&value) {
+                return Err(InputError::Tile { level, dim, value });
+            }
+        }
+        if !(1..=MAX_GENE_VALUE).contains(&lv.size) {
+            return Err(InputError::Size { level, value: lv.size });
+        }
+    }
+    Ok(())
+}
+
+/// Why the integer model produced no result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// MAESTRO would have crashed.
+    Crash(Crash),
+    /// The input is outside what MAESTRO accepts.
+    Invalid(InputError),
+}
+
+impl From<Crash> for Failure {
+    fn from(c: Crash) -> Self {
+        Failure::Crash(c)
+    }
+}
 
 /// Everything GAMMA reads from MAESTRO's CSV, plus GAMMA's verdict and our physical check.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -88,15 +175,33 @@ pub struct Evaluation {
     /// `valid`, MAESTRO's MAC count equals the layer's, and throughput ≤ PEs.
     pub valid_physical: bool,
     pub expected_macs: i64,
+    /// Set when the input was rejected before evaluation (then `metrics` and `crash` are None).
+    pub invalid: Option<InputError>,
 }
 
 impl Evaluation {
     pub fn crashed(c: Crash, expected_macs: i64) -> Self {
-        Evaluation { metrics: None, crash: Some(c), valid: false, valid_physical: false, expected_macs }
+        Evaluation { metrics: None, crash: Some(c), valid: false, valid_physical: false, expected_macs, invalid: None }
+    }
+
+    /// The verdict for an input the model does not evaluate.
+    pub fn rejected(e: InputError, expected_macs: i64) -> Self {
+        Evaluation { metrics: None, crash: None, valid: false, valid_physical: false, expected_macs, invalid: Some(e) }
+    }
+
+    /// The verdict for a model failure.
+    pub fn failed(f: Failure, expected_macs: i64) -> Self {
+        match f {
+            Failure::Crash(c) => Self::crashed(c, expected_macs),
+            Failure::Invalid(e) => Self::rejected(e, expected_macs),
+        }
     }
 
     /// Why the mapping is invalid under GAMMA's rule, or None when valid.
     pub fn error(&self, hw: &Hardware) -> Option<String> {
+        if let Some(e) = self.invalid {
+            return Some(format!("invalid input: {e}"));
+        }
         if let Some(c) = self.crash {
             return Some(c.reason().to_string());
         }
@@ -202,8 +307,8 @@ pub struct RawResult {
     pub l2: i64,
 }
 
-/// Evaluates the integer model; `Err` on a MAESTRO crash.
-pub fn evaluate_raw(layer: &Layer, genome: &Genome, hw: &Hardware) -> Result<(RawResult, usize), Crash> {
+/// Evaluates the integer model; `Err` on a MAESTRO crash or an input outside MAESTRO's domain.
+pub fn evaluate_raw(layer: &Layer, genome: &Genome, hw: &Hardware) -> Result<(RawResult, usize), Failure> {
     evaluate_raw_with(layer, genome, hw, false)
 }
 
@@ -214,17 +319,19 @@ pub fn evaluate_raw_with(
     genome: &Genome,
     hw: &Hardware,
     enumerate_only: bool,
-) -> Result<(RawResult, usize), Crash> {
+) -> Result<(RawResult, usize), Failure> {
     evaluate_raw_levels(layer, &genome.levels, hw, enumerate_only)
 }
 
-/// [`evaluate_raw_with`] on a slice of cluster levels.
+/// [`evaluate_raw_with`] on a slice of cluster levels. Validates the inputs first
+/// ([`validate_input`]), so no value can index out of range or divide by zero.
 pub fn evaluate_raw_levels(
     layer: &Layer,
-    levels: &[crate::mapping::Level],
+    levels: &[Level],
     hw: &Hardware,
     enumerate_only: bool,
-) -> Result<(RawResult, usize), Crash> {
+) -> Result<(RawResult, usize), Failure> {
+    validate_input(layer, levels, hw).map_err(Failure::Invalid)?;
     let shape = layer.shape();
     let mut tabs = MappingTables::empty(&shape);
     tabs.fill(&shape, levels, hw.num_pe).map_err(|_| Crash::ClusterProduct)?;
@@ -275,26 +382,31 @@ pub fn finish(layer: &Layer, hw: &Hardware, raw: &RawResult, num_levels: usize) 
         && m.l2_size_req >= 1;
     let valid_physical =
         valid && m.num_macs == expected_macs && (m.num_macs as i128) <= hw.num_pe as i128 * m.runtime_cycles as i128;
-    Evaluation { metrics: Some(m), crash: None, valid, valid_physical, expected_macs }
+    Evaluation { metrics: Some(m), crash: None, valid, valid_physical, expected_macs, invalid: None }
 }
 
 /// Evaluates one mapping on the CPU reference model.
 pub fn evaluate(layer: &Layer, genome: &Genome, hw: &Hardware) -> Evaluation {
     match evaluate_raw(layer, genome, hw) {
         Ok((raw, nl)) => finish(layer, hw, &raw, nl),
-        Err(c) => Evaluation::crashed(c, layer.shape().true_macs()),
+        Err(f) => Evaluation::failed(f, layer.shape().true_macs()),
     }
 }
 
 /// A genome's L1 requirement on a layer, straight from its innermost tiles (the closed form of
 /// `l1_size`, needing no PE count): used to size and repair designs before evaluation.
 pub fn l1_requirement(layer: &Layer, genome: &Genome) -> i64 {
-    use crate::mapping::Dim;
     let sh = layer.shape();
     let Some(lv) = genome.levels.last() else { return 0 };
     let t = |d: Dim| lv.tile(d);
-    let (y, x) = (t(Dim::Y) + t(Dim::R) - 1, t(Dim::X) + t(Dim::S) - 1);
+    let (y, x) = (t(Dim::Y).wrapping_add(t(Dim::R)) - 1, t(Dim::X).wrapping_add(t(Dim::S)) - 1);
     let (k, c, r, s) = (t(Dim::K), t(Dim::C), t(Dim::R), t(Dim::S));
-    let sum = if sh.depthwise { c * y * x + c * r * s + c * y * x } else { c * y * x + k * c * r * s + k * y * x };
-    wrap32(2 * sum)
+    // Wrapping like MAESTRO's int arithmetic (tiles are user values up to 2^31-1).
+    let m = |a: i64, b: i64| a.wrapping_mul(b);
+    let sum = if sh.depthwise {
+        m(m(c, y), x).wrapping_add(m(m(c, r), s)).wrapping_add(m(m(c, y), x))
+    } else {
+        m(m(c, y), x).wrapping_add(m(m(m(k, c), r), s)).wrapping_add(m(m(k, y), x))
+    };
+    wrap32(sum.wrapping_mul(2))
 }

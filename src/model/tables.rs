@@ -152,11 +152,13 @@ impl MappingTables {
         out.depthwise = shape.depthwise;
         out.dims = shape.dims;
         let nl = levels.len();
-        let u: i64 = levels.iter().skip(1).map(|l| l.size).product();
-        let n0 = num_pe / u;
-        if n0 == 0 {
-            return Err(SetupError::ClusterProductExceedsPes);
-        }
+        // Checked: a product past 64 bits exceeds any PE count (unchecked, it could wrap to a
+        // small number, or to 0 and divide by zero).
+        let u = levels.iter().skip(1).try_fold(1i64, |p, l| p.checked_mul(l.size));
+        let n0 = match u {
+            Some(u) if u >= 1 && u <= num_pe => num_pe / u,
+            _ => return Err(SetupError::ClusterProductExceedsPes),
+        };
         let tv = tensor_vars(shape.depthwise);
         out.num_levels = nl;
         let mut ds = shape.dims;

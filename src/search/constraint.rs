@@ -465,7 +465,13 @@ pub fn parse_accel(text: &str, file: &str) -> Result<MapConstraint, String> {
                 ("buffer" | "distribution" | "reduction", _) => {
                     return Err(err(l, key, format!("unknown kind {kind:?}")));
                 }
-                _ => return Err(err(l, key, "unknown key (expected buffer, distribution, reduction)".into())),
+                _ => {
+                    return Err(err(
+                        l,
+                        key,
+                        crate::schema::unknown_field(key, &["buffer", "distribution", "reduction"]),
+                    ))
+                }
             };
             sp.retain(|d| allow.contains(d));
         }
@@ -590,8 +596,8 @@ fn parse_levels<T>(
                 }
             }
             other => {
-                let keys = ["name", "description"].iter().chain(extra).copied().collect::<Vec<_>>().join(", ");
-                return Err(err(None, other, format!("unknown key (expected {keys}, level)")));
+                let keys: Vec<&str> = ["name", "description", "level"].iter().chain(extra).copied().collect();
+                return Err(err(None, other, crate::schema::unknown_field(other, &keys)));
             }
         }
     }
@@ -664,6 +670,13 @@ fn parse_level(t: &toml::Table, i: usize, err: &ErrFn) -> Result<LevelRule, Stri
                     let d = Dim::parse(dk).ok_or_else(|| {
                         err(l, &field, format!("unknown dimension {dk:?} (expected K, C, Y, X, R or S)"))
                     })?;
+                    if !r.choices[d.index()].is_empty() {
+                        return Err(err(
+                            l,
+                            &field,
+                            format!("dimension {d} is already given (names compare case-insensitively, Y' is Y)"),
+                        ));
+                    }
                     let arr = dv
                         .as_array()
                         .filter(|a| !a.is_empty())
@@ -678,11 +691,23 @@ fn parse_level(t: &toml::Table, i: usize, err: &ErrFn) -> Result<LevelRule, Stri
                     let d = Dim::parse(dk).ok_or_else(|| {
                         err(l, &field, format!("unknown dimension {dk:?} (expected K, C, Y, X, R or S)"))
                     })?;
+                    // `K` and `k` (or `Y` and `Y'`) are one dim: a second rule would silently win.
+                    if r.tiles[d.index()].is_some() {
+                        return Err(err(
+                            l,
+                            &field,
+                            format!("dimension {d} is already given (names compare case-insensitively, Y' is Y)"),
+                        ));
+                    }
                     r.tiles[d.index()] = Some(size(&field, dv)?);
                 }
             }
             other => {
-                return Err(err(l, other, "unknown key (expected sp, sp2, sp_sz, order, tiles, tile_choices)".into()))
+                return Err(err(
+                    l,
+                    other,
+                    crate::schema::unknown_field(other, &["sp", "sp2", "sp_sz", "order", "tiles", "tile_choices"]),
+                ))
             }
         }
     }

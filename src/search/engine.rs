@@ -406,7 +406,11 @@ pub fn search_seeded(
                 let rec = &words[i * stride..(i + 1) * stride];
                 let st = &states_ref[rec[0] as usize];
                 let d = Hardware { num_pe: rec[2] as i64, ..st.hw };
-                cfg.fitness(&from_packed(&st.layer, &d, rec[1] as usize, &results[i]), &d)
+                // A status the model never writes is an error, never a usable mapping.
+                match from_packed(&st.layer, &d, rec[1] as usize, &results[i]) {
+                    Ok(e) => cfg.fitness(&e, &d),
+                    Err(_) => Fitness::WORST,
+                }
             })
             .collect_into_vec(&mut fits);
         for &(ti, from, n) in &spans {
@@ -482,9 +486,10 @@ fn record_results(
 ) -> usize {
     let candidate = |i: usize| {
         let rec = &recs[i * stride..(i + 1) * stride];
-        let (_, pe, genome) = unpack_genome(rec);
+        let (_, pe, genome) = unpack_genome(rec).expect("the engine packed this record");
         let d = Hardware { num_pe: pe, ..st.hw };
-        Candidate { genome, eval: from_packed(&st.layer, &d, rec[1] as usize, &res[i]), fit: fits[i] }
+        let eval = from_packed(&st.layer, &d, rec[1] as usize, &res[i]).expect("a valid fitness has a known status");
+        Candidate { genome, eval, fit: fits[i] }
     };
     let mut valid = 0;
     let mut best_i: Option<usize> = None;

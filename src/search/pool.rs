@@ -48,12 +48,12 @@ impl Pool {
     }
 
     pub fn genome(&self, i: usize) -> Genome {
-        unpack_genome(self.record(i)).2
+        unpack_genome(self.record(i)).expect("pool records are packed by the search").2
     }
 
     /// Genome `i` written into `g`.
     pub fn genome_into(&self, i: usize, g: &mut Genome) {
-        unpack_into(self.record(i), g);
+        unpack_into(self.record(i), g).expect("pool records are packed by the search");
     }
 
     pub fn push_record(&mut self, rec: &[u32], fit: Fitness, key: u64) {

@@ -515,28 +515,35 @@ pub(crate) fn largest_divisor_upto(n: i64, cap: i64) -> i64 {
     best
 }
 
-/// A uniformly chosen divisor of `n` among those at most `cap` (1 if none other). Numbers with
-/// more than 256 such divisors (none below 10^7) draw among the first 256 found.
+/// A uniformly chosen divisor of `n` among those at most `cap` (1 if none other), listed small
+/// ones ascending then large ones descending (the order the draws were first recorded with).
+/// Numbers with more than 256 divisors (none below 10^7) draw among the first 256 found.
 fn random_divisor_upto(n: i64, cap: i64, rng: &mut impl Rng) -> i64 {
-    let mut ds = [0i64; 256];
-    let mut k = 0;
+    let (mut small, mut large) = ([0i64; 128], [0i64; 128]);
+    let (mut ns, mut nl) = (0, 0);
     let mut d = 1;
     while d * d <= n {
         if n % d == 0 {
+            if d <= cap && ns < small.len() {
+                small[ns] = d;
+                ns += 1;
+            }
             let e = n / d;
-            for v in if e != d { [d, e] } else { [d, 0] } {
-                if v >= 1 && v <= cap && k < ds.len() {
-                    ds[k] = v;
-                    k += 1;
-                }
+            if e != d && e <= cap && nl < large.len() {
+                large[nl] = e;
+                nl += 1;
             }
         }
         d += 1;
     }
-    if k == 0 {
-        1
+    if ns + nl == 0 {
+        return 1;
+    }
+    let i = rng.random_range(0..ns + nl);
+    if i < ns {
+        small[i]
     } else {
-        ds[rng.random_range(0..k)]
+        large[i - ns]
     }
 }
 

@@ -742,7 +742,9 @@ impl Driver for Islands {
         let co = cx.cfg.space.co_explore;
         for (rec, f) in recs.chunks_exact(stride).zip(fits) {
             if f.is_valid() && (self.elites.len() < ELITES || self.elites.iter().any(|e| f.lex_cmp(&e.0).is_lt())) {
-                self.note_elite(*f, tiling_key(rec, co, 0.0), || unpack_genome(rec).2);
+                self.note_elite(*f, tiling_key(rec, co, 0.0), || {
+                    unpack_genome(rec).expect("the engine packed this record").2
+                });
             }
         }
         let two_ok = cx.remaining > cx.budget / 50;

@@ -898,6 +898,15 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
         }
     }
 
+    // A fixed cluster size that no accelerator of a job can hold is caught here (and so by
+    // `--dry-run`), not by a crash or an empty result mid-sweep.
+    if let (Some(z), Some(v)) = (base_cfg.space.fixed_cluster, &raw.fixed_cluster) {
+        for j in &jobs {
+            crate::hardware::check_fixed_cluster(z, j.cfg.space.slevel_min, j.accelerator.hw.num_pe).map_err(|e| {
+                cx.err(Some(v.span()), "fixed_cluster", format!("accelerator {:?}: {e}", j.accelerator.name))
+            })?;
+        }
+    }
     // Two equal jobs would share an id and make "finished" ambiguous.
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for j in &jobs {

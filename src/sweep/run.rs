@@ -65,6 +65,9 @@ pub struct SweepSummary {
     pub evaluations: u64,
     pub seconds: f64,
     pub repaired: bool,
+    /// Finished jobs whose `jobs/<id>/` folder was missing (deleted) and was rebuilt by
+    /// rerunning them (a job's result depends only on its settings, so it is the same).
+    pub rebuilt: usize,
 }
 
 /// (layer index in the model, layer, accelerator): what a task's result depends on besides the
@@ -148,13 +151,35 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> anyhow::Result<SweepSumm
     let slice: Vec<&Job> = sweep.jobs.iter().filter(|j| opts.shard.is_none_or(|s| s.contains(j.index))).collect();
     let pending: Vec<&Job> = slice.iter().copied().filter(|j| !found.finished.contains(&j.id)).collect();
     let todo = &pending[..opts.max_jobs.unwrap_or(usize::MAX).min(pending.len())];
+    // Finished jobs whose folder is gone are rerun to rebuild it; their rows are already stored.
+    let rebuild: Vec<&Job> = if opts.job_dirs {
+        slice
+            .iter()
+            .copied()
+            .filter(|j| found.finished.contains(&j.id) && !opts.outdir.join("jobs").join(&j.id).is_dir())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let rebuild_ids: std::collections::HashSet<&str> = rebuild.iter().map(|j| j.id.as_str()).collect();
+    let remaining = pending.len() - todo.len();
+    let todo: Vec<&Job> = todo.iter().copied().chain(rebuild.iter().copied()).collect();
+    let todo = &todo[..];
     let mut summary = SweepSummary {
         jobs: slice.len(),
         already: slice.len() - pending.len(),
-        remaining: pending.len() - todo.len(),
+        remaining,
         repaired: found.repaired,
+        rebuilt: rebuild.len(),
         ..SweepSummary::default()
     };
+    if !rebuild.is_empty() && !opts.quiet {
+        eprintln!(
+            "note: {} finished job(s) have no jobs/<id>/ folder in {} (deleted?); rerunning them to rebuild it",
+            rebuild.len(),
+            opts.outdir.display()
+        );
+    }
     if found.repaired && !opts.quiet {
         eprintln!("note: {} had rows of unfinished jobs or a partial last line (interrupted run); they were dropped and those jobs rerun", opts.outdir.display());
     }
@@ -200,6 +225,10 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> anyhow::Result<SweepSumm
                 let dir = opts.outdir.join("jobs").join(&job.id);
                 write_search_outputs(&dir, &job.model.name, &job.cfg, &res)
                     .with_context(|| format!("writing {}", dir.display()))?;
+            }
+            if rebuild_ids.contains(job.id.as_str()) {
+                bar.inc(1);
+                continue;
             }
             summary.evaluations += res.iter().map(|r| r.evaluations).sum::<u64>();
             store.append(&job_rows(job, &res))?;

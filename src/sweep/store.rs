@@ -438,13 +438,16 @@ fn sync_dir(dir: &Path) {
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_file_name(format!("{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
-    let mut f = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")));
+    // A uniquely named temporary file in the same folder, persisted (renamed) over the target
+    // once complete: readers see the old file or the new one, never a torn one. Every failure
+    // (a full disk included) names the file.
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(parent)
+        .with_context(|| format!("creating a temporary file in {} for {}", parent.display(), path.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("writing {} to disk", path.display()))?;
+    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("replacing {}", path.display()))?;
+    sync_dir(parent);
     Ok(())
 }
 
@@ -557,10 +560,12 @@ impl Store {
             serde_json::to_writer(&mut jsonl, r)?;
             jsonl.push(b'\n');
         }
-        self.csv.write_all(&csv).context("appending to results.csv")?;
-        self.jsonl.write_all(&jsonl).context("appending to results.jsonl")?;
-        self.csv.sync_data()?;
-        self.jsonl.sync_data()?;
+        let (csv_path, jsonl_path) = (self.dir.join(CSV_FILE), self.dir.join(JSONL_FILE));
+        let ctx = |p: &Path| format!("appending to {} (finished jobs so far are kept; rerun to resume)", p.display());
+        self.csv.write_all(&csv).with_context(|| ctx(&csv_path))?;
+        self.jsonl.write_all(&jsonl).with_context(|| ctx(&jsonl_path))?;
+        self.csv.sync_data().with_context(|| ctx(&csv_path))?;
+        self.jsonl.sync_data().with_context(|| ctx(&jsonl_path))?;
         Ok(())
     }
 }

@@ -3,8 +3,9 @@
 //! Two header layouts exist in GAMMA's data: `K,C,Y,X,R,S[,T]` for CNNs and `M,N,K[,T]` for GEMM
 //! workloads. Rows are stored raw in [`Layer`]; [`Layer::shape`] applies GAMMA's FC/GEMM rewrite.
 //!
-//! The format is simple enough (integers only, no quoting needed) that a line-based reader keeps
-//! exact line numbers for error messages, which is what users need when fixing a hand-written file.
+//! Records are split by the `csv` crate (any line ending, quoted cells, BOM stripped first), which
+//! keeps each record's line number for error messages, which is what users need when fixing a
+//! hand-written file.
 
 use std::path::Path;
 
@@ -71,15 +72,30 @@ enum Layout {
 const CONV_COLS: [&str; 6] = ["K", "C", "Y", "X", "R", "S"];
 const GEMM_COLS: [&str; 3] = ["M", "N", "K"];
 
-/// Splits one CSV line into trimmed fields. Quotes are stripped because spreadsheet exports
-/// sometimes quote every cell; values themselves never contain commas.
-fn split_fields(line: &str) -> Vec<&str> {
-    line.split(',')
-        .map(|f| {
-            let f = f.trim();
-            f.strip_prefix('"').and_then(|g| g.strip_suffix('"')).map(str::trim).unwrap_or(f)
-        })
-        .collect()
+/// 1-based line of byte `at`, counting LF, CRLF and lone CR as line ends (the csv crate's own
+/// line count skips blank and comment lines).
+fn line_at(text: &str, at: usize) -> usize {
+    // A record's position is where the reader resumed, before the blank and comment lines it
+    // skipped: move to the record's first byte.
+    let all = text.as_bytes();
+    let mut at = at.min(all.len());
+    loop {
+        while at < all.len() && matches!(all[at], b'\n' | b'\r' | b' ' | b'\t') {
+            at += 1;
+        }
+        if at < all.len() && all[at] == b'#' {
+            while at < all.len() && !matches!(all[at], b'\n' | b'\r') {
+                at += 1;
+            }
+            continue;
+        }
+        break;
+    }
+    let b = &all[..at];
+    let lf = b.iter().filter(|&&c| c == b'\n').count();
+    let lone_cr = b.windows(2).filter(|w| w[0] == b'\r' && w[1] != b'\n').count()
+        + usize::from(b.last() == Some(&b'\r') && text.as_bytes().get(b.len()) != Some(&b'\n'));
+    lf + lone_cr + 1
 }
 
 fn parse_header(fields: &[&str], file: &str, line: usize) -> Result<Layout, ModelError> {
@@ -124,7 +140,7 @@ fn int_field(fields: &[&str], idx: usize, name: &str, file: &str, line: usize) -
         file: file.into(),
         line,
         field: name.into(),
-        value: raw.into(),
+        value: crate::schema::truncate(raw, 60),
         overflow: matches!(e.kind(), std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow),
     })
 }
@@ -136,10 +152,33 @@ fn int_field(fields: &[&str], idx: usize, name: &str, file: &str, line: usize) -
 /// for `M,N,K` files.
 pub fn parse_model_csv(text: &str, source: &str) -> Result<Vec<Layer>, ModelError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows =
-        text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    // The csv crate splits records (LF, CRLF and CR-only line ends, quoted cells) and reports
+    // each record's line, so messages point at the right line whatever wrote the file.
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let mut records: Vec<(usize, Vec<String>)> = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| ModelError::InvalidLayer {
+            file: source.into(),
+            line: e.position().map(|p| line_at(text, p.byte() as usize)).unwrap_or(1),
+            field: "row".into(),
+            message: format!("unreadable CSV: {e}"),
+        })?;
+        let line = rec.position().map(|p| line_at(text, p.byte() as usize)).unwrap_or(1);
+        let cells: Vec<String> = rec.iter().map(str::to_string).collect();
+        // Blank lines (and lines of only commas' worth of nothing) are not rows.
+        if cells.iter().all(|c| c.is_empty()) || cells.first().is_some_and(|c| c.starts_with('#')) {
+            continue;
+        }
+        records.push((line, cells));
+    }
+    let mut rows = records.iter().map(|(l, cells)| (*l, cells.iter().map(String::as_str).collect::<Vec<&str>>()));
 
-    let Some((header_line, header)) = rows.next() else {
+    let Some((header_line, header_fields)) = rows.next() else {
         return Err(ModelError::Empty {
             file: source.into(),
             line: text.lines().count().max(1),
@@ -147,13 +186,11 @@ pub fn parse_model_csv(text: &str, source: &str) -> Result<Vec<Layer>, ModelErro
             message: "the file is empty (expected a header such as K,C,Y,X,R,S,T)",
         });
     };
-    let header_fields = split_fields(header);
     let layout = parse_header(&header_fields, source, header_line)?;
     let width = header_fields.len();
 
     let mut layers = Vec::new();
-    for (line, row) in rows {
-        let mut fields = split_fields(row);
+    for (line, mut fields) in rows {
         // Tolerate trailing commas (common in hand-edited files): drop empty cells past the header.
         while fields.len() > width && fields.last() == Some(&"") {
             fields.pop();
@@ -374,6 +411,19 @@ mod tests {
         let e = err("M,N,K,T\n4,5,6,1\n");
         assert_locates(&e, 2, "T");
         assert!(e.to_string().contains("GEMM layers only"));
+    }
+
+    #[test]
+    fn any_line_ending_quotes_and_long_cells() {
+        let rows = "K,C,Y,X,R,S,T\r8,8,5,5,3,3,1\r\r16,8,5,5,3,3,1\r";
+        assert_eq!(parse_model_csv(rows, "cr.csv").unwrap().len(), 2, "CR-only line ends");
+        let rows = "K,C,Y,X,R,S,T\r\n8,8,5,5,3,3,1\r\n\"16\",\"8\",5,5,3,3,1\r\n";
+        assert_eq!(parse_model_csv(rows, "crlf.csv").unwrap()[1].k, 16, "CRLF and quoted cells");
+        let e = parse_model_csv("K,C,Y,X,R,S,T\r8,8,5,5,3,3,1\r8,8,5,5,9,3,1\r", "cr.csv").unwrap_err();
+        assert_eq!(e.line(), Some(3), "{e}");
+        let huge = "9".repeat(100_000);
+        let e = parse_model_csv(&format!("K,C,Y,X,R,S,T\n{huge},8,5,5,3,3,1\n"), "big.csv").unwrap_err().to_string();
+        assert!(e.len() < 400 && e.contains("line 2") && e.contains("field K"), "{}", &e[..200.min(e.len())]);
     }
 
     #[test]

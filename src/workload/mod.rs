@@ -89,20 +89,23 @@ impl ModelShape {
         self.dims[0]
     }
     pub fn y_out(&self) -> i64 {
-        self.dims[2] - self.dims[4] + 1
+        self.dims[2].saturating_sub(self.dims[4]).saturating_add(1)
     }
     pub fn x_out(&self) -> i64 {
-        self.dims[3] - self.dims[5] + 1
+        self.dims[3].saturating_sub(self.dims[5]).saturating_add(1)
     }
     /// The layer's true MAC count: K·C·Y'·X'·R·S (CONV), C·Y'·X'·R·S (DSCONV).
+    /// Saturates at `i64::MAX` for shapes whose count does not fit (which
+    /// [`Layer::validate`] rejects), so no caller ever sees a wrapped count.
     pub fn true_macs(&self) -> i64 {
+        self.checked_true_macs().unwrap_or(i64::MAX)
+    }
+
+    /// [`ModelShape::true_macs`], or `None` when the product does not fit in 64 bits.
+    pub fn checked_true_macs(&self) -> Option<i64> {
         let [k, c, _, _, r, s] = self.dims;
-        let base = c * self.y_out() * self.x_out() * r * s;
-        if self.depthwise {
-            base
-        } else {
-            k * base
-        }
+        let k = if self.depthwise { 1 } else { k };
+        [k, c, self.y_out(), self.x_out(), r, s].iter().try_fold(1i64, |p, &d| p.checked_mul(d))
     }
 }
 
@@ -143,8 +146,11 @@ impl Layer {
         if sh.dims[5] > sh.dims[3] {
             return Err(("S", format!("S = {} is larger than the input width X = {}", sh.dims[5], sh.dims[3])));
         }
-        if sh.true_macs() > MAX_MACS {
-            return Err(("K", format!("layer has {} MACs, above the supported maximum {MAX_MACS}", sh.true_macs())));
+        // Checked: a count past 64 bits must not wrap into a small, plausible one.
+        match sh.checked_true_macs() {
+            Some(m) if m <= MAX_MACS => {}
+            Some(m) => return Err(("K", format!("layer has {m} MACs, above the supported maximum {MAX_MACS}"))),
+            None => return Err(("K", format!("layer's MAC count overflows 64 bits (maximum {MAX_MACS})"))),
         }
         Ok(())
     }

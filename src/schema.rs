@@ -1,0 +1,56 @@
+//! Strict-schema helpers shared by every input parser: an unknown field is an error that names
+//! it and the closest known name, so a typo (`l1_sise`) can never silently leave a setting at
+//! its default.
+
+/// The known name closest to `name` (case-insensitive Jaro-Winkler similarity of at least 0.7),
+/// if any is close enough to be a likely typo.
+pub fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(&lower, &k.to_ascii_lowercase()), *k))
+        .filter(|(score, _)| *score >= 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+/// `unknown field "x" (did you mean "y"?; known: a, b, c)`.
+pub fn unknown_field(name: &str, known: &[&str]) -> String {
+    let shown = truncate(name, 60);
+    match closest(name, known) {
+        Some(k) => format!("unknown field {shown:?} (did you mean {k:?}? known fields: {})", known.join(", ")),
+        None => format!("unknown field {shown:?} (known fields: {})", known.join(", ")),
+    }
+}
+
+/// At most `max` characters of `s`, with the full length said when cut: error messages must not
+/// echo a 100 MB cell.
+pub fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((at, _)) => format!("{}... ({} bytes in all)", &s[..at], s.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let known = ["l1_size", "l2_size", "num_pe", "noc_bw"];
+        assert_eq!(closest("l1_sise", &known), Some("l1_size"));
+        assert_eq!(closest("NUM_PE", &known), Some("num_pe"));
+        assert_eq!(closest("zzzz", &known), None);
+        assert!(unknown_field("l1_sise", &known).contains("did you mean \"l1_size\""));
+    }
+
+    #[test]
+    fn truncates_long_text() {
+        let long = "x".repeat(10_000);
+        let t = truncate(&long, 50);
+        assert!(t.len() < 100 && t.contains("10000 bytes"), "{t}");
+        assert_eq!(truncate("short", 50), "short");
+        assert_eq!(truncate("ééé", 2), "éé... (6 bytes in all)");
+    }
+}
