@@ -177,8 +177,9 @@ pub fn parse_gamma_hwconfig(text: &str, source: &str) -> Result<Hardware, Hardwa
             return Err(err(line, Some(key), format!("{key} is already set on line {prev}")));
         }
         seen[i] = Some(line);
-        let v: i64 =
-            value.parse().map_err(|_| err(line, Some(key), format!("{key} must be an integer, got {value:?}")))?;
+        let v: i64 = value.parse().map_err(|_| {
+            err(line, Some(key), format!("{key} must be an integer, got {:?}", crate::schema::truncate(value, 60)))
+        })?;
         check_value(i, key, v).map_err(|m| err(line, Some(key), m))?;
         *field_mut(&mut hw, i) = v;
     }

@@ -10,7 +10,7 @@ use std::path::Path;
 /// `Duration` cannot hold much more anyway.
 pub const MAX_TIME_S: f64 = 1e8;
 
-/// Every check of [`SearchOpts`] that `search` runs before reading a model or opening a device.
+/// Every check of `SearchOpts` that `search` runs before reading a model or opening a device.
 pub fn search_opts(a: &SearchOpts) -> anyhow::Result<()> {
     if let Some(t) = a.max_time {
         if !(t.is_finite() && t > 0.0 && t <= MAX_TIME_S) {

@@ -42,7 +42,29 @@ pub enum Command {
     Import(import_cmd::ImportArgs),
 }
 
+/// Prints the library's `log` records on standard error: the library reports notes (`info`)
+/// and fallbacks (`warn`) through `log`, and the binary decides how they are shown.
+struct StderrLogger;
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, m: &log::Metadata) -> bool {
+        m.level() <= log::Level::Info && m.target().starts_with("gammaflow")
+    }
+    fn log(&self, r: &log::Record) {
+        if self.enabled(r.metadata()) {
+            let kind = if r.level() <= log::Level::Warn { "warning" } else { "note" };
+            eprintln!("{kind}: {}", r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
+static LOGGER: StderrLogger = StderrLogger;
+
 pub fn main() -> anyhow::Result<()> {
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
     let cli = Cli::parse_from(gamma_args::args_from_env()?);
     match cli.command {
         Some(Command::Search(a)) => search_cmd::run(a),

@@ -174,14 +174,14 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> anyhow::Result<SweepSumm
         ..SweepSummary::default()
     };
     if !rebuild.is_empty() && !opts.quiet {
-        eprintln!(
-            "note: {} finished job(s) have no jobs/<id>/ folder in {} (deleted?); rerunning them to rebuild it",
+        log::info!(
+            "{} finished job(s) have no jobs/<id>/ folder in {} (deleted?); rerunning them to rebuild it",
             rebuild.len(),
             opts.outdir.display()
         );
     }
     if found.repaired && !opts.quiet {
-        eprintln!("note: {} had rows of unfinished jobs or a partial last line (interrupted run); they were dropped and those jobs rerun", opts.outdir.display());
+        log::info!("{} had rows of unfinished jobs or a partial last line (interrupted run); they were dropped and those jobs rerun", opts.outdir.display());
     }
     if todo.is_empty() {
         summary.seconds = start.elapsed().as_secs_f64();
@@ -189,12 +189,12 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> anyhow::Result<SweepSumm
     }
     let mut ev = Evaluator::new(opts.backend)?;
     if let Some(why) = &ev.fallback_reason {
-        eprintln!("note: {why}");
+        log::info!("{why}");
     }
     let groups = make_groups(todo, opts.group_jobs);
     if !opts.quiet {
         let shard = opts.shard.map(|s| format!(" (shard {s})")).unwrap_or_default();
-        eprintln!(
+        log::info!(
             "sweep: {} job(s){shard}, {} already finished, running {} in {} group(s) on {}",
             slice.len(),
             summary.already,
