@@ -53,9 +53,10 @@ fn unlimited() -> i64 {
 type Rendered = Result<(Option<Value>, usize, Evaluation), Value>;
 
 /// A parsed case, or the error line to print in its place.
-type Parsed = Result<(Option<Value>, Problem, Genome), Value>;
+pub type Parsed = Result<(Option<Value>, Problem, Genome), Value>;
 
-fn parse_line(lineno: usize, line: &str) -> Parsed {
+/// Parses input line `lineno` (1-based) into (id, problem, genome), or the error line printed instead.
+pub fn parse_line(lineno: usize, line: &str) -> Parsed {
     let err = |id: Option<Value>, msg: String| {
         let mut m = Map::new();
         if let Some(id) = id {

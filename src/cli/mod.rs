@@ -1,10 +1,10 @@
 //! The `gammaflow` command line.
 
 mod bench_cmd;
-mod eval_cmd;
+pub mod eval_cmd;
 pub mod gamma_args;
 mod import_cmd;
-mod search_cmd;
+pub mod search_cmd;
 mod sweep_cmd;
 
 use clap::{Parser, Subcommand};
