@@ -359,12 +359,52 @@ fn search_args(py: Python<'_>, args: Vec<String>) -> PyResult<String> {
     })
 }
 
+/// For the rate comparison of BENCHMARKS.md: the Rust packed API on the same genomes as
+/// [`evaluate_array`] gets: packs them (untimed), then times [`Evaluator::evaluate_packed`] and
+/// [`from_packed`] into a `Vec<Evaluation>`. Returns (seconds evaluating, seconds packing,
+/// number of valid mappings).
+#[pyfunction]
+fn rust_packed_seconds<'py>(
+    py: Python<'py>,
+    layer_json: &str,
+    hw_json: &str,
+    genomes: PyReadonlyArray4<'py, i64>,
+    backend: &str,
+) -> PyResult<(f64, f64, usize)> {
+    let choice = backend_choice(backend)?;
+    let layer = parse_layer(layer_json)?;
+    let hw = parse_hw(hw_json)?;
+    let shape = genomes.shape().to_vec();
+    let (n, levels) = (shape[0], shape[1]);
+    let view = genomes.as_array().as_standard_layout().into_owned();
+    let g = view.as_slice().expect("standard layout");
+    py.detach(|| {
+        let stride = stride_for(levels);
+        let problems = [PackedProblem::new(&layer, &hw)];
+        let t = std::time::Instant::now();
+        let mut words = Vec::with_capacity(n * stride);
+        for i in 0..n {
+            let genome = genome_at(g, i, levels).map_err(|e| PyValueError::new_err(format!("genomes[{i}]: {e}")))?;
+            gammaflow::mapping::pack::pack_genome(&genome, 0, hw.num_pe, stride, &mut words);
+        }
+        let pack_secs = t.elapsed().as_secs_f64();
+        let mut results = Vec::new();
+        let t = std::time::Instant::now();
+        with_evaluator(choice, |ev| ev.evaluate_packed(&problems, &words, stride, &mut results))?;
+        let evals: Vec<Evaluation> =
+            results.par_iter().with_min_len(1024).map(|r| from_packed(&layer, &hw, levels, r)).collect();
+        let secs = t.elapsed().as_secs_f64();
+        Ok((secs, pack_secs, evals.iter().filter(|e| e.valid_physical).count()))
+    })
+}
+
 #[pymodule]
 fn _gammaflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(backend_info, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate_lines, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate_array, m)?)?;
     m.add_function(wrap_pyfunction!(search_args, m)?)?;
+    m.add_function(wrap_pyfunction!(rust_packed_seconds, m)?)?;
     m.add("MAX_LEVELS", MAX_LEVELS)?;
     Ok(())
 }
