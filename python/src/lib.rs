@@ -128,8 +128,13 @@ fn parse_layer(json: &str) -> PyResult<Layer> {
 
 fn parse_hw(json: &str) -> PyResult<Hardware> {
     let h: HwIn = serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("hw: {e}")))?;
-    let hw =
-        Hardware { num_pe: h.num_pe, l1_size: h.l1_size, l2_size: h.l2_size, noc_bw: h.noc_bw, offchip_bw: h.offchip_bw };
+    let hw = Hardware {
+        num_pe: h.num_pe,
+        l1_size: h.l1_size,
+        l2_size: h.l2_size,
+        noc_bw: h.noc_bw,
+        offchip_bw: h.offchip_bw,
+    };
     hw.validate().map_err(|e| PyValueError::new_err(format!("hw: {e}")))?;
     Ok(hw)
 }
@@ -259,7 +264,14 @@ impl Columns {
 const CHUNK: usize = 1 << 18;
 
 /// Evaluates a (N, levels, 7, 2) int64 genome array on one layer and accelerator.
-fn run_array(layer: &Layer, hw: &Hardware, g: &[i64], n: usize, levels: usize, choice: BackendChoice) -> PyResult<Columns> {
+fn run_array(
+    layer: &Layer,
+    hw: &Hardware,
+    g: &[i64],
+    n: usize,
+    levels: usize,
+    choice: BackendChoice,
+) -> PyResult<Columns> {
     let stride = stride_for(levels);
     let problems = [PackedProblem::new(layer, hw)];
     let mut cols = Columns::with_capacity(n);
@@ -270,12 +282,16 @@ fn run_array(layer: &Layer, hw: &Hardware, g: &[i64], n: usize, levels: usize, c
         let end = (start + CHUNK).min(n);
         words.clear();
         words.resize((end - start) * stride, 0u32);
-        words.par_chunks_mut(stride).enumerate().with_min_len(1024).try_for_each(|(j, w)| {
-            let genome = genome_at(g, start + j, levels).map_err(|e| (start + j, e))?;
-            pack_into(&genome, 0, hw.num_pe, w);
-            Ok(())
-        })
-        .map_err(|(i, e): (usize, String)| PyValueError::new_err(format!("genomes[{i}]: {e}")))?;
+        words
+            .par_chunks_mut(stride)
+            .enumerate()
+            .with_min_len(1024)
+            .try_for_each(|(j, w)| {
+                let genome = genome_at(g, start + j, levels).map_err(|e| (start + j, e))?;
+                pack_into(&genome, 0, hw.num_pe, w);
+                Ok(())
+            })
+            .map_err(|(i, e): (usize, String)| PyValueError::new_err(format!("genomes[{i}]: {e}")))?;
         with_evaluator(choice, |ev| ev.evaluate_packed(&problems, &words, stride, &mut results))?;
         results.par_iter().with_min_len(1024).map(|r| from_packed(layer, hw, levels, r)).collect_into_vec(&mut evals);
         for e in &evals {

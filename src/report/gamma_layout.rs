@@ -133,7 +133,7 @@ pub fn write_gamma_layout(
         let (l1, l2) = (m.l1_size_req as f64, m.l2_size_req as f64);
         // GAMMA's external area model, in its order of operations.
         let area = pe * 282.0 + (l1 * pe + l2) * 0.086 * 8.0;
-        let sol = py_list(&serde_json::to_value(&b.genome).context("mapping as JSON")?);
+        let sol = py_list(&serde_json::to_value(b.genome).context("mapping as JSON")?);
         let values = [
             m.runtime_cycles as f64,
             area,
