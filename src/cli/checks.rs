@@ -12,6 +12,13 @@ pub const MAX_TIME_S: f64 = 1e8;
 
 /// Every check of `SearchOpts` that `search` runs before reading a model or opening a device.
 pub fn search_opts(a: &SearchOpts) -> anyhow::Result<()> {
+    search_values(a)?;
+    outdir_writable(&a.outdir)
+}
+
+/// The checks of [`search_opts`] that do not touch the file system (the Python API writes no
+/// output folder).
+pub fn search_values(a: &SearchOpts) -> anyhow::Result<()> {
     if let Some(t) = a.max_time {
         if !(t.is_finite() && t > 0.0 && t <= MAX_TIME_S) {
             let shown = if t.abs() >= 1e9 { format!("{t:e}") } else { t.to_string() };
@@ -42,7 +49,6 @@ pub fn search_opts(a: &SearchOpts) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("--fixed-cluster: {e}"))?;
     }
     population_fits(a.num_pop.unwrap_or(100), layer_count_hint(a))?;
-    outdir_writable(&a.outdir)?;
     Ok(())
 }
 

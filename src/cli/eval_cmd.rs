@@ -53,7 +53,7 @@ fn unlimited() -> i64 {
 type Rendered = Result<(Option<Value>, usize, Evaluation), Value>;
 
 /// A parsed case, or the error line to print in its place.
-type Parsed = Result<(Option<Value>, Problem, Genome), Value>;
+pub type Parsed = Result<(Option<Value>, Problem, Genome), Value>;
 
 /// Fields of an input line: the case's, plus the oracle format's extra fields (so oracle files
 /// can be fed as they are; their content is not read).
@@ -70,7 +70,8 @@ fn json_message(e: &serde_json::Error) -> String {
     crate::schema::truncate(msg, 200)
 }
 
-fn parse_line(lineno: usize, line: &str) -> Parsed {
+/// Parses input line `lineno` (1-based) into (id, problem, genome), or the error line printed instead.
+pub fn parse_line(lineno: usize, line: &str) -> Parsed {
     let err = |id: Option<Value>, msg: String| {
         let mut m = Map::new();
         if let Some(id) = id {

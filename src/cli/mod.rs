@@ -2,10 +2,10 @@
 
 mod bench_cmd;
 pub mod checks;
-mod eval_cmd;
+pub mod eval_cmd;
 pub mod gamma_args;
 mod import_cmd;
-mod search_cmd;
+pub mod search_cmd;
 mod sweep_cmd;
 
 use clap::{Parser, Subcommand};

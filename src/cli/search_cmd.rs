@@ -195,6 +195,31 @@ impl SearchOpts {
         Ok(hw)
     }
 
+    /// The selected layers of `model` (0-based index, layer, accelerator) from --layer and
+    /// --num-layers, each checked against the mapping constraint (impossible rules are reported
+    /// before any search starts).
+    pub fn tasks(
+        &self,
+        model: &crate::workload::Model,
+        hw: &Hardware,
+        cfg: &SearchConfig,
+    ) -> anyhow::Result<Vec<(usize, crate::workload::Layer, Hardware)>> {
+        let n = model.layers.len();
+        let selected: Vec<usize> = match (self.layer, self.num_layers) {
+            (Some(l), _) if l == 0 || l > n => bail!("--layer {l}: model {} has layers 1..{n}", model.name),
+            (Some(l), _) => vec![l - 1],
+            (None, Some(k)) => (0..k.min(n)).collect(),
+            (None, None) => (0..n).collect(),
+        };
+        let tasks: Vec<_> = selected.iter().map(|&i| (i, model.layers[i], *hw)).collect();
+        if let Some(c) = &cfg.space.constraint {
+            for (i, layer, hw) in &tasks {
+                c.check_layer(layer, hw.num_pe, &cfg.space).map_err(|e| anyhow::anyhow!("layer {}: {e}", i + 1))?;
+            }
+        }
+        Ok(tasks)
+    }
+
     pub fn co_explores(&self) -> bool {
         self.co_explore || self.num_pe.is_some_and(|v| v <= 0)
     }
@@ -315,19 +340,9 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let model = resolve_model(&a.model)?;
     let hw = a.hardware()?;
     let cfg = a.config()?;
-    let n = model.layers.len();
-    let selected: Vec<usize> = match (a.layer, a.num_layers) {
-        (Some(l), _) if l == 0 || l > n => bail!("--layer {l}: model {} has layers 1..{n}", model.name),
-        (Some(l), _) => vec![l - 1],
-        (None, Some(k)) => (0..k.min(n)).collect(),
-        (None, None) => (0..n).collect(),
-    };
-    let tasks: Vec<_> = selected.iter().map(|&i| (i, model.layers[i], hw)).collect();
+    let tasks = a.tasks(&model, &hw, &cfg)?;
+    let selected: Vec<usize> = tasks.iter().map(|t| t.0).collect();
     if let Some(c) = &cfg.space.constraint {
-        // Impossible rules are reported before any search starts, for every selected layer.
-        for (i, layer, hw) in &tasks {
-            c.check_layer(layer, hw.num_pe, &cfg.space).map_err(|e| anyhow::anyhow!("layer {}: {e}", i + 1))?;
-        }
         let (name, src, levels) = (&c.name, &c.source, c.levels.len());
         eprintln!("mapping constraint {name} ({src}), flexibility class {}, {levels} cluster level(s)", c.class);
     }

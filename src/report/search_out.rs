@@ -94,6 +94,35 @@ fn opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_default()
 }
 
+/// What results.json holds: the model, the config, the mapping constraint, the totals and one
+/// object per layer (its best mapping and Pareto front).
+pub fn results_json(model: &str, cfg: &SearchConfig, results: &[LayerResult]) -> serde_json::Value {
+    let layers_json: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            json!({
+                "layer": r.index + 1,
+                "shape": r.layer,
+                "hardware": r.hw,
+                "evaluations": r.evaluations,
+                "bound_cycles": r.bound_cycles,
+                "gap_to_bound": r.gap_to_bound(),
+                "same_as_layer": r.same_as.map(|i| i + 1),
+                "best": r.best.as_ref().map(|b| candidate_json(b, cfg, r)),
+                "status": if r.best.is_some() { "ok" } else { "no valid mapping found" },
+                "pareto": r.pareto.iter().map(|c| candidate_json(c, cfg, r)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "model": model,
+        "config": cfg,
+        "mapping_constraint": cfg.space.constraint.as_ref().map(|c| json!({"name": c.name, "source": c.source, "flex_class": c.class})),
+        "totals": totals(results),
+        "layers": layers_json,
+    })
+}
+
 /// Writes results.csv, results.json, history.csv, pareto.csv, mappings/*.m and the SVG plots.
 pub fn write_search_outputs(
     dir: &Path,
@@ -105,7 +134,6 @@ pub fn write_search_outputs(
     fs::create_dir_all(dir.join("pareto"))?;
     let mut w = csv::Writer::from_path(dir.join("results.csv"))?;
     w.write_record(CSV_HEADER)?;
-    let mut layers_json = Vec::new();
     for r in results {
         let l = &r.layer;
         let dims = [l.k, l.c, l.y, l.x, l.r, l.s, l.kind.code()].map(|v| v.to_string());
@@ -153,27 +181,9 @@ pub fn write_search_outputs(
             }
         }
         w.write_record(&row)?;
-        layers_json.push(json!({
-            "layer": r.index + 1,
-            "shape": r.layer,
-            "hardware": r.hw,
-            "evaluations": r.evaluations,
-            "bound_cycles": r.bound_cycles,
-            "gap_to_bound": r.gap_to_bound(),
-            "same_as_layer": r.same_as.map(|i| i + 1),
-            "best": r.best.as_ref().map(|b| candidate_json(b, cfg, r)),
-            "status": if r.best.is_some() { "ok" } else { "no valid mapping found" },
-            "pareto": r.pareto.iter().map(|c| candidate_json(c, cfg, r)).collect::<Vec<_>>(),
-        }));
     }
     w.flush()?;
-    let doc = json!({
-        "model": model,
-        "config": cfg,
-        "mapping_constraint": cfg.space.constraint.as_ref().map(|c| json!({"name": c.name, "source": c.source, "flex_class": c.class})),
-        "totals": totals(results),
-        "layers": layers_json,
-    });
+    let doc = results_json(model, cfg, results);
     fs::write(dir.join("results.json"), serde_json::to_string_pretty(&doc)? + "\n")?;
 
     let mut h = csv::Writer::from_path(dir.join("history.csv"))?;
