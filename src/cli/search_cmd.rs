@@ -155,7 +155,7 @@ pub struct SearchOpts {
     /// rules and added to --mapping-cstr (never relaxed by --flex-class).
     #[arg(long)]
     pub accel_cstr: Option<String>,
-    /// Also write GAMMA's output folder (OUTDIR/GAMMA_<settings>/result_c.csv).
+    /// Also write GAMMA's output folder (`OUTDIR/GAMMA_<settings>/result_c.csv`).
     #[arg(long)]
     pub gamma_layout: bool,
     /// No progress bar.

@@ -163,7 +163,8 @@ impl Space {
         (pe_cap / u).min(extent).max(1)
     }
 
-    /// [`Self::max_subclusters`], for the neighbourhood search.
+    /// The largest number of top-level sub-clusters a design of `g` may have (PE limit, area
+    /// budget, top parallel extent), for the neighbourhood search.
     pub fn max_subclusters_of(&self, g: &Genome) -> i64 {
         self.max_subclusters(g)
     }
