@@ -277,7 +277,6 @@ fn run_array(
     let mut cols = Columns::with_capacity(n);
     let mut words = Vec::new();
     let mut results: Vec<PackedResult> = Vec::new();
-    let mut evals: Vec<Evaluation> = Vec::new();
     for start in (0..n).step_by(CHUNK) {
         let end = (start + CHUNK).min(n);
         words.clear();
@@ -293,7 +292,10 @@ fn run_array(
             })
             .map_err(|(i, e): (usize, String)| PyValueError::new_err(format!("genomes[{i}]: {e}")))?;
         with_evaluator(choice, |ev| ev.evaluate_packed(&problems, &words, stride, &mut results))?;
-        results.par_iter().with_min_len(1024).map(|r| from_packed(layer, hw, levels, r)).collect_into_vec(&mut evals);
+        // A status the model never writes is an error, not a verdict.
+        let done: Result<Vec<Evaluation>, _> =
+            results.par_iter().with_min_len(1024).map(|r| from_packed(layer, hw, levels, r)).collect();
+        let evals = done.map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("evaluation failed: {e}")))?;
         for e in &evals {
             cols.push(e, hw.num_pe);
         }
@@ -408,8 +410,12 @@ fn rust_packed_seconds<'py>(
         let mut results = Vec::new();
         let t = std::time::Instant::now();
         with_evaluator(choice, |ev| ev.evaluate_packed(&problems, &words, stride, &mut results))?;
-        let evals: Vec<Evaluation> =
-            results.par_iter().with_min_len(1024).map(|r| from_packed(&layer, &hw, levels, r)).collect();
+        let evals: Vec<Evaluation> = results
+            .par_iter()
+            .with_min_len(1024)
+            .map(|r| from_packed(&layer, &hw, levels, r))
+            .collect::<Result<_, _>>()
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("evaluation failed: {e}")))?;
         let secs = t.elapsed().as_secs_f64();
         Ok((secs, pack_secs, evals.iter().filter(|e| e.valid_physical).count()))
     })
