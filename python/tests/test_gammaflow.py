@@ -360,7 +360,7 @@ def test_evaluate_rejects(cases):
     "kwargs,match",
     [
         (dict(model="no-such-model"), r"model"),
-        (dict(layer=0), r"layer 0"),
+        (dict(layer=0), r"layer is 1-based"),
         (dict(layer=99), r"layer 99"),
         (dict(layer="3"), r"layer: expected an integer"),
         (dict(num_pe=64.0), r"num_pe: expected an integer"),
