@@ -8,7 +8,7 @@ use gammaflow::hardware::Hardware;
 use gammaflow::mapping::pack::stride_for;
 use gammaflow::search::engine::Cx;
 use gammaflow::search::objective::Fitness;
-use gammaflow::search::pool::{exact_key, Pool, Select};
+use gammaflow::search::pool::{exact_key, Pool, Select, View};
 use gammaflow::search::strategy::breed;
 use gammaflow::search::{SearchConfig, Space};
 use gammaflow::workload::Layer;
@@ -49,10 +49,10 @@ fn generation(c: &mut Criterion) {
     // elites, select the next pool from elites and offspring (fitness is synthetic: no model).
     grp.bench_function("breed_and_select_1e5", |b| {
         let mut out = Vec::new();
-        let mut fresh = Pool::new(stride);
+        let (mut fits, mut keys) = (Vec::new(), Vec::new());
         let mut sel = Select::default();
         let mut gen = 0u64;
-        pool.select(&Pool::new(stride), n, n_parents, &mut sel);
+        pool.select(Pool::new(stride).view(), n, n_parents, &mut sel);
         b.iter(|| {
             one.install(|| {
                 gen += 1;
@@ -60,14 +60,15 @@ fn generation(c: &mut Criterion) {
                 out.clear();
                 breed(&cx, &pool, n - n / 20, &mut rng, &mut out);
                 pool.truncate(n / 20);
-                fresh.clear();
-                fresh.words.extend_from_slice(&out);
+                fits.clear();
+                keys.clear();
                 for (i, rec) in out.chunks_exact(stride).enumerate() {
                     let k = exact_key(rec, false);
-                    fresh.fit.push(Fitness { f1: 1.0 + ((k ^ gen) % 977) as f64 + i as f64 * 1e-9, f2: 0.0 });
-                    fresh.key.push(k);
+                    fits.push(Fitness { f1: 1.0 + ((k ^ gen) % 977) as f64 + i as f64 * 1e-9, f2: 0.0 });
+                    keys.push(k);
                 }
-                pool.select(&fresh, n, n_parents, &mut sel);
+                // Selected straight from the bred buffer, as the engine does.
+                pool.select(View { words: &out, fit: &fits, key: &keys }, n, n_parents, &mut sel);
                 pool.len()
             })
         })

@@ -75,12 +75,19 @@ impl Pool {
         (0..self.len()).min_by(|&a, &b| rank(self.fit[a], self.key[a], self.fit[b], self.key[b]))
     }
 
+    /// The pool as a [`View`].
+    pub fn view(&self) -> View<'_> {
+        View { words: &self.words, fit: &self.fit, key: &self.key }
+    }
+
     /// Keeps the `n` best members with distinct keys (best first among the first `front`,
-    /// which are fully ordered), taken from `self` and `extra`. A key seen twice keeps its better
+    /// which are fully ordered), taken from `self` and `extra` (records of the same stride, e.g.
+    /// the evaluated batch itself: no copy of it is made). A key seen twice keeps its better
     /// member. Deterministic: ties are broken by key, then by position.
-    pub fn select(&mut self, extra: &Pool, n: usize, front: usize, scratch: &mut Select) {
+    pub fn select(&mut self, extra: View, n: usize, front: usize, scratch: &mut Select) {
         let own = self.len();
         let total = own + extra.len();
+        let stride = self.stride;
         let at = |i: usize| if i < own { (self.fit[i], self.key[i]) } else { (extra.fit[i - own], extra.key[i - own]) };
         scratch.dedup(total, at);
         // Compact sort keys: (f1, f2, key, index) compare without indirection.
@@ -113,7 +120,7 @@ impl Pool {
                 out.push_record(self.record(i), self.fit[i], self.key[i]);
             } else {
                 let j = i - own;
-                out.push_record(extra.record(j), extra.fit[j], extra.key[j]);
+                out.push_record(&extra.words[j * stride..(j + 1) * stride], extra.fit[j], extra.key[j]);
             }
         }
         std::mem::swap(self, out);
@@ -126,6 +133,24 @@ struct SortKey {
     f2: f64,
     key: u64,
     idx: u32,
+}
+
+/// Borrowed records with their fitness and keys (one of each per record).
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub words: &'a [u32],
+    pub fit: &'a [Fitness],
+    pub key: &'a [u64],
+}
+
+impl View<'_> {
+    pub fn len(&self) -> usize {
+        self.fit.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fit.is_empty()
+    }
 }
 
 /// Lexicographic fitness, then key: a total order.
@@ -273,17 +298,17 @@ mod tests {
         q.push(&genome, 64, Fitness { f1: 6.0, f2: -1.0 }, 4);
         q.push(&genome, 64, Fitness { f1: 8.0, f2: 0.0 }, 3);
         let mut s = Select::default();
-        p.select(&q, 4, 4, &mut s);
+        p.select(q.view(), 4, 4, &mut s);
         assert_eq!(p.key, vec![9, 8, 7, 6]);
         let mut p2 = p.clone();
-        p2.select(&Pool::new(12), 10, 2, &mut s);
+        p2.select(Pool::new(12).view(), 10, 2, &mut s);
         assert_eq!(p2.key[..2], [9, 8]);
         assert_eq!(p2.len(), 4);
         let mut p3 = Pool::new(12);
         for k in 0..10u64 {
             p3.push(&genome, 64, Fitness { f1: 10.0 - k as f64, f2: 0.0 }, k);
         }
-        p3.select(&q, 7, 7, &mut s);
+        p3.select(q.view(), 7, 7, &mut s);
         // Key 4 keeps the better duplicate (f1 6, f2 -1).
         let i = p3.key.iter().position(|&k| k == 4).unwrap();
         assert_eq!(p3.fit[i], Fitness { f1: 6.0, f2: -1.0 });

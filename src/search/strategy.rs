@@ -14,7 +14,7 @@ use super::engine::{Cx, SearchConfig, Strategy};
 use super::local;
 use super::objective::Fitness;
 use super::operators::{self, Rates};
-use super::pool::{exact_key, mix, tiling_key, Pool, Select};
+use super::pool::{exact_key, mix, tiling_key, Pool, Select, View};
 use super::space::Space;
 use crate::mapping::pack::{pack_into, unpack_genome, HEADER_WORDS, LEVEL_WORDS};
 use crate::mapping::Genome;
@@ -173,14 +173,11 @@ fn valid_count(p: &Pool) -> usize {
     p.fit.iter().filter(|f| f.is_valid()).count()
 }
 
-/// A pool of freshly evaluated records with keys.
-fn fresh_pool(into: &mut Pool, cx: &Cx, recs: &[u32], fits: &[Fitness], by_tiling: bool) {
+/// Keys of freshly evaluated records (the records themselves are selected from in place).
+fn fresh_keys(into: &mut Vec<u64>, cx: &Cx, recs: &[u32], fits: &[Fitness], by_tiling: bool) {
     into.clear();
-    into.stride = cx.stride;
-    into.words.extend_from_slice(recs);
-    into.fit.extend_from_slice(fits);
     let co = cx.cfg.space.co_explore;
-    into.key.extend(recs.chunks_exact(cx.stride).zip(fits).map(|(r, f)| {
+    into.extend(recs.chunks_exact(cx.stride).zip(fits).map(|(r, f)| {
         if by_tiling {
             tiling_key(r, co, f.f1)
         } else {
@@ -194,14 +191,14 @@ fn fresh_pool(into: &mut Pool, cx: &Cx, recs: &[u32], fits: &[Fitness], by_tilin
 pub struct GammaGa {
     init: Vec<Genome>,
     pool: Pool,
-    fresh: Pool,
+    keys: Vec<u64>,
     sel: Select,
     gen: usize,
 }
 
 impl GammaGa {
     fn new(init: Vec<Genome>) -> Self {
-        GammaGa { init, pool: Pool::default(), fresh: Pool::default(), sel: Select::default(), gen: 0 }
+        GammaGa { init, pool: Pool::default(), keys: Vec::new(), sel: Select::default(), gen: 0 }
     }
 }
 
@@ -235,10 +232,11 @@ impl Driver for GammaGa {
 
     fn absorb(&mut self, cx: &Cx, _rng: &mut ChaCha8Rng, recs: &[u32], fits: &[Fitness]) {
         let num_pop = cx.cfg.num_pop.max(2);
-        fresh_pool(&mut self.fresh, cx, recs, fits, false);
+        fresh_keys(&mut self.keys, cx, recs, fits, false);
         self.pool.stride = cx.stride;
         let front = ratio_count(num_pop, cx.cfg.rates.parents_ratio).max(1);
-        self.pool.select(&self.fresh, num_pop, front, &mut self.sel);
+        let fresh = View { words: recs, fit: fits, key: &self.keys };
+        self.pool.select(fresh, num_pop, front, &mut self.sel);
     }
 }
 
@@ -427,7 +425,7 @@ pub struct Islands {
     phase: Phase,
     explore_until: u64,
     refine_counts: Vec<usize>,
-    fresh: Pool,
+    keys: Vec<u64>,
     sel: Select,
     parents: Pool,
     scratch: Vec<i64>,
@@ -470,7 +468,7 @@ impl Islands {
             phase: Phase::Explore,
             explore_until: budget - reserve,
             refine_counts: Vec::new(),
-            fresh: Pool::default(),
+            keys: Vec::new(),
             sel: Select::default(),
             parents: Pool::default(),
             scratch: Vec::new(),
@@ -769,10 +767,11 @@ impl Driver for Islands {
                     match &mut isl.state {
                         IslandState::Polish(c) => c.absorb(f, two_ok),
                         state => {
-                            fresh_pool(&mut self.fresh, cx, r, f, true);
+                            fresh_keys(&mut self.keys, cx, r, f, true);
                             isl.pool.stride = stride;
                             let front = ratio_count(self.pop, cx.cfg.rates.parents_ratio).max(1) * 2;
-                            isl.pool.select(&self.fresh, self.pop, front, &mut self.sel);
+                            let fresh = View { words: r, fit: f, key: &self.keys };
+                            isl.pool.select(fresh, self.pop, front, &mut self.sel);
                             let b = isl.pool.best().map(|i| isl.pool.fit[i]).unwrap_or(Fitness::WORST);
                             if b.lex_cmp(&isl.best).is_lt() {
                                 isl.best = b;
