@@ -243,12 +243,14 @@ impl Cx<'_> {
     }
 }
 
+/// A layer's strategy and random stream, kept apart from [`LayerState`] so that the strategy can
+/// be driven while it reads its layer's [`Cx`].
+type Run = (Box<dyn Driver>, ChaCha8Rng);
+
 struct LayerState {
     space: Space,
     hw: Hardware,
     layer: Layer,
-    rng: ChaCha8Rng,
-    driver: Box<dyn Driver>,
     best: Option<Candidate>,
     pareto: Pareto,
     history: Vec<GenStat>,
@@ -256,6 +258,23 @@ struct LayerState {
     budget: u64,
     bound: i64,
     finished: bool,
+}
+
+impl LayerState {
+    /// What the layer's strategy sees of it now.
+    fn cx<'a>(&'a self, cfg: &'a SearchConfig, stride: usize) -> Cx<'a> {
+        Cx {
+            cfg,
+            space: &self.space,
+            hw: &self.hw,
+            stride,
+            bound: self.bound,
+            remaining: self.budget.saturating_sub(self.evaluations),
+            budget: self.budget,
+            best: self.best.as_ref(),
+            pareto: self.pareto.front(),
+        }
+    }
 }
 
 /// Seeds per layer are derived from the run seed and the layer's position, so a layer's search
@@ -322,7 +341,7 @@ pub fn search_seeded(
     let max_levels = if let Some(c) = &cfg.space.constraint { c.levels.len() } else { cfg.space.slevel_max.max(1) };
     let stride = stride_for(max_levels.clamp(1, crate::mapping::MAX_LEVELS));
     let problems: Vec<PackedProblem> = tasks.iter().map(|(_, l, hw)| PackedProblem::new(l, hw)).collect();
-    let mut states: Vec<LayerState> = tasks
+    let (mut states, mut runs): (Vec<LayerState>, Vec<Run>) = tasks
         .iter()
         .enumerate()
         .map(|(ti, (idx, layer, hw))| {
@@ -336,12 +355,11 @@ pub fn search_seeded(
                 space.repair(&mut g);
                 g
             }));
-            LayerState {
-                driver: strategy::driver(cfg, init),
+            let run: Run = (strategy::driver(cfg, init), layer_rng(cfg.seed, *idx));
+            let st = LayerState {
                 space,
                 hw: *hw,
                 layer: *layer,
-                rng: layer_rng(cfg.seed, *idx),
                 best: None,
                 pareto: Pareto::new(256),
                 history: Vec::new(),
@@ -349,9 +367,10 @@ pub fn search_seeded(
                 budget: cfg.budget(),
                 bound: compute_bound(layer, hw.num_pe),
                 finished: false,
-            }
+            };
+            (st, run)
         })
-        .collect();
+        .unzip();
     let budget_total: u64 = states.iter().map(|s| s.budget).sum();
     let mut words: Vec<u32> = Vec::new();
     let mut results: Vec<PackedResult> = Vec::new();
@@ -361,24 +380,14 @@ pub fn search_seeded(
     for round in 0.. {
         words.clear();
         spans.clear();
-        for (ti, st) in states.iter_mut().enumerate() {
+        for (ti, (st, run)) in states.iter_mut().zip(runs.iter_mut()).enumerate() {
             if st.finished {
                 continue;
             }
             let from = words.len();
-            let cx = Cx {
-                cfg,
-                space: &st.space,
-                hw: &st.hw,
-                stride,
-                bound: st.bound,
-                remaining: st.budget.saturating_sub(st.evaluations),
-                budget: st.budget,
-                best: st.best.as_ref(),
-                pareto: st.pareto.front(),
-            };
+            let cx = st.cx(cfg, stride);
             if cx.remaining > 0 {
-                st.driver.propose(&cx, &mut st.rng, &mut words);
+                run.0.propose(&cx, &mut run.1, &mut words);
             }
             let n = ((words.len() - from) / stride).min(cx.remaining as usize);
             words.truncate(from + n * stride);
@@ -419,19 +428,9 @@ pub fn search_seeded(
             let f = &fits[from..from + n];
             let res = &results[from..from + n];
             st.evaluations += n as u64;
-            let valid = record_results(st, cfg, stride, recs, f, res);
-            let cx = Cx {
-                cfg,
-                space: &st.space,
-                hw: &st.hw,
-                stride,
-                bound: st.bound,
-                remaining: st.budget.saturating_sub(st.evaluations),
-                budget: st.budget,
-                best: st.best.as_ref(),
-                pareto: st.pareto.front(),
-            };
-            st.driver.absorb(&cx, &mut st.rng, recs, f);
+            let valid = record_results(st, stride, recs, f, res);
+            let (driver, rng) = &mut runs[ti];
+            driver.absorb(&st.cx(cfg, stride), rng, recs, f);
             let (bf1, bf2) = match &st.best {
                 Some(b) => (Some(cfg.fitness1.from_cost(b.fit.f1)), cfg.fitness2.map(|o| o.from_cost(b.fit.f2))),
                 None => (None, None),
@@ -476,14 +475,7 @@ pub fn search_seeded(
 }
 
 /// Updates a layer's best and Pareto archive from one batch; returns how many were valid.
-fn record_results(
-    st: &mut LayerState,
-    cfg: &SearchConfig,
-    stride: usize,
-    recs: &[u32],
-    fits: &[Fitness],
-    res: &[PackedResult],
-) -> usize {
+fn record_results(st: &mut LayerState, stride: usize, recs: &[u32], fits: &[Fitness], res: &[PackedResult]) -> usize {
     let candidate = |i: usize| {
         let rec = &recs[i * stride..(i + 1) * stride];
         let (_, pe, genome) = unpack_genome(rec).expect("the engine packed this record");
@@ -510,6 +502,5 @@ fn record_results(
             st.best = Some(candidate(i));
         }
     }
-    let _ = cfg;
     valid
 }

@@ -106,7 +106,7 @@ pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut 
     if space.opts.co_explore {
         let inner: i64 = g.levels[1..].iter().map(|l| l.size.max(1)).product();
         let n0 = g.levels[0].size / inner.max(1);
-        let max = space.max_subclusters_of(g);
+        let max = space.max_subclusters(g);
         tile_values(max, n0, scratch);
         for &v in scratch.iter() {
             if v != n0 {

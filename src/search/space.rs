@@ -150,7 +150,7 @@ impl Space {
 
     /// Largest number of top-level sub-clusters a design may have: within the PE limit, the
     /// area budget, and the top parallel dim's number of spatial tiles (more would idle).
-    fn max_subclusters(&self, g: &Genome) -> i64 {
+    pub(crate) fn max_subclusters(&self, g: &Genome) -> i64 {
         let u = Self::inner_product(g);
         let top = &g.levels[0];
         let extent = (self.bound[top.par.index()] + top.tile(top.par) - 1) / top.tile(top.par).max(1);
@@ -161,12 +161,6 @@ impl Space {
             }
         }
         (pe_cap / u).min(extent).max(1)
-    }
-
-    /// The largest number of top-level sub-clusters a design of `g` may have (PE limit, area
-    /// budget, top parallel extent), for the neighbourhood search.
-    pub fn max_subclusters_of(&self, g: &Genome) -> i64 {
-        self.max_subclusters(g)
     }
 
     /// The parallel dims level `li` may take (the constraint's, else the space's).

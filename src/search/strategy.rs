@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 
 /// A strategy's side of the round loop.
-pub trait Driver: Send + Sync {
+pub trait Driver: Send {
     /// Appends this round's genomes as packed records to `out` (at most `cx.remaining` are
     /// evaluated; the rest are dropped). Appending none ends the layer's search.
     fn propose(&mut self, cx: &Cx, rng: &mut ChaCha8Rng, out: &mut Vec<u32>);
@@ -49,8 +49,7 @@ fn push(cx: &Cx, g: &Genome, out: &mut Vec<u32>) {
 
 /// A first population: `init` first, then GAMMA's two all-ones genomes, then random ones.
 fn initial(cx: &Cx, n: usize, init: &[Genome], rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
-    for (i, g) in init.iter().take(n).enumerate() {
-        let _ = i;
+    for g in init.iter().take(n) {
         push(cx, g, out);
     }
     for i in init.len().min(n)..n {
@@ -390,8 +389,11 @@ impl Climb {
 }
 
 enum IslandState {
-    /// Awaiting its first population, in this basin (None: anywhere).
-    Seed(Option<u64>),
+    /// Awaiting a population: the first one drawn anywhere, or a restart in the least
+    /// explored basin.
+    Seed {
+        restart: bool,
+    },
     Ga,
     Polish(Box<Climb>),
 }
@@ -401,10 +403,8 @@ struct Island {
     state: IslandState,
     best: Fitness,
     stall: u32,
-    gens: u32,
     /// Number of records this island proposed in the current round.
     proposed: usize,
-    basin: Option<u64>,
 }
 
 enum Phase {
@@ -449,12 +449,10 @@ impl Islands {
         let islands = (0..k)
             .map(|_| Island {
                 pool: Pool::default(),
-                state: IslandState::Seed(None),
+                state: IslandState::Seed { restart: false },
                 best: Fitness::WORST,
                 stall: 0,
-                gens: 0,
                 proposed: 0,
-                basin: None,
             })
             .collect();
         let reserve = if cfg.fitness2.is_some() { budget / 10 } else { budget / 20 };
@@ -583,25 +581,24 @@ impl Islands {
                 (true, Some(b)) => {
                     IslandState::Polish(Box::new(Climb::new(isl.pool.genome(b), isl.pool.fit[b], false)))
                 }
-                _ => IslandState::Seed(Some(0)),
+                _ => IslandState::Seed { restart: true },
             };
         }
         if let IslandState::Polish(c) = &isl.state {
             if c.done {
-                isl.state = IslandState::Seed(Some(0));
+                isl.state = IslandState::Seed { restart: true };
             }
         }
         let isl = &mut self.islands[i];
         if matches!(isl.state, IslandState::Ga) && valid_count(&isl.pool) == 0 {
-            isl.state = IslandState::Seed(Some(0));
+            isl.state = IslandState::Seed { restart: true };
         }
         match &mut isl.state {
-            IslandState::Seed(basin) => {
-                let restart = basin.is_some();
+            IslandState::Seed { restart } => {
+                let restart = *restart;
                 isl.pool.clear();
                 isl.best = Fitness::WORST;
                 isl.stall = 0;
-                isl.gens = 0;
                 if !restart && i == 0 {
                     let init = std::mem::take(&mut self.init);
                     initial(cx, pop.min(cap), &init, rng, out);
@@ -610,8 +607,6 @@ impl Islands {
                 } else {
                     let (b, proto) = self.pick_basin(cx, rng);
                     *self.visits.entry(b).or_insert(0) += 1;
-                    let isl = &mut self.islands[i];
-                    isl.basin = Some(b);
                     Self::seed_in(cx, &proto, pop.min(cap), rng, out);
                 }
             }
@@ -648,7 +643,6 @@ impl Islands {
                 }
                 breed(cx, &self.parents, (pop - n_elite).min(cap), rng, out);
                 isl.pool.truncate(n_elite);
-                isl.gens += 1;
             }
             IslandState::Polish(c) => {
                 c.propose(cx.space, cap, rng, &mut self.scratch);
