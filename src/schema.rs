@@ -23,6 +23,25 @@ pub fn unknown_field(name: &str, known: &[&str]) -> String {
     }
 }
 
+/// Rewrites serde's `deny_unknown_fields` message ("unknown field `x`, expected one of `a`, `b`")
+/// into [`unknown_field`]'s form, which also names the closest known field; any other message is
+/// returned as it is.
+pub fn suggest_in_serde_message(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return msg.to_string();
+    };
+    let Some((name, tail)) = rest.split_once('`') else {
+        return msg.to_string();
+    };
+    // serde says "expected one of `a`, `b`", "expected `a` or `b`", "expected `a`" or "there are
+    // no fields"; every back-quoted word after the name is a known field.
+    let known: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    if known.is_empty() {
+        return msg.to_string();
+    }
+    unknown_field(name, &known)
+}
+
 /// At most `max` characters of `s`, with the full length said when cut: error messages must not
 /// echo a 100 MB cell.
 pub fn truncate(s: &str, max: usize) -> String {
@@ -43,6 +62,19 @@ mod tests {
         assert_eq!(closest("NUM_PE", &known), Some("num_pe"));
         assert_eq!(closest("zzzz", &known), None);
         assert!(unknown_field("l1_sise", &known).contains("did you mean \"l1_size\""));
+    }
+
+    #[test]
+    fn serde_unknown_field_messages_get_a_suggestion() {
+        let m = suggest_in_serde_message("unknown field `epoch`, expected one of `models`, `epochs`, `seeds`");
+        assert!(m.contains("did you mean \"epochs\"") && m.contains("models, epochs, seeds"), "{m}");
+        let m = suggest_in_serde_message("unknown field `nmu_pe`, expected `num_pe` or `l1_size`");
+        assert!(m.contains("did you mean \"num_pe\""), "{m}");
+        assert_eq!(suggest_in_serde_message("invalid type: string"), "invalid type: string");
+        assert_eq!(
+            suggest_in_serde_message("unknown field `x`, there are no fields"),
+            "unknown field `x`, there are no fields"
+        );
     }
 
     #[test]

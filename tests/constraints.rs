@@ -90,7 +90,15 @@ fn arb_case() -> impl Strategy<Value = (Layer, MapConstraint)> {
                 }
             }
         }
-        MapConstraint { name: "random".into(), source: "random.toml".into(), levels, rs_full, class: 0, fixed: None }
+        MapConstraint {
+            name: "random".into(),
+            source: "random.toml".into(),
+            levels,
+            rs_full,
+            class: 0,
+            fixed: None,
+            lines: Default::default(),
+        }
     });
     (layer, cstr)
 }
@@ -397,28 +405,31 @@ fn bad_constraints_name_file_level_and_field() {
     let check = |t: &str, pe: i64| parse(t).unwrap().check_layer(&layer, pe, &SpaceOptions::default()).unwrap_err();
 
     let e = check("[[level]]\n[[level]]\ntiles = { C = 32 }\n", 1024);
-    assert_eq!(e, "bad.toml level 2, field tiles.C: fixed tile 32 exceeds the layer's C = 16");
+    assert_eq!(e, "bad.toml line 3, level 2, field tiles.C: fixed tile 32 exceeds the layer's C = 16");
     let e = check("[[level]]\ntiles = { Y = 9 }\n", 1024);
-    assert!(e.contains("bad.toml level 1, field tiles.Y: fixed tile 9 exceeds the layer's Y' = 8"), "{e}");
+    assert!(e.contains("bad.toml line 2, level 1, field tiles.Y: fixed tile 9 exceeds the layer's Y' = 8"), "{e}");
     let e = check("[[level]]\ntiles = { C = 4 }\n[[level]]\ntiles = { C = 8 }\n", 1024);
-    assert!(e.contains("level 2, field tiles.C: fixed tile 8 exceeds the enclosing level's C tile 4"), "{e}");
+    assert!(e.contains("line 4, level 2, field tiles.C: fixed tile 8 exceeds the enclosing level's C tile 4"), "{e}");
     let e = check("[[level]]\n[[level]]\nsp_sz = 32\n[[level]]\nsp_sz = 64\n", 1024);
-    assert_eq!(e, "bad.toml level 3, field sp_sz: cluster sizes multiply to 2048, above the 1024 PEs");
+    assert_eq!(e, "bad.toml line 5, level 3, field sp_sz: cluster sizes multiply to 2048, above the 1024 PEs");
     let e = check("[[level]]\n[[level]]\nsp_sz = \"R\"\n", 2);
-    assert!(e.contains("level 2, field sp_sz: cluster sizes multiply to 3, above the 2 PEs"), "{e}");
+    assert!(e.contains("line 3, level 2, field sp_sz: cluster sizes multiply to 3, above the 2 PEs"), "{e}");
 
     let e = parse("[[level]]\norder = [\"K\", \"C\", \"K\"]\n").unwrap_err();
-    assert_eq!(e, "bad.toml level 1, field order: dimension K appears twice");
+    assert_eq!(e, "bad.toml line 2, level 1, field order: dimension K appears twice");
     let e = parse("[[level]]\n[[level]]\nsp = [\"Q\"]\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 2, field sp: unknown dimension \"Q\""), "{e}");
+    assert!(e.starts_with("bad.toml line 3, level 2, field sp: unknown dimension \"Q\""), "{e}");
     let e = parse("[[level]]\ntiles = { Q = 1 }\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 1, field tiles.Q: unknown dimension"), "{e}");
+    assert!(e.starts_with("bad.toml line 2, level 1, field tiles.Q: unknown dimension"), "{e}");
     let e = parse("[[level]]\ntiles = { K = \"Z\" }\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 1, field tiles.K: unknown dimension \"Z\""), "{e}");
+    assert!(e.starts_with("bad.toml line 2, level 1, field tiles.K: unknown dimension \"Z\""), "{e}");
     let e = parse("[[level]]\nspp = [\"K\"]\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 1, field spp: unknown field") && e.contains("did you mean \"sp\""), "{e}");
+    assert!(
+        e.starts_with("bad.toml line 2, level 1, field spp: unknown field") && e.contains("did you mean \"sp\""),
+        "{e}"
+    );
     let e = parse("nme = \"x\"\n[[level]]\n").unwrap_err();
-    assert!(e.starts_with("bad.toml, field nme: unknown field") && e.contains("did you mean \"name\""), "{e}");
+    assert!(e.starts_with("bad.toml line 1, field nme: unknown field") && e.contains("did you mean \"name\""), "{e}");
     // One dim named twice (case, or Y' for Y): the second rule must not silently win.
     for tiles in ["{ K = 1, k = 2 }", "{ Y = 1, \"Y'\" = 2 }"] {
         let e = parse(&format!("[[level]]\ntiles = {tiles}\n")).unwrap_err();
@@ -427,22 +438,22 @@ fn bad_constraints_name_file_level_and_field() {
     let e = parse("[[level]]\ntile_choices = { X = [1], x = [2] }\n").unwrap_err();
     assert!(e.contains("already given"), "{e}");
     let e = parse("[[level]]\ntiles = { K = 0 }\n").unwrap_err();
-    assert!(e.contains("level 1, field tiles.K: 0 must be positive"), "{e}");
+    assert!(e.contains("line 2, level 1, field tiles.K: 0 must be positive"), "{e}");
     let e = parse("[[level]]\nsp_sz = 4\n").unwrap_err();
     assert!(e.contains("level 1, field sp_sz"), "{e}");
     assert!(parse("").unwrap_err().contains("field level"));
 
     // Second spatial dims.
     let e = parse("[[level]]\n[[level]]\nsp2 = \"Q\"\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 2, field sp2: unknown dimension \"Q\""), "{e}");
+    assert!(e.starts_with("bad.toml line 3, level 2, field sp2: unknown dimension \"Q\""), "{e}");
     let e = parse("[[level]]\n[[level]]\nsp = [\"Y\"]\nsp2 = \"Y\"\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 2, field sp2: Y is also the level's only parallel dim (sp)"), "{e}");
+    assert!(e.starts_with("bad.toml line 4, level 2, field sp2: Y is also the level's only parallel dim (sp)"), "{e}");
     let e = parse("[[level]]\nsp2 = [\"K\"]\nsp = [\"K\"]\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 1, field sp2: K is also"), "{e}");
+    assert!(e.starts_with("bad.toml line 2, level 1, field sp2: K is also"), "{e}");
     let e = parse("[[level]]\nsp2 = [\"K\", \"C\"]\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 1, field sp2: expected one dimension name"), "{e}");
+    assert!(e.starts_with("bad.toml line 2, level 1, field sp2: expected one dimension name"), "{e}");
     let e = parse("[[level]]\nsp2 = 3\n").unwrap_err();
-    assert!(e.starts_with("bad.toml level 1, field sp2: expected a dimension name"), "{e}");
+    assert!(e.starts_with("bad.toml line 2, level 1, field sp2: expected a dimension name"), "{e}");
     let ok = parse("[[level]]\nsp = [\"R\", \"Y\"]\nsp2 = [\"y\"]\n[[level]]\nsp2 = \"K\"\n").unwrap();
     assert_eq!((ok.levels[0].sp2, ok.levels[1].sp2), (Sp2Rule::Fixed(Dim::Y), Sp2Rule::Fixed(Dim::K)));
     assert_eq!(ok.levels[0].allowed_par(&Dim::ALL), vec![Dim::R], "Y is the second spatial dim");
@@ -452,20 +463,20 @@ fn bad_constraints_name_file_level_and_field() {
         constraint::parse_accel("[[level]]\ndistribution = \"tree\"\nreduction = \"adder-tree\"\n", "t.toml").unwrap();
     let e = parse("[[level]]\nsp = [\"R\", \"K\"]\nsp2 = \"R\"\n").unwrap().with_accel(&tree).unwrap_err();
     assert!(
-        e.starts_with("bad.toml level 1, field sp: no parallel dim allowed by both bad.toml and t.toml other"),
+        e.starts_with("bad.toml line 2, level 1, field sp: no parallel dim allowed by both bad.toml and t.toml other"),
         "{e}"
     );
 
     // The cost model's whole-R/S rule against a file's R/S tiles.
     let e = check("[[level]]\n[[level]]\ntiles = { R = 1 }\n", 1024);
-    assert!(e.starts_with("bad.toml level 2, field tiles.R: R tile 1 is not the whole R = 3"), "{e}");
+    assert!(e.starts_with("bad.toml line 3, level 2, field tiles.R: R tile 1 is not the whole R = 3"), "{e}");
     assert!(e.contains("rs_full = false"), "{e}");
     let e = check("[[level]]\ntile_choices = { S = [1, \"S\"] }\n", 1024);
-    assert!(e.starts_with("bad.toml level 1, field tile_choices.S: S tile 1 is not the whole S = 3"), "{e}");
+    assert!(e.starts_with("bad.toml line 2, level 1, field tile_choices.S: S tile 1 is not the whole S = 3"), "{e}");
     let e = check("[[level]]\n[[level]]\ntiles = { S = \"K\" }\n", 1024);
-    assert!(e.starts_with("bad.toml level 2, field tiles.S: S tile = the enclosing K tile is not"), "{e}");
+    assert!(e.starts_with("bad.toml line 3, level 2, field tiles.S: S tile = the enclosing K tile is not"), "{e}");
     let e = check("[[level]]\ntiles = { S = \"K\" }\n", 1024);
-    assert!(e.starts_with("bad.toml level 1, field tiles.S: S tile 32 is not"), "{e}");
+    assert!(e.starts_with("bad.toml line 2, level 1, field tiles.S: S tile 32 is not"), "{e}");
     for ok in [
         "[[level]]\ntiles = { R = \"R\", S = 3 }\n[[level]]\ntiles = { R = \"R\" }\n",
         "[[level]]\ntiles = { R = \"S\" }\n",
@@ -478,7 +489,7 @@ fn bad_constraints_name_file_level_and_field() {
     let free = SpaceOptions { rs_full: false, ..SpaceOptions::default() };
     parse("[[level]]\n[[level]]\ntiles = { R = 1 }\n").unwrap().check_layer(&layer, 1024, &free).unwrap();
     let e = parse("rs_full = \"no\"\n[[level]]\n").unwrap_err();
-    assert!(e.starts_with("bad.toml, field rs_full: expected true or false"), "{e}");
+    assert!(e.starts_with("bad.toml line 1, field rs_full: expected true or false"), "{e}");
     assert!(MapConstraint::resolve("nvdla").unwrap().with_class(16).is_err());
 }
 
@@ -552,7 +563,10 @@ fn cli_runs_each_builtin_and_rejects_bad_files_before_searching() {
     ]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(stderr.contains("big.toml level 1, field tiles.C: fixed tile 4096 exceeds the layer's C = 64"), "{stderr}");
+    assert!(
+        stderr.contains("big.toml line 3, level 1, field tiles.C: fixed tile 4096 exceeds the layer's C = 64"),
+        "{stderr}"
+    );
     assert!(!out.exists(), "nothing may be searched or written");
     let o = gammaflow(&["search", "--model", "resnet18", "--layer", "2", "--flex-class", "3"]);
     assert!(!o.status.success(), "--flex-class needs --mapping-cstr");
@@ -670,8 +684,10 @@ fn accelerator_constraints_become_mapping_rules() {
     assert_eq!(a.levels[1].sp, vec![Dim::C, Dim::R, Dim::S]);
     assert_eq!(a.levels[1].choices[Dim::Y.index()], vec![SizeRule::Fixed(1), SizeRule::Same(Dim::R)]);
     let parse = |t: &str| constraint::parse_accel(t, "hw.toml").unwrap_err();
-    assert!(parse("[[level]]\nbuffer = \"lifo\"\n").starts_with("hw.toml level 1, field buffer: unknown kind"));
-    assert!(parse("[[level]]\n[[level]]\nnoc = \"bus\"\n").starts_with("hw.toml level 2, field noc: unknown field"));
+    assert!(parse("[[level]]\nbuffer = \"lifo\"\n").starts_with("hw.toml line 2, level 1, field buffer: unknown kind"));
+    assert!(
+        parse("[[level]]\n[[level]]\nnoc = \"bus\"\n").starts_with("hw.toml line 3, level 2, field noc: unknown field")
+    );
     // A tree with an adder tree leaves R and S: the rules of one level intersect.
     let both =
         constraint::parse_accel("[[level]]\ndistribution = \"tree\"\nreduction = \"adder-tree\"\n", "t.toml").unwrap();
@@ -688,7 +704,7 @@ fn accelerator_constraints_become_mapping_rules() {
     )
     .unwrap();
     let e = MapConstraint::resolve("nvdla").unwrap().with_accel(&tree).unwrap_err();
-    assert!(e.contains("nvdla.toml level 2, field sp"), "{e}");
+    assert!(e.contains("nvdla.toml line ") && e.contains(", level 2, field sp"), "{e}");
 
     // A search under NVDLA's class 15 plus the accelerator's rules obeys both.
     let c = MapConstraint::resolve("nvdla").unwrap().with_class(15).unwrap().with_accel(&a).unwrap();

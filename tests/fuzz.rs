@@ -308,9 +308,9 @@ fn fuzz_constraints(seed: u64, n: usize) -> Tally {
         } else {
             format!("name = \"m\"\n[[level]]\nsp = [\"{d}\"]\n[[level]]\n{body}\n")
         };
-        bad(&mut t, &text, &["c.toml".into(), format!("level {lv}"), field.clone()], || {
-            MapConstraint::parse(&text, "c.toml")
-        });
+        // The body is on line 3 (outer level) or 5 (inner level).
+        let at = format!("c.toml line {}, level {lv}", 1 + 2 * lv);
+        bad(&mut t, &text, &[at, field.clone()], || MapConstraint::parse(&text, "c.toml"));
         // Accelerator constraints: unknown keys and kinds.
         let (field, body) = if rng.random_bool(0.5) {
             ("bufer", "bufer = \"fifo\"")
@@ -318,7 +318,7 @@ fn fuzz_constraints(seed: u64, n: usize) -> Tally {
             ("distribution", "distribution = \"ring\"")
         };
         let text = format!("[[level]]\n{body}\n");
-        bad(&mut t, &text, &["a.toml".into(), "level 1".into(), field.into()], || parse_accel(&text, "a.toml"));
+        bad(&mut t, &text, &["a.toml line 2, level 1".into(), field.into()], || parse_accel(&text, "a.toml"));
     }
     t
 }

@@ -103,9 +103,14 @@ pub fn parse_line(lineno: usize, line: &str) -> Parsed {
             return Err(err(id, format!("field layer: {}", crate::schema::unknown_field(k, &LAYER_FIELDS))));
         }
     }
-    let case: CaseIn = match serde_json::from_value(value) {
+    // The path of the offending value (`layer.K`, `genome[3][1]`), not only serde's message.
+    let case: CaseIn = match serde_path_to_error::deserialize(value) {
         Ok(c) => c,
-        Err(e) => return Err(err(id, json_message(&e))),
+        Err(e) => {
+            let path = e.path().to_string();
+            let msg = json_message(e.inner());
+            return Err(err(id, if path == "." { msg } else { format!("field {path}: {msg}") }));
+        }
     };
     if let Err((field, msg)) = case.layer.validate() {
         return Err(err(case.id, format!("layer field {field}: {msg}")));
@@ -311,4 +316,52 @@ fn refuse_same_file(input: &str, output: &str) -> anyhow::Result<()> {
     };
     anyhow::ensure!(!same, "--output {output} is the input file {input}: writing it would destroy the input");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error of a mistyped value names its path inside the case, not only serde's message.
+    #[test]
+    fn type_errors_name_the_field_path() {
+        let g = r#"[["K",1],["K",1],["C",1],["Y",1],["X",1],["R",1],["S",1]]"#;
+        let layer = r#"{"K":1,"C":1,"Y":1,"X":1,"R":1,"S":1,"T":1}"#;
+        let msg = |line: &str| match parse_line(3, line) {
+            Err(v) => v["error"].as_str().unwrap().to_string(),
+            Ok(_) => panic!("accepted: {line}"),
+        };
+        let cases = [
+            (
+                format!(r#"{{"layer":{},"genome":{g},"num_pe":4}}"#, layer.replace("\"C\":1", "\"C\":\"a\"")),
+                "field layer.C: invalid type",
+            ),
+            (
+                format!(r#"{{"layer":{},"genome":{g},"num_pe":4}}"#, layer.replace("\"X\":1", "\"X\":2.5")),
+                "field layer.X: invalid type",
+            ),
+            (
+                format!(r#"{{"layer":{},"genome":{g},"num_pe":4}}"#, layer.replace(",\"S\":1", "")),
+                "field layer: missing field `S`",
+            ),
+            (
+                format!(r#"{{"layer":{layer},"genome":{},"num_pe":4}}"#, g.replace(r#"["Y",1]"#, r#"["Y","x"]"#)),
+                "field genome[3][1]: invalid type",
+            ),
+            (
+                format!(r#"{{"layer":{layer},"genome":{},"num_pe":4}}"#, g.replace(r#"["R",1]"#, r#"["R"]"#)),
+                "field genome[5]: invalid length 1",
+            ),
+            (
+                format!(r#"{{"layer":{layer},"genome":{},"num_pe":4}}"#, g.replace(r#"["S",1]"#, r#"["S",1,"K",2]"#)),
+                "field genome[6]: invalid length 4",
+            ),
+            (format!(r#"{{"layer":{layer},"genome":{g},"num_pe":"4"}}"#), "field num_pe: invalid type"),
+            (format!(r#"{{"layer":{layer},"genome":{g}}}"#), "line 3: missing field `num_pe`"),
+        ];
+        for (line, want) in cases {
+            let m = msg(&line);
+            assert!(m.starts_with("line 3: ") && m.contains(want), "{line}: {m}");
+        }
+    }
 }

@@ -199,11 +199,41 @@ impl Genome {
 }
 
 /// One gene of the JSON list: `[dim, value]`, or a level header `[dim, value, sp2]`.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(untagged)]
 enum JsonGene {
     Plain(String, i64),
     WithSp2(String, i64, String),
+}
+
+/// A gene as read: a sequence visitor rather than an untagged enum, so a bad element gets its own
+/// message ("invalid type: string \"x\", expected i64" at `genome[3][1]`) instead of serde's
+/// "data did not match any variant".
+struct GeneIn(JsonGene);
+
+impl<'de> Deserialize<'de> for GeneIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GeneIn;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a gene [dim, integer] or a level header [dim, integer, second spatial dim]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<GeneIn, A::Error> {
+                let name: String = s.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let value: i64 = s.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                let second: Option<String> = s.next_element()?;
+                if s.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(4, &self));
+                }
+                Ok(GeneIn(match second {
+                    Some(d2) => JsonGene::WithSp2(name, value, d2),
+                    None => JsonGene::Plain(name, value),
+                }))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 impl Serialize for Genome {
@@ -222,7 +252,7 @@ impl Serialize for Genome {
 
 impl<'de> Deserialize<'de> for Genome {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw: Vec<JsonGene> = Vec::deserialize(d)?;
+        let raw: Vec<JsonGene> = Vec::<GeneIn>::deserialize(d)?.into_iter().map(|g| g.0).collect();
         let dim = |i: usize, name: &str| {
             Dim::parse(name).ok_or_else(|| {
                 D::Error::custom(format!("gene {i}: unknown dimension {name:?} (expected K, C, Y, X, R or S)"))

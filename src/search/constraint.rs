@@ -104,6 +104,69 @@ pub struct MapConstraint {
     /// The rules as written, kept when a class relaxed them: its genomes are in every class's
     /// space, so the search seeds each class with one (more flexibility never loses that map).
     pub fixed: Option<Box<MapConstraint>>,
+    /// Where each field was written, so errors found later (against a layer, or with an
+    /// accelerator's rules) still name the line.
+    pub lines: FieldLines,
+}
+
+/// Line numbers of a constraint file's fields: `(level, field)` with level 0 = the top-level
+/// table and `l` = the l-th `[[level]]` (1 = outer); field `""` is the level's own header, and
+/// nested keys are dotted (`tiles.K`). Never part of a constraint's identity: every `FieldLines`
+/// compares equal.
+#[derive(Debug, Clone, Default)]
+pub struct FieldLines(std::sync::Arc<std::collections::HashMap<(usize, String), usize>>);
+
+impl PartialEq for FieldLines {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for FieldLines {}
+
+impl FieldLines {
+    /// Reads the spans of a TOML text (empty when it is not TOML: the parser reports that).
+    pub fn of(text: &str) -> FieldLines {
+        use toml::de::{DeTable, DeValue};
+        let mut map = std::collections::HashMap::new();
+        let line = |at: usize| text.as_bytes()[..at.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1;
+        fn walk(
+            t: &DeTable,
+            level: usize,
+            prefix: &str,
+            line: &dyn Fn(usize) -> usize,
+            map: &mut std::collections::HashMap<(usize, String), usize>,
+        ) {
+            for (k, v) in t {
+                let name = format!("{prefix}{}", k.get_ref());
+                map.insert((level, name.clone()), line(k.span().start));
+                if let DeValue::Table(sub) = v.get_ref() {
+                    walk(sub, level, &format!("{name}."), line, map);
+                }
+            }
+        }
+        if let Ok(top) = DeTable::parse(text) {
+            for (k, v) in top.get_ref() {
+                map.insert((0, k.get_ref().to_string()), line(k.span().start));
+                if k.get_ref() == "level" {
+                    if let DeValue::Array(items) = v.get_ref() {
+                        for (i, item) in items.iter().enumerate() {
+                            map.insert((i + 1, String::new()), line(item.span().start));
+                            if let DeValue::Table(t) = item.get_ref() {
+                                walk(t, i + 1, "", &line, &mut map);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        FieldLines(std::sync::Arc::new(map))
+    }
+
+    /// The line of `field` at `level` (None = top level), else of the level's header.
+    pub fn line(&self, level: Option<usize>, field: &str) -> Option<usize> {
+        let l = level.unwrap_or(0);
+        self.0.get(&(l, field.to_string())).or_else(|| self.0.get(&(l, String::new()))).copied()
+    }
 }
 
 /// Names of the built-in accelerator maps.
@@ -148,8 +211,8 @@ impl MapConstraint {
 
     /// Parses a constraint file; errors name the file, the level (1 = outer) and the field.
     pub fn parse(text: &str, file: &str) -> Result<MapConstraint, String> {
-        let (name, levels, extra) = parse_levels(text, file, &["rs_full"], |t, i, err| parse_level(t, i, err))?;
-        let err = |lv: Option<usize>, field: &str, msg: String| field_error(file, lv, field, msg);
+        let (name, levels, extra, lines) = parse_levels(text, file, &["rs_full"], |t, i, err| parse_level(t, i, err))?;
+        let err = |lv: Option<usize>, field: &str, msg: String| field_error(file, &lines, lv, field, msg);
         if levels[0].sp_sz.is_some() {
             return Err(err(
                 Some(1),
@@ -169,7 +232,7 @@ impl MapConstraint {
                 })?;
             }
         }
-        let c = MapConstraint { name, source: file.to_string(), levels, rs_full, class: 0, fixed: None };
+        let c = MapConstraint { name, source: file.to_string(), levels, rs_full, class: 0, fixed: None, lines };
         c.check_rules()?;
         Ok(c)
     }
@@ -182,6 +245,7 @@ impl MapConstraint {
                 if lv.sp == [d] {
                     return Err(field_error(
                         &self.source,
+                        &self.lines,
                         Some(li + 1),
                         "sp2",
                         format!(
@@ -255,7 +319,8 @@ impl MapConstraint {
         let bound = Space::new(layer, num_pe, SpaceOptions { constraint: None, ..opts.clone() }).bound;
         let rs_full = self.rs_rule(opts.rs_full);
         let st = self.statics(bound, rs_full);
-        let err = |l: usize, field: String, msg: String| field_error(&self.source, Some(l + 1), &field, msg);
+        let err =
+            |l: usize, field: String, msg: String| field_error(&self.source, &self.lines, Some(l + 1), &field, msg);
         let mut product = 1i64;
         for (li, lv) in self.levels.iter().enumerate() {
             if rs_full {
@@ -441,7 +506,7 @@ impl SizeRule {
 /// no cross-PE sums) | "reduce-and-forward" | "adder-tree" (parallel dim in C, R, S: what they
 /// sum across PEs).
 pub fn parse_accel(text: &str, file: &str) -> Result<MapConstraint, String> {
-    let (name, levels, _) = parse_levels(text, file, &[], |t, i, err| {
+    let (name, levels, _, lines) = parse_levels(text, file, &[], |t, i, err| {
         let l = Some(i + 1);
         let mut r = LevelRule::default();
         let mut sp: Vec<Dim> = Dim::ALL.to_vec();
@@ -487,7 +552,7 @@ pub fn parse_accel(text: &str, file: &str) -> Result<MapConstraint, String> {
         }
         Ok(r)
     })?;
-    Ok(MapConstraint { name, source: file.to_string(), levels, rs_full: true, class: 0, fixed: None })
+    Ok(MapConstraint { name, source: file.to_string(), levels, rs_full: true, class: 0, fixed: None, lines })
 }
 
 /// Reads an accelerator-constraint file (see [`parse_accel`]).
@@ -523,6 +588,7 @@ impl MapConstraint {
                 if lv.sp.is_empty() || matches!(lv.sp2, Sp2Rule::Fixed(d) if lv.sp == [d]) {
                     return Err(field_error(
                         &self.source,
+                        &self.lines,
                         Some(li + 1),
                         "sp",
                         format!(
@@ -555,19 +621,23 @@ pub(crate) struct Statics {
     pub lo: Vec<[i64; 6]>,
 }
 
-/// Error text naming the file, the level (1 = outer) when there is one, and the field.
-fn field_error(file: &str, level: Option<usize>, field: &str, msg: String) -> String {
-    match level {
-        Some(l) => format!("{file} level {l}, field {field}: {msg}"),
-        None => format!("{file}, field {field}: {msg}"),
+/// Error text naming the file, the line where the field (or else its level) is written, the
+/// level (1 = outer) when there is one, and the field.
+fn field_error(file: &str, lines: &FieldLines, level: Option<usize>, field: &str, msg: String) -> String {
+    match (lines.line(level, field), level) {
+        (Some(n), Some(l)) => format!("{file} line {n}, level {l}, field {field}: {msg}"),
+        (Some(n), None) => format!("{file} line {n}, field {field}: {msg}"),
+        (None, Some(l)) => format!("{file} level {l}, field {field}: {msg}"),
+        (None, None) => format!("{file}, field {field}: {msg}"),
     }
 }
 
 /// Builds an error naming the file, the level and the field (see [`field_error`]).
 type ErrFn<'a> = dyn Fn(Option<usize>, &str, String) -> String + 'a;
 
-/// A parsed constraint file: its name, its levels, and the extra top-level keys as written.
-type Parsed<T> = (String, Vec<T>, Vec<(String, toml::Value)>);
+/// A parsed constraint file: its name, its levels, the extra top-level keys as written, and
+/// where each field is.
+type Parsed<T> = (String, Vec<T>, Vec<(String, toml::Value)>, FieldLines);
 
 /// The skeleton both constraint formats share: `name`, `description` and 1 to [`MAX_LEVELS`]
 /// `[[level]]` tables, each handed to `level` with its 0-based index. Top-level keys named in
@@ -579,7 +649,8 @@ fn parse_levels<T>(
     mut level: impl FnMut(&toml::Table, usize, &ErrFn) -> Result<T, String>,
 ) -> Result<Parsed<T>, String> {
     let table: toml::Table = text.parse().map_err(|e| format!("{file}: {e}"))?;
-    let err = |lv: Option<usize>, field: &str, msg: String| field_error(file, lv, field, msg);
+    let lines = FieldLines::of(text);
+    let err = |lv: Option<usize>, field: &str, msg: String| field_error(file, &lines, lv, field, msg);
     let mut name = file.trim_end_matches(".toml").to_string();
     let mut levels = Vec::new();
     let mut rest = Vec::new();
@@ -608,7 +679,7 @@ fn parse_levels<T>(
             format!("{} levels; a constraint needs 1 to {MAX_LEVELS} [[level]] tables", levels.len()),
         ));
     }
-    Ok((name, levels, rest))
+    Ok((name, levels, rest, lines))
 }
 
 fn parse_level(t: &toml::Table, i: usize, err: &ErrFn) -> Result<LevelRule, String> {

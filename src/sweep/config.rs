@@ -588,7 +588,7 @@ pub fn parse_sweep(text: &str, file: &str, base: &Path) -> Result<Vec<Job>, Conf
     let raw: RawSweep = toml::from_str(text).map_err(|e| {
         let span = e.span();
         let field = span.as_ref().and_then(|s| key_on_line(text, s.start)).unwrap_or_else(|| "-".to_string());
-        cx.err(span, &field, e.message().trim().to_string())
+        cx.err(span, &field, crate::schema::suggest_in_serde_message(e.message().trim()))
     })?;
     expand(&cx, raw)
 }
@@ -957,6 +957,9 @@ mod tests {
         assert!(e.starts_with("s.toml line 2") && e.contains("epoch"), "{e}");
         let e = parse(&format!("models = [\"toy\"]\n{ACC}num_pe2 = 1\n")).unwrap_err().to_string();
         assert!(e.contains("line 5, field num_pe2") && e.contains("unknown field"), "{e}");
+        assert!(e.contains("did you mean \"num_pe\""), "{e}");
+        let e = parse(&format!("models = [\"toy\"]\nepoch = [1]\n{ACC}")).unwrap_err().to_string();
+        assert!(e.contains("did you mean \"epochs\""), "{e}");
         let e = parse(&format!("models = [\"toy\"]\nnum_pop = 20\n{ACC}")).unwrap_err().to_string();
         assert!(e.contains("line 2, field num_pop"), "{e}");
         let e = parse(&format!("models = [\"toy\"]\nobjectives = [[\"latency\", \"speed\"]]\n{ACC}"))
