@@ -70,12 +70,27 @@ fn main() -> anyhow::Result<()> {
         .map(|s| <Strategy as clap::ValueEnum>::from_str(s.trim(), true).map_err(anyhow::Error::msg))
         .collect::<Result<_, _>>()?;
     let which = arg("--set").unwrap_or_else(|| "all".into());
+    // The objectives (default latency then energy); energy first gives the lowest energy a
+    // layer allows at any latency, a floor for what the latency-first search can reach.
+    let objective = |name: &str, default: &str| -> anyhow::Result<Objective> {
+        let v = arg(name).unwrap_or_else(|| default.into());
+        <Objective as clap::ValueEnum>::from_str(&v, true).map_err(anyhow::Error::msg)
+    };
+    let (fitness1, fitness2) = (objective("--fitness1", "latency")?, objective("--fitness2", "energy")?);
     let mut csv = match arg("--csv") {
         Some(p) => Some(std::fs::File::create(p)?),
         None => None,
     };
     if let Some(f) = csv.as_mut() {
         writeln!(f, "set,layer,strategy,budget,seed,runtime,bound,gap,energy_nJ,evaluations")?;
+    }
+    // Every run's Pareto front (first and second objective), for choices made after the search.
+    let mut pareto_csv = match arg("--pareto-csv") {
+        Some(p) => Some(std::fs::File::create(p)?),
+        None => None,
+    };
+    if let Some(f) = pareto_csv.as_mut() {
+        writeln!(f, "set,layer,strategy,budget,seed,bound,fitness1,fitness2")?;
     }
     let mut ev = Evaluator::new(BackendChoice::Cpu)?;
     println!(
@@ -97,8 +112,8 @@ fn main() -> anyhow::Result<()> {
                 for seed in 0..seeds {
                     let cfg = SearchConfig {
                         strategy,
-                        fitness1: Objective::Latency,
-                        fitness2: Some(Objective::Energy),
+                        fitness1,
+                        fitness2: Some(fitness2),
                         num_pop: if strategy == Strategy::Islands { 48 } else { 100 },
                         epochs: 0,
                         max_evals: Some(budget),
@@ -115,6 +130,20 @@ fn main() -> anyhow::Result<()> {
                             None => (f64::INFINITY, f64::INFINITY, -1),
                         };
                         rows[i].push((gap, e, r.evaluations));
+                        if let Some(f) = pareto_csv.as_mut() {
+                            for c in &r.pareto {
+                                writeln!(
+                                    f,
+                                    "{},{},{},{budget},{seed},{},{},{}",
+                                    set.name,
+                                    layers[i].0,
+                                    strategy.name(),
+                                    r.bound_cycles,
+                                    c.fit.f1,
+                                    c.fit.f2
+                                )?;
+                            }
+                        }
                         if let Some(f) = csv.as_mut() {
                             writeln!(
                                 f,

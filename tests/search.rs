@@ -347,3 +347,40 @@ fn islands_beat_random_search_at_equal_budget() {
     let (isl, rnd) = (gap(Strategy::Islands), gap(Strategy::Random));
     assert!(isl < rnd, "islands {isl} vs random {rnd} (summed gaps to the bound)");
 }
+
+/// `f1_tolerance`: the reported mapping is the lowest second cost among the archived mappings
+/// within the tolerance of the fastest, and on a layer whose front is dense near the best it is
+/// not the fastest one (the option does something).
+#[test]
+fn f1_tolerance_trades_a_little_latency_for_energy() {
+    let hw = Hardware { num_pe: 168, l1_size: 512, l2_size: 108000, noc_bw: 81920000, offchip_bw: -1 };
+    let layers = [gammaflow::workload::builtin::resolve_model("vgg16").unwrap().layers[2]];
+    let tol = 1e-2;
+    let mut traded = 0;
+    for seed in 0..3 {
+        let cfg = SearchConfig {
+            fitness1: Objective::Latency,
+            fitness2: Some(Objective::Energy),
+            num_pop: 48,
+            epochs: 0,
+            max_evals: Some(20_000),
+            seed,
+            f1_tolerance: tol,
+            ..SearchConfig::default()
+        };
+        let r = &run(&layers, hw, &cfg)[0];
+        let best = r.best.as_ref().expect("a valid mapping");
+        let fastest = &r.pareto[0];
+        assert!(best.fit.f1 <= fastest.fit.f1 * (1.0 + tol), "{} vs {}", best.fit.f1, fastest.fit.f1);
+        for c in r.pareto.iter().filter(|c| c.fit.f1 <= fastest.fit.f1 * (1.0 + tol)) {
+            assert!(best.fit.f2 <= c.fit.f2, "an archived mapping in the band has less energy");
+        }
+        let m = best.eval.metrics.unwrap();
+        assert_eq!(best.fit.f1, m.runtime_cycles as f64, "the reported fitness is the mapping's own");
+        if best.fit.f1 > fastest.fit.f1 {
+            assert!(best.fit.f2 < fastest.fit.f2);
+            traded += 1;
+        }
+    }
+    assert!(traded > 0, "no seed traded latency for energy within 1%");
+}

@@ -142,6 +142,12 @@ pub struct SearchOpts {
     /// Rate of the PE-count mutation when co-exploring.
     #[arg(long, default_value_t = 0.5)]
     pub pe_rate: f64,
+    /// Relative slack on the first objective within which the second decides: the reported
+    /// mapping has the lowest second objective among the found mappings whose first is at most
+    /// (1 + T) x the best (e.g. 1e-4: a runtime 0.01% above the fastest for less energy).
+    /// 0 = strictly the fastest, ties broken by the second (GAMMA).
+    #[arg(long, default_value_t = 0.0)]
+    pub f1_tolerance: f64,
     /// Mapping constraint: a built-in accelerator map (nvdla, eyeriss, tpu) or a TOML file
     /// (data/constraints/*.toml shows the format). It fixes the number of cluster levels.
     #[arg(long)]
@@ -252,6 +258,7 @@ impl SearchOpts {
             ("parents-ratio", self.parents_ratio),
             ("divisor-bias", self.divisor_bias),
             ("pe-rate", self.pe_rate),
+            ("f1-tolerance", self.f1_tolerance),
         ] {
             if !(0.0..=1.0).contains(&r) {
                 bail!("--{name} must be within [0, 1], got {r}");
@@ -330,6 +337,7 @@ impl SearchOpts {
                 b => b.map(|mm2| mm2 * 1e6),
             },
             pe_rate: self.pe_rate,
+            f1_tolerance: self.f1_tolerance,
         })
     }
 }

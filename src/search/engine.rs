@@ -73,6 +73,16 @@ pub struct SearchConfig {
     pub area_budget_um2: Option<f64>,
     /// Rate of the PE-count mutation when co-exploring (DiGamma: 0.5).
     pub pe_rate: f64,
+    /// Relative slack on the first objective within which the second one decides: the reported
+    /// mapping is the one with the lowest second cost among the archived mappings whose first
+    /// cost is within `f1_tolerance × |best|` of the best. 0 = strictly lexicographic (GAMMA).
+    /// Left out of the serialised form at 0, so job ids of strict sweeps do not change.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub f1_tolerance: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl Default for SearchConfig {
@@ -91,6 +101,7 @@ impl Default for SearchConfig {
             area_model: AreaModel::GAMMA,
             area_budget_um2: None,
             pe_rate: 0.5,
+            f1_tolerance: 0.0,
         }
     }
 }
@@ -361,7 +372,7 @@ pub fn search_seeded(
                 hw: *hw,
                 layer: *layer,
                 best: None,
-                pareto: Pareto::new(256),
+                pareto: Pareto::new(256, cfg.f1_tolerance),
                 history: Vec::new(),
                 evaluations: 0,
                 budget: cfg.budget(),
@@ -464,7 +475,7 @@ pub fn search_seeded(
             index: *idx,
             layer: *layer,
             hw: *hw,
-            best: st.best,
+            best: st.pareto.pick(cfg.f1_tolerance).cloned().or(st.best),
             pareto: st.pareto.into_sorted(),
             history: st.history,
             evaluations: st.evaluations,

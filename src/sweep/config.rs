@@ -32,6 +32,7 @@
 //! area_budgets_mm2 = [0.5, 20]            # hard area budgets; default none
 //! area_model = "gamma"                    # gamma, maestro, or a TOML table file
 //! pe_rate = 0.5                           # PE-count mutation rate when co-exploring
+//! f1_tolerance = 0.0                      # slack on the first objective for the second
 //! ```
 //!
 //! Every constraint is checked against every layer of every job it applies to before anything
@@ -108,6 +109,7 @@ struct RawSweep {
     area_budgets_mm2: Axis<f64>,
     area_model: Option<Spanned<String>>,
     pe_rate: Option<Spanned<f64>>,
+    f1_tolerance: Option<Spanned<f64>>,
     job: Option<Spanned<Vec<RawJob>>>,
 }
 
@@ -642,6 +644,13 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
             return Err(cx.err(Some(v.span()), "pe_rate", format!("{r} is outside [0, 1]")));
         }
         base_cfg.pe_rate = r;
+    }
+    if let Some(v) = &raw.f1_tolerance {
+        let r = *v.get_ref();
+        if !(0.0..=1.0).contains(&r) {
+            return Err(cx.err(Some(v.span()), "f1_tolerance", format!("{r} is outside [0, 1]")));
+        }
+        base_cfg.f1_tolerance = r;
     }
     let budget = |v: &Spanned<f64>, field: &str| -> Result<f64, ConfigError> {
         let b = *v.get_ref();
