@@ -124,6 +124,9 @@ proptest! {
         let sh = layer.shape();
         // Compute bound and MAESTRO's identities (spec §2.7).
         prop_assert!(m.runtime_cycles as i128 * hw.num_pe as i128 >= m.num_macs as i128);
+        // The parallelism bound is a true bound: no mapping with this many levels beats it.
+        let pb = gammaflow::search::parallel_bound(&layer, hw.num_pe, g.num_levels(), &Dim::ALL);
+        prop_assert!(m.runtime_cycles >= pb, "runtime {} below the parallelism bound {pb}: {}", m.runtime_cycles, g.describe());
         prop_assert_eq!(m.num_macs, sh.true_macs());
         prop_assert_eq!(m.l1_input_read, m.num_macs);
         prop_assert_eq!(m.l1_weight_read, m.num_macs);
@@ -283,6 +286,9 @@ proptest! {
         if e.valid_physical {
             let m = e.metrics.unwrap();
             prop_assert!(m.runtime_cycles as i128 * hw.num_pe as i128 >= m.num_macs as i128);
+        // The parallelism bound is a true bound: no mapping with this many levels beats it.
+        let pb = gammaflow::search::parallel_bound(&layer, hw.num_pe, g.num_levels(), &Dim::ALL);
+        prop_assert!(m.runtime_cycles >= pb, "runtime {} below the parallelism bound {pb}: {}", m.runtime_cycles, g.describe());
         }
         let dw = layer.shape().depthwise;
         let same: Vec<(bool, usize)> = g.levels.iter().map(|l| {

@@ -384,3 +384,22 @@ fn f1_tolerance_trades_a_little_latency_for_energy() {
     }
     assert!(traded > 0, "no seed traded latency for energy within 1%");
 }
+
+/// Both bounds hold for what the search reports, and the parallelism bound is the tighter one.
+#[test]
+fn reported_runtimes_respect_both_bounds() {
+    let model = gammaflow::workload::builtin::resolve_model("resnet18").unwrap();
+    // One cluster level spreads one dim: ResNet-18's extents cannot fill 1024 PEs that way.
+    let hw = Hardware { num_pe: 1024, ..Hardware::default() };
+    let space = SpaceOptions { slevel_min: 1, slevel_max: 1, ..SpaceOptions::default() };
+    let cfg =
+        SearchConfig { num_pop: 48, epochs: 0, max_evals: Some(5_000), seed: 3, space, ..SearchConfig::default() };
+    let mut tighter = 0;
+    for r in run(&model.layers, hw, &cfg) {
+        let rt = r.best.as_ref().expect("valid").eval.metrics.unwrap().runtime_cycles;
+        assert!(r.parallel_bound_cycles >= r.bound_cycles);
+        assert!(rt >= r.parallel_bound_cycles, "layer {}: {rt} < {}", r.index, r.parallel_bound_cycles);
+        tighter += (r.parallel_bound_cycles > r.bound_cycles) as usize;
+    }
+    assert!(tighter > 0, "one level cannot use 1024 PEs on any ResNet-18 layer, yet no bound was tighter");
+}

@@ -12,7 +12,7 @@ use super::strategy::{self, Driver};
 use crate::eval::{from_packed, Evaluator};
 use crate::hardware::{AreaBreakdown, AreaModel, Hardware};
 use crate::mapping::pack::{stride_for, unpack_genome, PackedProblem, PackedResult};
-use crate::mapping::Genome;
+use crate::mapping::{Dim, Genome};
 use crate::model::Evaluation;
 use crate::workload::Layer;
 use rand::SeedableRng;
@@ -192,6 +192,9 @@ pub struct LayerResult {
     /// Compute bound: ceil(MACs / PEs) cycles on the task's PEs (the PE limit when
     /// co-exploring). No physically valid mapping is faster.
     pub bound_cycles: i64,
+    /// What the layer's parallelism allows on those PEs with the levels searched
+    /// ([`crate::search::parallel_bound`]); at least `bound_cycles`, and also a true bound.
+    pub parallel_bound_cycles: i64,
 }
 
 impl LayerResult {
@@ -199,6 +202,27 @@ impl LayerResult {
     pub fn gap_to_bound(&self) -> Option<f64> {
         let m = self.best.as_ref()?.eval.metrics?;
         Some(m.runtime_cycles as f64 / self.bound_cycles.max(1) as f64 - 1.0)
+    }
+
+    /// Best runtime over the parallelism bound, minus 1.
+    pub fn gap_to_parallel_bound(&self) -> Option<f64> {
+        let m = self.best.as_ref()?.eval.metrics?;
+        Some(m.runtime_cycles as f64 / self.parallel_bound_cycles.max(1) as f64 - 1.0)
+    }
+}
+
+/// [`crate::search::parallel_bound`] for a search space: the levels it may use and the dims they
+/// may spread (all six under a constraint, which may spread R or S; the compute bound when a
+/// constraint has a second spatial dim, whose lockstep spreading the bound does not model).
+pub fn layer_parallel_bound(layer: &Layer, num_pe: i64, opts: &SpaceOptions) -> i64 {
+    let levels = opts.slevel_max.max(opts.slevel_min);
+    match &opts.constraint {
+        Some(c) if c.levels.iter().any(|l| l.sp2 != crate::search::constraint::Sp2Rule::Off) => {
+            compute_bound(layer, num_pe)
+        }
+        Some(c) => super::parallel_bound(layer, num_pe, c.levels.len().max(levels), &Dim::ALL),
+        None if opts.par_rs => super::parallel_bound(layer, num_pe, levels, &Dim::ALL),
+        None => super::parallel_bound(layer, num_pe, levels, &Dim::ALL[..4]),
     }
 }
 
@@ -268,6 +292,7 @@ struct LayerState {
     evaluations: u64,
     budget: u64,
     bound: i64,
+    parallel: i64,
     finished: bool,
 }
 
@@ -279,7 +304,7 @@ impl LayerState {
             space: &self.space,
             hw: &self.hw,
             stride,
-            bound: self.bound,
+            bound: self.bound.max(self.parallel),
             remaining: self.budget.saturating_sub(self.evaluations),
             budget: self.budget,
             best: self.best.as_ref(),
@@ -377,6 +402,7 @@ pub fn search_seeded(
                 evaluations: 0,
                 budget: cfg.budget(),
                 bound: compute_bound(layer, hw.num_pe),
+                parallel: layer_parallel_bound(layer, hw.num_pe, &cfg.space),
                 finished: false,
             };
             (st, run)
@@ -481,6 +507,7 @@ pub fn search_seeded(
             evaluations: st.evaluations,
             same_as: None,
             bound_cycles: st.bound,
+            parallel_bound_cycles: st.parallel,
         })
         .collect()
 }

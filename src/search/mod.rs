@@ -1,6 +1,7 @@
 //! The search: map space, operators, strategies (GAMMA's GA, random search, islands with
 //! neighbourhood polish and an order phase), packed populations, and the batched round loop.
 
+pub mod bounds;
 pub mod constraint;
 pub mod engine;
 pub mod local;
@@ -12,6 +13,7 @@ pub mod shared;
 pub mod space;
 pub mod strategy;
 
+pub use bounds::parallel_bound;
 pub use constraint::MapConstraint;
 pub use engine::{
     compute_bound, search, search_dedup, search_seeded, Candidate, GenStat, LayerResult, Progress, SearchConfig,
