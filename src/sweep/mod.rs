@@ -7,6 +7,7 @@
 //!   `results.csv` / `results.jsonl` (one row per job and layer) and their crash recovery, merge.
 //! - [`run`]: grouping jobs into shared `search()` calls, executing them and appending rows.
 //! - [`report`]: summary table and SVG plots of a finished (or partial) sweep.
+//! - [`slurm`]: the Slurm array and merge job scripts of a sweep (`gammaflow slurm`).
 //!
 //! Determinism: a job's result is exactly what `gammaflow search` gives for the same model,
 //! layers, accelerator and options, whichever other jobs run beside it and whichever shard runs
@@ -29,6 +30,7 @@
 pub mod config;
 pub mod report;
 pub mod run;
+pub mod slurm;
 pub mod store;
 
 pub use config::{load_sweep, Accelerator, ConfigError, Job, Sweep};
