@@ -6,6 +6,7 @@ pub mod eval_cmd;
 pub mod gamma_args;
 mod import_cmd;
 pub mod search_cmd;
+mod slurm_cmd;
 mod sweep_cmd;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +39,8 @@ pub enum Command {
     Merge(sweep_cmd::MergeArgs),
     /// Summary table and plots of a sweep's results.
     Report(sweep_cmd::ReportArgs),
+    /// Write (and with --submit, submit) a sweep's Slurm array job and its dependent merge job.
+    Slurm(slurm_cmd::SlurmArgs),
     /// Import an ONNX graph's Conv/Gemm/MatMul layers as a GAMMA model file.
     Import(import_cmd::ImportArgs),
 }
@@ -73,6 +76,7 @@ pub fn main() -> anyhow::Result<()> {
         Some(Command::Sweep(a)) => sweep_cmd::run_sweep(a),
         Some(Command::Merge(a)) => sweep_cmd::run_merge(a),
         Some(Command::Report(a)) => sweep_cmd::run_report(a),
+        Some(Command::Slurm(a)) => slurm_cmd::run(a),
         Some(Command::Import(a)) => import_cmd::run(a),
         None => search_cmd::run(search_cmd::SearchArgs::parse_from(["search"])),
     }

@@ -7,12 +7,14 @@
 //!   `results.csv` / `results.jsonl` (one row per job and layer) and their crash recovery, merge.
 //! - [`run`]: grouping jobs into shared `search()` calls, executing them and appending rows.
 //! - [`report`]: summary table and SVG plots of a finished (or partial) sweep.
+//! - [`slurm`]: the Slurm array and merge job scripts of a sweep (`gammaflow slurm`).
 //!
 //! Determinism: a job's result is exactly what `gammaflow search` gives for the same model,
 //! layers, accelerator and options, whichever other jobs run beside it and whichever shard runs
 //! it (see [`run`] for how grouping keeps that true).
 //!
-//! Slurm job array (the same text is in `gammaflow sweep --help`):
+//! Slurm job array ([`slurm`] writes it, with the merge as a dependent job; the same text is in
+//! `gammaflow sweep --help`):
 //!
 //! ```text
 //! #!/bin/bash
@@ -29,6 +31,7 @@
 pub mod config;
 pub mod report;
 pub mod run;
+pub mod slurm;
 pub mod store;
 
 pub use config::{load_sweep, Accelerator, ConfigError, Job, Sweep};
@@ -49,7 +52,9 @@ and a partial last line left by a kill is dropped. A folder started with another
 refused.
 
 Sharding: --shard I/N (I is 1-based, 1..=N) runs the jobs whose 0-based position k in the job
-list has k mod N = I-1, into DIR/shard-I-of-N/. A Slurm job array:
+list has k mod N = I-1, into DIR/shard-I-of-N/. `gammaflow slurm --config sweep.toml --outdir DIR
+--shards N --submit` writes and submits the Slurm array job and its merge + report job (see
+`gammaflow slurm --help`); by hand, the array job is:
 
   #!/bin/bash
   #SBATCH --array=1-8            # I = 1..N: SLURM_ARRAY_TASK_ID is the shard index
