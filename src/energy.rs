@@ -217,6 +217,16 @@ pub fn parse_energy_model(text: &str, source: &str) -> Result<EnergyModel, Energ
         field: field.map(str::to_string),
         message,
     };
+    // A byte-order mark and CR or CRLF line ends (which TOML itself refuses alone) are fine:
+    // Windows and old editors write them, and lines keep their numbers.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let normalised;
+    let text = if text.contains('\r') {
+        normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+        normalised.as_str()
+    } else {
+        text
+    };
     let table = toml::de::DeTable::parse(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
         err(line, None, format!("invalid TOML: {}", e.message().trim()))
