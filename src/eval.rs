@@ -1,14 +1,16 @@
 //! One evaluation API for both backends: a batch of (problem, genome) items in, one
 //! [`Evaluation`] per item out, in order. The GPU backend computes the integer model in WGSL; the
 //! floating-point outputs (energy, area, power) are then derived on the CPU by the same code for
-//! both backends, so results are identical whichever backend ran.
+//! both backends, so results are identical whichever backend ran. Energy comes from an
+//! [`EnergyModel`] (MAESTRO's by default), applied on the host for both backends.
 
+use crate::energy::EnergyModel;
 use crate::gpu::{GpuContext, GpuError, GpuEvaluator, GpuOptions};
 use crate::hardware::Hardware;
 use crate::mapping::pack::{join64, pack_genome, stride_for, PackedProblem, PackedResult};
 use crate::mapping::Genome;
 use crate::model::packed::STATUS_INVALID;
-use crate::model::{evaluate, finish, validate_input, Crash, Evaluation, InputError, RawResult, TopResult};
+use crate::model::{evaluate_with, finish_with, validate_input, Crash, Evaluation, InputError, RawResult, TopResult};
 use crate::workload::Layer;
 use rayon::prelude::*;
 
@@ -178,8 +180,13 @@ impl Evaluator {
     /// redone on the CPU and the evaluator stays on the CPU from then on, with the reason in
     /// [`Evaluator::fallback_reason`] (and a `log` warning).
     pub fn evaluate(&mut self, problems: &[Problem], items: &[Item]) -> Vec<Evaluation> {
+        self.evaluate_with(problems, items, &EnergyModel::MAESTRO)
+    }
+
+    /// [`Evaluator::evaluate`] with energy from `energy` (the table changes `energy_nJ` only).
+    pub fn evaluate_with(&mut self, problems: &[Problem], items: &[Item], energy: &EnergyModel) -> Vec<Evaluation> {
         if let Backend::Gpu(gpu) = &mut self.backend {
-            match gpu_batch(gpu, problems, items, &mut self.words, &mut self.results) {
+            match gpu_batch(gpu, problems, items, energy, &mut self.words, &mut self.results) {
                 Ok((r, c)) => {
                     self.counts.gpu += c.gpu;
                     self.counts.cpu += c.cpu;
@@ -194,7 +201,7 @@ impl Evaluator {
                 }
             }
         }
-        let r = cpu_batch(problems, items);
+        let r = cpu_batch_with(problems, items, energy);
         let rejected = r.iter().filter(|e| e.invalid.is_some()).count() as u64;
         self.counts.rejected += rejected;
         self.counts.cpu += items.len() as u64 - rejected;
@@ -217,16 +224,21 @@ fn hw_for(p: &Problem, it: &Item) -> Hardware {
 }
 
 /// One item on the CPU reference, with its problem index checked.
-fn cpu_item(problems: &[Problem], it: &Item) -> Evaluation {
+fn cpu_item(problems: &[Problem], it: &Item, energy: &EnergyModel) -> Evaluation {
     match problems.get(it.problem) {
-        Some(p) => evaluate(&p.layer, &it.genome, &hw_for(p, it)),
+        Some(p) => evaluate_with(&p.layer, &it.genome, &hw_for(p, it), energy),
         None => Evaluation::rejected(InputError::ProblemIndex { index: it.problem, len: problems.len() }, 0),
     }
 }
 
-/// CPU backend: every item on the rayon pool.
+/// CPU backend: every item on the rayon pool (MAESTRO's energy table).
 pub fn cpu_batch(problems: &[Problem], items: &[Item]) -> Vec<Evaluation> {
-    items.par_iter().with_min_len(256).map(|it| cpu_item(problems, it)).collect()
+    cpu_batch_with(problems, items, &EnergyModel::MAESTRO)
+}
+
+/// [`cpu_batch`] with energy from `energy`.
+pub fn cpu_batch_with(problems: &[Problem], items: &[Item], energy: &EnergyModel) -> Vec<Evaluation> {
+    items.par_iter().with_min_len(256).map(|it| cpu_item(problems, it, energy)).collect()
 }
 
 /// Where one item of a GPU batch is evaluated.
@@ -257,6 +269,7 @@ fn gpu_batch(
     gpu: &mut GpuEvaluator,
     problems: &[Problem],
     items: &[Item],
+    energy: &EnergyModel,
     words: &mut Vec<u32>,
     results: &mut Vec<PackedResult>,
 ) -> anyhow::Result<(Vec<Evaluation>, BackendCounts)> {
@@ -267,7 +280,7 @@ fn gpu_batch(
     let mut on_cpu = Vec::new();
     for (i, it) in items.iter().enumerate() {
         let Some(p) = problems.get(it.problem) else {
-            out[i] = Some(cpu_item(problems, it));
+            out[i] = Some(cpu_item(problems, it, energy));
             continue;
         };
         let hw = hw_for(p, it);
@@ -302,14 +315,14 @@ fn gpu_batch(
             .map(|(&i, r)| {
                 let it = &items[i];
                 let p = &problems[it.problem];
-                from_packed(&p.layer, &hw_for(p, it), it.genome.num_levels(), r)
+                from_packed(&p.layer, &hw_for(p, it), it.genome.num_levels(), r, energy)
             })
             .collect();
         for (&i, e) in on_gpu.iter().zip(done) {
             out[i] = Some(e?);
         }
     }
-    let cpu: Vec<Evaluation> = on_cpu.par_iter().map(|&i| cpu_item(problems, &items[i])).collect();
+    let cpu: Vec<Evaluation> = on_cpu.par_iter().map(|&i| cpu_item(problems, &items[i], energy)).collect();
     for (&i, e) in on_cpu.iter().zip(cpu) {
         out[i] = Some(e);
     }
@@ -318,9 +331,16 @@ fn gpu_batch(
     Ok((out.into_iter().map(|e| e.expect("every item answered")).collect(), counts))
 }
 
-/// Completes a packed integer result into an [`Evaluation`] (energy, area, validity). A status
-/// that is neither 0, a crash code nor [`STATUS_INVALID`] is an error, not a verdict.
-pub fn from_packed(layer: &Layer, hw: &Hardware, num_levels: usize, r: &PackedResult) -> Result<Evaluation, GpuError> {
+/// Completes a packed integer result into an [`Evaluation`] (energy from `energy`, area,
+/// validity). A status that is neither 0, a crash code nor [`STATUS_INVALID`] is an error, not a
+/// verdict.
+pub fn from_packed(
+    layer: &Layer,
+    hw: &Hardware,
+    num_levels: usize,
+    r: &PackedResult,
+    energy: &EnergyModel,
+) -> Result<Evaluation, GpuError> {
     if r.status == STATUS_INVALID {
         return Ok(Evaluation::rejected(InputError::Packed, layer.shape().true_macs()));
     }
@@ -340,5 +360,5 @@ pub fn from_packed(layer: &Layer, hw: &Hardware, num_levels: usize, r: &PackedRe
         l1: i64::from(r.l1),
         l2: i64::from(r.l2),
     };
-    Ok(finish(layer, hw, &raw, num_levels))
+    Ok(finish_with(layer, hw, &raw, num_levels, energy))
 }

@@ -3,6 +3,7 @@
 //! CPU or, through wgpu compute shaders, on the GPU.
 
 pub mod cli;
+pub mod energy;
 pub mod eval;
 pub mod gpu;
 pub mod hardware;

@@ -264,3 +264,105 @@ fn cpu_and_gpu_eval_outputs_are_identical() {
         "the huge tile is rejected with its value: {last}"
     );
 }
+
+/// A CSV file as (header, rows), cells unquoted.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
+    (header, rows)
+}
+
+fn repo(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+#[test]
+fn eval_energy_model_changes_energy_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("in.jsonl");
+    fs::write(&inp, include_str!("data/dev-cases.jsonl").lines().take(300).collect::<Vec<_>>().join("\n")).unwrap();
+    let eval = |extra: &[&str], out: &str| {
+        let o = dir.path().join(out);
+        run_ok(bin().args(["eval", "--backend", "cpu", "-i"]).arg(&inp).arg("-o").arg(&o).args(extra));
+        let lines: Vec<serde_json::Value> =
+            fs::read_to_string(&o).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        lines
+    };
+    let default = eval(&[], "a.jsonl");
+    let table = repo("data/energy/maestro.toml");
+    assert_eq!(eval(&["--energy-model", table.to_str().unwrap()], "b.jsonl"), default);
+    let pj = repo("data/energy/example_pj.toml");
+    let other = eval(&["--energy-model", pj.to_str().unwrap()], "c.jsonl");
+    // MAESTRO's worked example V01 under the pJ table: 644 L1 + 6 x 152 L2 + 144 MAC pJ = 1.7 nJ.
+    assert!((other[0]["energy_nJ"].as_f64().unwrap() - 1.7).abs() < 1e-12, "{}", other[0]);
+    let mut changed = 0;
+    for (d, o) in default.iter().zip(&other) {
+        let (mut d, mut o) = (d.clone(), o.clone());
+        changed += usize::from(d["energy_nJ"] != o["energy_nJ"]);
+        d.as_object_mut().unwrap().remove("energy_nJ");
+        o.as_object_mut().unwrap().remove("energy_nJ");
+        assert_eq!(d, o);
+    }
+    assert!(changed > 250, "{changed}");
+    // A bad table stops the run before any line, naming file, line and field.
+    let bad = dir.path().join("bad.toml");
+    fs::write(&bad, fs::read_to_string(&pj).unwrap().replace("mac = 1.0", "mac = -1.0")).unwrap();
+    let o = bin().args(["eval", "-i"]).arg(&inp).arg("--energy-model").arg(&bad).output().unwrap();
+    assert!(!o.status.success() && o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--energy-model") && err.contains("bad.toml line 6, field mac"), "{err}");
+}
+
+#[test]
+fn search_energy_model_changes_energy_columns_only() {
+    // Latency then power: energy is no objective, so the search is the same and only the
+    // energy columns differ.
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["search", "--model", "toy", "--num-pe", "64", "--max-evals", "600", "--backend", "cpu", "-q"];
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run_ok(bin().args(args).arg("--outdir").arg(&a));
+    let pj = repo("data/energy/example_pj.toml");
+    let (so, _) = run_ok(bin().args(args).arg("--outdir").arg(&b).arg("--energy-model").arg(&pj));
+    assert!(so.contains("energy"), "{so}");
+    let ((ha, ra), (hb, rb)) = (read_csv(&a.join("results.csv")), read_csv(&b.join("results.csv")));
+    assert_eq!(ha, hb);
+    let e = ha.iter().position(|h| h == "energy_nJ").unwrap();
+    assert_eq!(ra.len(), 3);
+    for (x, y) in ra.iter().zip(&rb) {
+        assert_ne!(x[e], y[e]);
+        let strip =
+            |r: &Vec<String>| r.iter().enumerate().filter(|(i, _)| *i != e).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+        assert_eq!(strip(x), strip(y));
+    }
+    // Units in the column names; model CSVs without strides report stride 1.
+    for col in
+        ["runtime_cycles", "bound_cycles", "energy_nJ", "area_um2", "throughput_macs_per_cycle", "l1_size_req_elements"]
+    {
+        assert!(ha.iter().any(|h| h == col), "no {col} in {ha:?}");
+    }
+    let s = ha.iter().position(|h| h == "stride").unwrap();
+    assert!(ra.iter().all(|r| r[s] == "1"));
+    // The table is part of results.json's config only when it is not MAESTRO's.
+    let json = |d: &Path| -> serde_json::Value {
+        serde_json::from_str(&fs::read_to_string(d.join("results.json")).unwrap()).unwrap()
+    };
+    let (ja, jb) = (json(&a), json(&b));
+    assert!(ja["config"].get("energy_model").is_none());
+    assert_eq!(jb["config"]["energy_model"]["mac"], 1.0);
+    assert_eq!(jb["config"]["energy_model"]["l1_counted"], "always");
+    assert_ne!(ja["totals"]["energy_nJ"], jb["totals"]["energy_nJ"]);
+    assert_eq!(ja["totals"]["runtime_cycles"], jb["totals"]["runtime_cycles"]);
+    assert_eq!(ja["layers"][0]["best"]["mapping"], jb["layers"][0]["best"]["mapping"]);
+    // A bad table is refused before the search (named flag, file, line, field).
+    let o = bin()
+        .args(args)
+        .arg("--outdir")
+        .arg(dir.path().join("c"))
+        .args(["--energy-model", "/no/such.toml"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--energy-model") && err.contains("/no/such.toml"), "{err}");
+}

@@ -12,6 +12,7 @@
 //! The 100,000-line eval run: `cargo test --release --test fuzz eval_100k -- --ignored --nocapture`
 //! (with `WGPU_BACKEND=vulkan` on software Vulkan).
 
+use gammaflow::energy::{parse_energy_model, ENERGY_FIELDS};
 use gammaflow::eval::{BackendChoice, Evaluator, Item, Problem};
 use gammaflow::hardware::{parse_area_model, parse_gamma_hwconfig, parse_hardware_toml, Hardware};
 use gammaflow::mapping::{Dim, Genome, Level};
@@ -353,6 +354,91 @@ fn fuzz_area_models(seed: u64, n: usize) -> Tally {
         let text = bad_lines.join("\n") + "\n";
         bad(&mut t, &text, &["area.toml".into(), format!("line {}", i + 1), (*key).into()], || {
             parse_area_model(&text, "area.toml")
+        });
+    }
+    t
+}
+
+// ---------- energy tables ----------
+
+fn fuzz_energy_models(seed: u64, n: usize) -> Tally {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut t = Tally::default();
+    for _ in 0..n {
+        // A valid table in a random order, with random values written as floats, integers,
+        // exponents or with `_` separators, comments and blank lines.
+        let mut keys: Vec<&str> = ENERGY_FIELDS.to_vec();
+        for i in (1..keys.len()).rev() {
+            keys.swap(i, rng.random_range(0..=i));
+        }
+        let mut lines: Vec<String> = keys
+            .iter()
+            .map(|&k| match k {
+                "l1_counted" => {
+                    format!("l1_counted = {}", ["\"one-level\"", "\"always\"", "'always'"].choose(&mut rng).unwrap())
+                }
+                "scale" => {
+                    format!("scale = {}", ["0.001", "1", "2.3e-4", "1_000", "0.00023"].choose(&mut rng).unwrap())
+                }
+                _ => match rng.random_range(0..4) {
+                    0 => format!("{k} = {:.3}", rng.random_range(0.0..100.0)),
+                    1 => format!("{k} = {}", rng.random_range(0..1000)),
+                    2 => format!("{k} = {}e-3", rng.random_range(0..1000)),
+                    _ => format!("{k}={}.0   # pJ", rng.random_range(0..10)),
+                },
+            })
+            .collect();
+        if rng.random_bool(0.3) {
+            lines.remove(keys.iter().position(|&k| k == "l1_counted").unwrap());
+        }
+        if rng.random_bool(0.5) {
+            lines.insert(rng.random_range(0..lines.len()), "# comment".into());
+        }
+        if rng.random_bool(0.3) {
+            lines.insert(rng.random_range(0..lines.len()), String::new());
+        }
+        let end = line_end(&mut rng);
+        let bom = if rng.random_bool(0.2) { "\u{feff}" } else { "" };
+        let text = format!("{bom}{}{end}", lines.join(end));
+        good(&mut t, &text, || parse_energy_model(&text, "energy.toml"));
+        // One line made bad: a value no table has, a misspelt key, or the key removed.
+        let i = rng.random_range(0..lines.len());
+        let Some(key) = ENERGY_FIELDS
+            .iter()
+            .find(|k| lines[i].starts_with(&format!("{k} ")) || lines[i].starts_with(&format!("{k}=")))
+        else {
+            continue;
+        };
+        let mut bad_lines = lines.clone();
+        let (line, field) = match rng.random_range(0..10) {
+            0 => {
+                bad_lines[i] = format!("{key}x = 1");
+                (i + 1, format!("{key}x"))
+            }
+            1 if *key != "l1_counted" => {
+                bad_lines[i] = String::new();
+                (1, (*key).to_string())
+            }
+            _ => {
+                let v = match *key {
+                    "l1_counted" => {
+                        *["\"one_level\"", "\"never\"", "1", "true", "[\"always\"]"].choose(&mut rng).unwrap()
+                    }
+                    "scale" => {
+                        *["0", "-0.001", "nan", "inf", "-inf", "1e101", "\"0.001\"", "{}"].choose(&mut rng).unwrap()
+                    }
+                    _ => *["-1.0", "-1", "nan", "+inf", "-inf", "1e300", "\"1\"", "[1]", "true", "1979-05-27"]
+                        .choose(&mut rng)
+                        .unwrap(),
+                };
+                bad_lines[i] = format!("{key} = {v}");
+                (i + 1, (*key).to_string())
+            }
+        };
+        // A line's number counts every line end, whichever form.
+        let text = format!("{bom}{}{end}", bad_lines.join(end));
+        bad(&mut t, &text, &["energy.toml".into(), format!("line {line}"), field], || {
+            parse_energy_model(&text, "energy.toml")
         });
     }
     t
@@ -716,6 +802,7 @@ fn run_all(gpu: Option<&Mutex<Evaluator>>, scale: usize) -> Vec<(&'static str, T
         ("hwconfig TOML", hw_toml),
         ("constraint files", both(&fuzz_constraints, 150 * scale)),
         ("area models", both(&fuzz_area_models, 150 * scale)),
+        ("energy tables", both(&fuzz_energy_models, 150 * scale)),
         ("sweep configs", both(&fuzz_sweeps, 60 * scale)),
         ("genomes (library API, CPU vs GPU)", both(&|s, n| fuzz_genomes(s, n, gpu), 4000 * scale)),
         ("eval JSON lines (binary, CPU vs GPU)", both(&|s, n| fuzz_eval_lines(s, n, gpu.is_some()), 2000 * scale)),

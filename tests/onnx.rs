@@ -363,18 +363,18 @@ fn model_arguments_and_sweeps_accept_onnx_files() {
     let rows = std::fs::read_to_string(out.join("results.csv")).unwrap();
     let header: Vec<&str> = rows.lines().next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no {name} in {header:?}"));
-    let (layer, model, status, n) = (col("layer"), col("model"), col("status"), col("num_macs"));
+    let (layer, model, status, n, stride) = (col("layer"), col("model"), col("status"), col("num_macs"), col("stride"));
     let got: Vec<Vec<String>> = rows
         .lines()
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            [layer, model, status, n].iter().map(|&i| f[i].to_string()).collect()
+            [layer, model, status, n, stride].iter().map(|&i| f[i].to_string()).collect()
         })
         .collect();
     // Layer 1 is conv1 (8*3*16*16*49 MACs), layer 3 the depth-wise dw3 (16*4*4*9): the cost
-    // model counts the imported layers' true MACs.
-    let want = |l: &str, m: i64| vec![l.to_string(), "net".into(), "ok".into(), m.to_string()];
+    // model counts the imported layers' true MACs; both have stride 2.
+    let want = |l: &str, m: i64| vec![l.to_string(), "net".into(), "ok".into(), m.to_string(), "2".into()];
     assert_eq!(got, vec![want("1", 8 * 3 * 16 * 16 * 49), want("3", 16 * 4 * 4 * 9)]);
 }
 
@@ -431,4 +431,106 @@ fn malformed_files_give_errors_naming_file_and_node() {
     let o = bin().arg("import").arg(data("conv_transpose.onnx")).output().unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("node \"upsample\" (op ConvTranspose)"));
+}
+
+#[test]
+fn search_reports_the_original_stride_per_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |model: &Path, out: &str| {
+        let o = bin()
+            .args(["search", "--num-pe", "64", "--max-evals", "200", "--backend", "cpu", "-q", "--model"])
+            .arg(model)
+            .arg("--outdir")
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut r = csv::Reader::from_path(dir.path().join(out).join("results.csv")).unwrap();
+        let s = r.headers().unwrap().iter().position(|h| h == "stride").expect("a stride column");
+        let csv: Vec<String> = r.records().map(|rec| rec.unwrap()[s].to_string()).collect();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(out).join("results.json")).unwrap()).unwrap();
+        let js: Vec<String> =
+            json["layers"].as_array().unwrap().iter().map(|l| l["stride"].as_str().unwrap().to_string()).collect();
+        assert_eq!(csv, js);
+        csv
+    };
+    // convs.onnx: conv1 7x7/2, conv2, dw3 /2, gconv4 (4 groups), dil5, rect6 /(2,1), fc.
+    let want: Vec<&str> = vec!["2", "1", "2", "1", "1", "1", "1", "1", "2x1", "1"];
+    assert_eq!(run(&data("convs.onnx"), "onnx"), want);
+    // The import's CSV keeps them (its stride column is read back), GAMMA's plain CSV has none.
+    let imported = dir.path().join("net.csv");
+    let o = bin().arg("import").arg(data("convs.onnx")).arg("--out").arg(&imported).output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(run(&imported, "csv"), want);
+    let plain = dir.path().join("plain.csv");
+    let o = bin().arg("import").arg(data("convs.onnx")).arg("--plain").arg("--out").arg(&plain).output().unwrap();
+    assert!(o.status.success());
+    assert!(run(&plain, "plain").iter().all(|s| s == "1"));
+}
+
+#[test]
+fn stride_column_errors_name_line_and_field() {
+    use gammaflow::workload::parse_model_csv_strides;
+    let (layers, strides) =
+        parse_model_csv_strides("K,C,Y,X,R,S,T,Stride\n8,3,22,22,7,7,1,2\n8,8,4,4,3,1,1, 2X1 \n", "m.csv").unwrap();
+    assert_eq!((layers.len(), strides), (2, vec![[2, 2], [2, 1]]));
+    assert_eq!(parse_model_csv_strides("K,C,Y,X,R,S,T\n8,3,22,22,7,7,1\n", "m.csv").unwrap().1, Vec::<[i64; 2]>::new());
+    for (cell, why) in [
+        ("0", "outside"),
+        ("-2", "outside"),
+        ("2x", "not an integer"),
+        ("", "empty"),
+        ("1x2x3", "more than two"),
+        ("two", "not an integer"),
+    ] {
+        let text = format!("K,C,Y,X,R,S,T,stride\n8,3,22,22,7,7,1,1\n8,3,22,22,7,7,1,{cell}\n");
+        let e = parse_model_csv_strides(&text, "m.csv").unwrap_err().to_string();
+        assert!(e.contains("m.csv line 3, field stride") && e.contains(why), "{cell:?}: {e}");
+    }
+    let e = parse_model_csv_strides("K,C,Y,X,R,S,T,stride,STRIDE\n8,3,22,22,7,7,1,1,1\n", "m.csv").unwrap_err();
+    assert!(e.to_string().contains("line 1, field stride"), "{e}");
+}
+
+#[test]
+fn malformed_onnx_through_model_gives_the_import_error_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.onnx");
+    std::fs::write(&junk, b"K,C,Y,X,R,S,T\n64,3,224,224,7,7,1\n").unwrap();
+    let full = std::fs::read(data("resnet18.onnx")).unwrap();
+    let cut = dir.path().join("cut.onnx");
+    std::fs::write(&cut, &full[..full.len() / 2]).unwrap();
+    for model in [
+        junk,
+        cut,
+        data("missing_shape.onnx"),
+        data("einsum.onnx"),
+        data("conv_transpose.onnx"),
+        dir.path().join("none.onnx"),
+    ] {
+        let want = import_onnx(&model).unwrap_err().to_string();
+        // search: the import's message is the whole error, said once.
+        let o = bin()
+            .args(["search", "--backend", "cpu", "-q", "--outdir"])
+            .arg(dir.path().join("out"))
+            .arg("--model")
+            .arg(&model)
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.trim_end(), format!("error: {want}"), "{}", model.display());
+        // A sweep names its own file, line and field, then the same message.
+        let cfg = dir.path().join("sweep.toml");
+        std::fs::write(
+            &cfg,
+            format!("models = [{:?}]\n[[accelerators]]\nname = \"a\"\nnum_pe = 64\n", model.display().to_string()),
+        )
+        .unwrap();
+        let o = bin().args(["sweep", "--dry-run", "--config"]).arg(&cfg).output().unwrap();
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("sweep.toml line 1, field models[0]: ") && err.trim_end().ends_with(&want), "{err}");
+        assert_eq!(err.matches(&want).count(), 1, "{err}");
+    }
 }

@@ -3,10 +3,11 @@
 //! from the shared oracle, and the 23 hand-checked vectors. Crash kinds are checked against
 //! MAESTRO's return codes, and every expected key must be compared (none skipped).
 
+use gammaflow::energy::{parse_energy_model, EnergyModel};
 use gammaflow::eval::{BackendChoice, Evaluator, Item, Problem};
 use gammaflow::hardware::Hardware;
 use gammaflow::mapping::{write_maestro, Genome};
-use gammaflow::model::{evaluate, Crash, Evaluation};
+use gammaflow::model::{evaluate, evaluate_with, Crash, Evaluation, Metrics};
 use gammaflow::workload::Layer;
 use serde_json::Value;
 
@@ -309,6 +310,80 @@ fn test_vectors_match() {
             assert!(float_matches(got, &exp[k]), "{} {k}: want {}, got {got}", v["name"], exp[k]);
         }
     }
+}
+
+fn repo_file(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+#[test]
+fn maestro_energy_table_as_a_file_reproduces_the_oracle() {
+    // The shipped file is read as any user table is: nothing in it is special-cased.
+    let path = repo_file("data/energy/maestro.toml");
+    let table = EnergyModel::resolve(path.to_str().unwrap()).unwrap();
+    let mut cases = load_cases();
+    cases.extend(load_ext_cases());
+    let evs: Vec<Evaluation> = cases.iter().map(|c| evaluate_with(&c.layer, &c.genome, &c.hw, &table)).collect();
+    assert_all_match("dev + dev-ext (CPU, data/energy/maestro.toml)", &cases, &evs);
+    // Bit for bit the default's energies, not only to MAESTRO's 6 printed digits.
+    for (c, e) in cases.iter().zip(&evs) {
+        let d = evaluate(&c.layer, &c.genome, &c.hw);
+        assert_eq!(d.metrics.map(|m| m.energy_nj.to_bits()), e.metrics.map(|m| m.energy_nj.to_bits()), "{}", c.id);
+    }
+}
+
+/// Energy of `m` under a table of integer energies, summed exactly in integers.
+fn exact_energy(m: &Metrics, l1: [i128; 6], l2: [i128; 6], mac: i128) -> i128 {
+    let l1c =
+        [m.l1_input_read, m.l1_input_write, m.l1_weight_read, m.l1_weight_write, m.l1_output_read, m.l1_output_write];
+    let l2c =
+        [m.l2_input_read, m.l2_input_write, m.l2_weight_read, m.l2_weight_write, m.l2_output_read, m.l2_output_write];
+    let dot = |c: [i64; 6], e: [i128; 6]| c.iter().zip(e).map(|(&c, e)| c as i128 * e).sum::<i128>();
+    dot(l1c, l1) + dot(l2c, l2) + m.num_macs as i128 * mac
+}
+
+#[test]
+fn another_energy_table_changes_energy_and_nothing_else() {
+    // Hand-computed: MAESTRO's worked example V01 (dev-00000, one level) under the example pJ
+    // table (MAC 1, L1 1, L2 6, every L1 count included): L1 144+32+144+36+144+144 = 644,
+    // L2 6 x (32+32+36+36+8+8) = 912, MACs 144: 1700 pJ = 1.7 nJ (MAESTRO's: 0.865205).
+    let cases = load_cases();
+    let example = EnergyModel::resolve(repo_file("data/energy/example_pj.toml").to_str().unwrap()).unwrap();
+    let v01 = evaluate_with(&cases[0].layer, &cases[0].genome, &cases[0].hw, &example).metrics.unwrap();
+    assert!((v01.energy_nj - 1.7).abs() < 1e-12, "{}", v01.energy_nj);
+
+    // A table with a different energy for every count (so a swapped term shows), scale 1, and
+    // L1 counted for every mapping: each case's energy is the exact integer sum.
+    let (l1, l2, mac) = ([2, 3, 5, 7, 11, 13], [17, 19, 23, 29, 31, 37], 41);
+    let mut text = String::from("scale = 1\nmac = 41\nl1_counted = \"always\"\n");
+    let names = ["input_read", "input_write", "weight_read", "weight_write", "output_read", "output_write"];
+    for (lvl, es) in [("l1", l1), ("l2", l2)] {
+        for (n, e) in names.iter().zip(es) {
+            text += &format!("{lvl}_{n} = {e}\n");
+        }
+    }
+    let table = parse_energy_model(&text, "primes.toml").unwrap();
+    let mut all = cases;
+    all.extend(load_ext_cases());
+    let mut changed = 0;
+    for c in &all {
+        let a = evaluate(&c.layer, &c.genome, &c.hw);
+        let b = evaluate_with(&c.layer, &c.genome, &c.hw, &table);
+        // Everything but energy is the same, verdicts included.
+        let strip = |e: &Evaluation| {
+            let mut e = *e;
+            if let Some(m) = e.metrics.as_mut() {
+                m.energy_nj = 0.0;
+            }
+            e
+        };
+        assert_eq!(strip(&a), strip(&b), "{}", c.id);
+        let (Some(ma), Some(mb)) = (a.metrics, b.metrics) else { continue };
+        let want = exact_energy(&ma, l1, l2, mac) as f64;
+        assert!((mb.energy_nj - want).abs() <= 1e-12 * want.abs(), "{}: {} vs {want}", c.id, mb.energy_nj);
+        changed += usize::from(mb.energy_nj != ma.energy_nj);
+    }
+    assert!(changed > 3000, "the table changed only {changed} energies");
 }
 
 #[test]

@@ -239,10 +239,10 @@ fn shards_merge_to_the_unsharded_sweep() {
 
     // Report on the merged folder: table on stdout and in summary.md, one plot of each kind.
     let o = ok(&["report", "--input", p(&merged)]);
-    assert!(o.contains("| toy | small | latency | energy | 6 | 0 |"), "{o}");
-    assert!(o.contains("| tiny | big | energy | none | 6 | 0 |"), "{o}");
+    assert!(o.contains("| toy | small | latency (cycles) | energy (nJ) | 6 | 0 |"), "{o}");
+    assert!(o.contains("| tiny | big | energy (nJ) | none | 6 | 0 |"), "{o}");
     let md = fs::read_to_string(merged.join("report/summary.md")).unwrap();
-    assert!(md.contains("48 of 48 jobs") && md.contains("| toy | small | latency | energy |"), "{md}");
+    assert!(md.contains("48 of 48 jobs") && md.contains("| toy | small | latency (cycles) | energy (nJ) |"), "{md}");
     for plot in ["accelerators_toy_latency.svg", "pareto_toy_latency_energy.svg", "num_pop_tiny_energy.svg"] {
         let svg = fs::read_to_string(merged.join("report/plots").join(plot)).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("<circle") | svg.contains("<polyline"), "{plot}");

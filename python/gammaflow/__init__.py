@@ -97,7 +97,17 @@ def backend_info(backend: str = "auto") -> Dict[str, Optional[str]]:
     return {"backend": desc, "fallback": why}
 
 
-def evaluate(cases: Iterable[Mapping[str, Any]], backend: str = "auto") -> List[Dict[str, Any]]:
+def _energy_model(energy_model: Any) -> Optional[str]:
+    if energy_model is None:
+        return None
+    if not isinstance(energy_model, (str, os.PathLike)):
+        raise ValueError(f"energy_model: expected 'maestro' or a TOML file path, got {energy_model!r}")
+    return os.fspath(energy_model)
+
+
+def evaluate(
+    cases: Iterable[Mapping[str, Any]], backend: str = "auto", energy_model: Optional[str] = None
+) -> List[Dict[str, Any]]:
     """Evaluates mappings given as the dicts of ``gammaflow eval`` input lines.
 
     Each case holds ``layer`` ({K, C, Y, X, R, S, T}), ``genome`` (GAMMA's gene list
@@ -107,8 +117,12 @@ def evaluate(cases: Iterable[Mapping[str, Any]], backend: str = "auto") -> List[
     lines (the metrics, ``valid``, ``valid_physical``, ``crash``, ``error``, ``expected_macs``,
     ``area_gamma_external``, ``all_metrics_positive`` and ``id`` when given). A case that does not
     parse raises ``ValueError`` naming ``cases[i]`` and the field.
+
+    ``energy_model``: ``"maestro"`` or None (MAESTRO's constants) or the path of an energy table
+    (TOML, as ``--energy-model``); it changes ``energy_nJ`` only.
     """
     backend = _check_backend(backend)
+    energy = _energy_model(energy_model)
     if isinstance(cases, Mapping) or isinstance(cases, (str, bytes)):
         raise ValueError("cases: expected a list of case dicts")
     lines = []
@@ -116,7 +130,7 @@ def evaluate(cases: Iterable[Mapping[str, Any]], backend: str = "auto") -> List[
         if not isinstance(c, Mapping):
             raise ValueError(f"cases[{i}]: expected a dict, got {type(c).__name__}")
         lines.append(_dumps(dict(c), f"cases[{i}]"))
-    return json.loads(_gammaflow.evaluate_lines(lines, backend))
+    return json.loads(_gammaflow.evaluate_lines(lines, backend, energy))
 
 
 def evaluate_array(
@@ -124,6 +138,7 @@ def evaluate_array(
     hw: Mapping[str, int],
     genomes: "np.ndarray",
     backend: str = "auto",
+    energy_model: Optional[str] = None,
 ) -> Dict[str, "np.ndarray"]:
     """Evaluates an array of genomes on one layer and accelerator.
 
@@ -142,8 +157,10 @@ def evaluate_array(
 
     Raises ``ValueError`` naming the field (and ``genomes[n]`` for a bad genome: a dim outside
     0..5, a non-positive tile or inner cluster size, a dim repeated in a level's loop order).
+    ``energy_model`` is as for :func:`evaluate`.
     """
     backend = _check_backend(backend)
+    energy = _energy_model(energy_model)
     if not isinstance(layer, Mapping):
         raise ValueError(f"layer: expected a dict {{K, C, Y, X, R, S, T}}, got {type(layer).__name__}")
     if not isinstance(hw, Mapping):
@@ -157,7 +174,7 @@ def evaluate_array(
         raise ValueError(f"genomes: expected dtype int64, got {genomes.dtype}")
     if genomes.ndim != 4 or genomes.shape[2:] != (7, 2) or not 1 <= genomes.shape[1] <= 4:
         raise ValueError(f"genomes: expected shape (N, levels, 7, 2) with 1 <= levels <= 4, got {genomes.shape}")
-    return _gammaflow.evaluate_array(_dumps(dict(layer), "layer"), _dumps(dict(hw), "hw"), genomes, backend)
+    return _gammaflow.evaluate_array(_dumps(dict(layer), "layer"), _dumps(dict(hw), "hw"), genomes, backend, energy)
 
 
 # search(): keyword -> kind. Every keyword is the CLI flag with '-' written '_'.
@@ -200,6 +217,7 @@ _SEARCH_FLAGS = {
     "pe_limit": int,
     "area_budget": float,
     "area_model": str,
+    "energy_model": "path",
     "pe_rate": float,
     "mapping_cstr": str,
     "flex_class": int,
@@ -280,6 +298,7 @@ def search(
     pe_limit: Optional[int] = None,
     area_budget: Optional[float] = None,
     area_model: Optional[str] = None,
+    energy_model: Optional[str] = None,
     pe_rate: Optional[float] = None,
     mapping_cstr: Optional[str] = None,
     flex_class: Optional[int] = None,
@@ -295,7 +314,7 @@ def search(
     written to disk here).
 
     Returns what the CLI's ``results.json`` holds: ``model``, ``config``, ``mapping_constraint``,
-    ``totals`` and ``layers`` (per layer: ``layer``, ``shape``, ``hardware``, ``evaluations``,
+    ``totals`` and ``layers`` (per layer: ``layer``, ``shape``, ``stride``, ``hardware``, ``evaluations``,
     ``bound_cycles``, ``gap_to_bound``, ``same_as_layer``, ``status``, ``best`` and ``pareto``,
     each candidate with its fitnesses, metrics, ``num_pe`` and ``mapping``).
 

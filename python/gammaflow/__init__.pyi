@@ -13,7 +13,11 @@ ARRAY_FIELDS: Tuple[str, ...]
 def backend_info(backend: str = "auto") -> Dict[str, Optional[str]]:
     """The backend a choice resolves to, and why "auto" fell back to the CPU if it did."""
 
-def evaluate(cases: Iterable[Mapping[str, Any]], backend: str = "auto") -> List[Dict[str, Any]]:
+def evaluate(
+    cases: Iterable[Mapping[str, Any]],
+    backend: str = "auto",
+    energy_model: Optional[Union[str, PathLike[str]]] = None,
+) -> List[Dict[str, Any]]:
     """Evaluates `gammaflow eval` input cases; returns its output objects, in order."""
 
 def evaluate_array(
@@ -21,6 +25,7 @@ def evaluate_array(
     hw: Mapping[str, int],
     genomes: npt.NDArray[np.int64],
     backend: str = "auto",
+    energy_model: Optional[Union[str, PathLike[str]]] = None,
 ) -> Dict[str, np.ndarray]:
     """Evaluates an int64 (N, levels, 7, 2) genome array; one array of length N per field."""
 
@@ -64,6 +69,7 @@ def search(
     pe_limit: Optional[int] = None,
     area_budget: Optional[float] = None,
     area_model: Optional[str] = None,
+    energy_model: Optional[Union[str, PathLike[str]]] = None,
     pe_rate: Optional[float] = None,
     mapping_cstr: Optional[str] = None,
     flex_class: Optional[int] = None,

@@ -9,13 +9,14 @@
 
 use gammaflow::cli::eval_cmd::{evaluation_json, parse_line};
 use gammaflow::cli::search_cmd::SearchArgs;
+use gammaflow::energy::EnergyModel;
 use gammaflow::eval::{from_packed, BackendChoice, Evaluator, Item};
 use gammaflow::hardware::Hardware;
 use gammaflow::mapping::pack::{pack_into, stride_for, PackedProblem, PackedResult};
 use gammaflow::mapping::{Dim, Genome, Level, Levels, MAX_LEVELS};
 use gammaflow::model::Evaluation;
 use gammaflow::report::search_out::results_json;
-use gammaflow::search::search_dedup;
+use gammaflow::search::{search_dedup, LayerResult};
 use gammaflow::workload::builtin::resolve_model;
 use gammaflow::workload::Layer;
 use numpy::{IntoPyArray, PyReadonlyArray4, PyUntypedArrayMethods};
@@ -60,14 +61,24 @@ fn backend_info(py: Python<'_>, backend: &str) -> PyResult<(String, Option<Strin
     py.detach(|| with_evaluator(choice, |ev| (ev.describe(), ev.fallback_reason.clone())))
 }
 
+/// The energy table of `energy_model` (None: MAESTRO's), or `ValueError` naming the keyword.
+fn energy_table(energy_model: Option<&str>) -> PyResult<EnergyModel> {
+    match energy_model {
+        None => Ok(EnergyModel::MAESTRO),
+        Some(spec) => EnergyModel::resolve(spec).map_err(|e| PyValueError::new_err(format!("energy_model: {e}"))),
+    }
+}
+
 /// Cases evaluated per batch (as `gammaflow eval` does by default): bounds memory.
 const BATCH: usize = 1 << 16;
 
 /// `gammaflow eval` on JSON texts of cases: returns the JSON text of the list of output objects.
 /// A case that does not parse raises `ValueError` naming `cases[i]` and the field.
 #[pyfunction]
-fn evaluate_lines(py: Python<'_>, lines: Vec<String>, backend: &str) -> PyResult<String> {
+#[pyo3(signature = (lines, backend, energy_model=None))]
+fn evaluate_lines(py: Python<'_>, lines: Vec<String>, backend: &str, energy_model: Option<&str>) -> PyResult<String> {
     let choice = backend_choice(backend)?;
+    let energy = energy_table(energy_model)?;
     py.detach(|| {
         let mut out = Vec::with_capacity(lines.len());
         for (b, chunk) in lines.chunks(BATCH).enumerate() {
@@ -90,7 +101,7 @@ fn evaluate_lines(py: Python<'_>, lines: Vec<String>, backend: &str) -> PyResult
                     }
                 }
             }
-            let evals = with_evaluator(choice, |ev| ev.evaluate(&problems, &items))?;
+            let evals = with_evaluator(choice, |ev| ev.evaluate_with(&problems, &items, &energy))?;
             let rendered: Vec<Value> = ids
                 .into_par_iter()
                 .zip(problems.par_iter().zip(evals.par_iter()))
@@ -271,6 +282,7 @@ fn run_array(
     n: usize,
     levels: usize,
     choice: BackendChoice,
+    energy: &EnergyModel,
 ) -> PyResult<Columns> {
     let stride = stride_for(levels);
     let problems = [PackedProblem::new(layer, hw)];
@@ -294,7 +306,7 @@ fn run_array(
         with_evaluator(choice, |ev| ev.evaluate_packed(&problems, &words, stride, &mut results))?;
         // A status the model never writes is an error, not a verdict.
         let done: Result<Vec<Evaluation>, _> =
-            results.par_iter().with_min_len(1024).map(|r| from_packed(layer, hw, levels, r)).collect();
+            results.par_iter().with_min_len(1024).map(|r| from_packed(layer, hw, levels, r, energy)).collect();
         let evals = done.map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("evaluation failed: {e}")))?;
         for e in &evals {
             cols.push(e, hw.num_pe);
@@ -305,14 +317,17 @@ fn run_array(
 
 /// `evaluate_array` with the layer and accelerator as JSON texts.
 #[pyfunction]
+#[pyo3(signature = (layer_json, hw_json, genomes, backend, energy_model=None))]
 fn evaluate_array<'py>(
     py: Python<'py>,
     layer_json: &str,
     hw_json: &str,
     genomes: PyReadonlyArray4<'py, i64>,
     backend: &str,
+    energy_model: Option<&str>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let choice = backend_choice(backend)?;
+    let energy = energy_table(energy_model)?;
     let layer = parse_layer(layer_json)?;
     let hw = parse_hw(hw_json)?;
     let shape = genomes.shape().to_vec();
@@ -331,7 +346,7 @@ fn evaluate_array<'py>(
             owned.as_slice().expect("standard layout")
         }
     };
-    let cols = py.detach(|| run_array(&layer, &hw, g, n, levels, choice))?;
+    let cols = py.detach(|| run_array(&layer, &hw, g, n, levels, choice, &energy))?;
     let d = PyDict::new(py);
     let Columns { f, i, b, crash } = cols;
     for (name, v) in F_NAMES.iter().zip(f) {
@@ -372,7 +387,8 @@ fn search_args(py: Python<'_>, args: Vec<String>) -> PyResult<String> {
         let hw = a.hardware().map_err(verr)?;
         let cfg = a.config().map_err(verr)?;
         let tasks = a.tasks(&model, &hw, &cfg).map_err(verr)?;
-        let results = with_evaluator(a.backend, |ev| search_dedup(&tasks, &cfg, ev, |_| {}))?;
+        let mut results = with_evaluator(a.backend, |ev| search_dedup(&tasks, &cfg, ev, |_| {}))?;
+        LayerResult::set_strides(&mut results, &model);
         let doc = results_json(&model.name, &cfg, &results);
         serde_json::to_string(&doc).map_err(|e| PyRuntimeError::new_err(format!("serialising results: {e}")))
     })
@@ -413,7 +429,7 @@ fn rust_packed_seconds<'py>(
         let evals: Vec<Evaluation> = results
             .par_iter()
             .with_min_len(1024)
-            .map(|r| from_packed(&layer, &hw, levels, r))
+            .map(|r| from_packed(&layer, &hw, levels, r, &EnergyModel::MAESTRO))
             .collect::<Result<_, _>>()
             .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("evaluation failed: {e}")))?;
         let secs = t.elapsed().as_secs_f64();

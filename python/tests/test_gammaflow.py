@@ -382,3 +382,65 @@ def test_search_rejects(kwargs, match):
     kwargs = {"layer": 1, "max_evals": 10, "backend": "cpu", **kwargs}
     with pytest.raises(ValueError, match=match):
         gammaflow.search(**kwargs)
+
+
+# --- energy tables, strides, ONNX errors ---------------------------------------------------
+
+ENERGY_DIR = ROOT / "data" / "energy"
+
+
+def test_energy_model_changes_energy_and_nothing_else(cases):
+    some = cases[:200]
+    default = gammaflow.evaluate(some, backend="cpu")
+    assert gammaflow.evaluate(some, backend="cpu", energy_model=ENERGY_DIR / "maestro.toml") == default
+    assert gammaflow.evaluate(some, backend="cpu", energy_model="maestro") == default
+    other = gammaflow.evaluate(some, backend="cpu", energy_model=str(ENERGY_DIR / "example_pj.toml"))
+    # Hand-computed (MAESTRO's worked example V01 under the pJ table): 1700 pJ = 1.7 nJ.
+    assert math.isclose(other[0]["energy_nJ"], 1.7, rel_tol=1e-12)
+    changed = 0
+    for d, o in zip(default, other):
+        assert {k: v for k, v in d.items() if k != "energy_nJ"} == {k: v for k, v in o.items() if k != "energy_nJ"}
+        changed += d["energy_nJ"] != o["energy_nJ"]
+    assert changed > 150
+    # The array API derives energy the same way.
+    c = cases[0]
+    arr = gammaflow.evaluate_array(c["layer"], hw_of(c), genome_array(c["genome"])[None], backend="cpu",
+                                   energy_model=ENERGY_DIR / "example_pj.toml")
+    assert arr["energy_nJ"][0] == other[0]["energy_nJ"]
+
+
+def test_energy_model_errors(cases, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text((ENERGY_DIR / "maestro.toml").read_text().replace("mac = 0.0", "mak = 0.0"))
+    with pytest.raises(ValueError, match=r"energy_model: .*bad.toml line \d+, field mak.*did you mean \"mac\""):
+        gammaflow.evaluate(cases[:1], energy_model=bad)
+    with pytest.raises(ValueError, match=r"energy_model"):
+        gammaflow.evaluate_array(LAYER, HW, np.zeros((0, 1, 7, 2), dtype=np.int64), energy_model=3)
+    with pytest.raises(ValueError, match=r"energy_model: .*bad.toml"):
+        gammaflow.search(layer=1, max_evals=10, backend="cpu", energy_model=bad)
+
+
+def test_search_energy_model_equals_the_cli(binary, tmp_path):
+    table = ENERGY_DIR / "example_pj.toml"
+    args = ["--model", "resnet18", "--layer", "3", "--num-pe", "64", "--max-evals", "800", "--backend", "cpu"]
+    want = cli_search(binary, tmp_path, [*args, "--energy-model", str(table)])
+    got = gammaflow.search(model="resnet18", layer=3, num_pe=64, max_evals=800, backend="cpu", energy_model=table)
+    assert got == want
+    # Latency then power: energy is no objective, so the search is the same and only energy moves.
+    plain = gammaflow.search(model="resnet18", layer=3, num_pe=64, max_evals=800, backend="cpu")
+    b, p = got["layers"][0]["best"], plain["layers"][0]["best"]
+    assert b["mapping"] == p["mapping"] and b["runtime_cycles"] == p["runtime_cycles"]
+    assert b["energy_nJ"] != p["energy_nJ"]
+    assert got["config"]["energy_model"]["scale"] == 0.001 and "energy_model" not in plain["config"]
+
+
+def test_search_onnx_strides_and_errors():
+    onnx = ROOT / "tests" / "data" / "onnx"
+    res = gammaflow.search(model=str(onnx / "convs.onnx"), num_layers=2, num_pe=64, max_evals=200, backend="cpu")
+    # conv1 is 7x7 stride 2; the next layer stride 1.
+    assert [layer["stride"] for layer in res["layers"]] == ["2", "1"]
+    with pytest.raises(ValueError) as e:
+        gammaflow.search(model=str(onnx / "einsum.onnx"), backend="cpu")
+    msg = str(e.value)
+    assert 'einsum.onnx: node "contract" (op Einsum) has MACs but is not supported' in msg, msg
+    assert "cannot read model file" not in msg, msg

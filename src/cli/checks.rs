@@ -48,6 +48,7 @@ pub fn search_values(a: &SearchOpts) -> anyhow::Result<()> {
         crate::hardware::check_fixed_cluster(z, a.slevel_min.max(1), num_pe)
             .map_err(|e| anyhow::anyhow!("--fixed-cluster: {e}"))?;
     }
+    crate::energy::EnergyModel::resolve(&a.energy_model).map_err(|e| anyhow::anyhow!("--energy-model: {e}"))?;
     population_fits(a.num_pop.unwrap_or(100), layer_count_hint(a))?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `gammaflow eval`: bulk evaluation of JSON Lines cases, streamed in bounded memory.
 
+use crate::energy::EnergyModel;
 use crate::eval::{BackendChoice, Evaluator, Item, Problem};
 use crate::hardware::Hardware;
 use crate::mapping::Genome;
@@ -26,6 +27,10 @@ pub struct EvalArgs {
     /// Cases per batch: bounds memory, and sizes GPU dispatches.
     #[arg(long, default_value_t = 1 << 16)]
     pub batch: usize,
+    /// Energy table: `maestro` (MAESTRO's constants, the default) or a TOML file (see
+    /// data/energy/*.toml). Changes `energy_nJ` only.
+    #[arg(long, default_value = "maestro")]
+    pub energy_model: String,
 }
 
 #[derive(Deserialize)]
@@ -194,6 +199,7 @@ const METRIC_KEYS: [&str; 20] = [
 ];
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
+    let energy = EnergyModel::resolve(&a.energy_model).map_err(|e| anyhow::anyhow!("--energy-model: {e}"))?;
     let input: Box<dyn BufRead> = if a.input == "-" {
         Box::new(BufReader::new(std::io::stdin().lock()))
     } else {
@@ -257,7 +263,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             items.push(Item { problem: problems.len(), genome: p.2, num_pe: None });
             problems.push(p.1);
         }
-        let mut evals = ev.evaluate(&problems, &items).into_iter();
+        let mut evals = ev.evaluate_with(&problems, &items, &energy).into_iter();
         // A mid-run fallback (device lost, timeout) is said once, when it happens.
         if ev.fallback_reason != reported_fallback {
             if let Some(why) = &ev.fallback_reason {

@@ -1,12 +1,13 @@
 //! `gammaflow search`: GAMMA's search over a model's layers on one accelerator.
 
+use crate::energy::EnergyModel;
 use crate::eval::{BackendChoice, Evaluator};
 use crate::hardware::{load_hwconfig, AreaModel, Hardware};
 use crate::report::search_out::{totals, write_search_outputs};
 use crate::report::svg::Series;
 use crate::search::constraint::load_accel;
 use crate::search::shared::{best_design, candidate_designs, pareto_designs, search_shared, DesignResult};
-use crate::search::{search_dedup, MapConstraint, Objective, Rates, SearchConfig, SpaceOptions, Strategy};
+use crate::search::{search_dedup, LayerResult, MapConstraint, Objective, Rates, SearchConfig, SpaceOptions, Strategy};
 use crate::workload::builtin::resolve_model;
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
@@ -135,6 +136,11 @@ pub struct SearchOpts {
     /// (`kind = "table"`, `pe_um2`, `bit_um2`, `word_bits`).
     #[arg(long, default_value = "gamma")]
     pub area_model: String,
+    /// Energy table: `maestro` (MAESTRO's constants, the default) or a TOML file with the energy
+    /// per L1/L2 read and write of each tensor, per MAC, and the scale to nJ
+    /// (data/energy/*.toml show the format). Changes energy, EDP and energy-area only.
+    #[arg(long, default_value = "maestro")]
+    pub energy_model: String,
     /// One accelerator for the whole model: search PEs, L1 and L2 shared by every layer (each
     /// layer keeps its own mapping), judged on the model's total first objective and on area.
     #[arg(long)]
@@ -338,6 +344,8 @@ impl SearchOpts {
             },
             pe_rate: self.pe_rate,
             f1_tolerance: self.f1_tolerance,
+            energy_model: EnergyModel::resolve(&self.energy_model)
+                .map_err(|e| anyhow::anyhow!("--energy-model: {e}"))?,
         })
     }
 }
@@ -361,7 +369,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     if a.shared_hw {
         return run_shared(
             &a,
-            &model.name,
+            &model,
             &selected.iter().map(|&i| (i, model.layers[i])).collect::<Vec<_>>(),
             &hw,
             &cfg,
@@ -385,7 +393,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(1) };
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} evals {msg}").expect("valid template"));
     let start = Instant::now();
-    let results = search_dedup(&tasks, &cfg, &mut ev, |p| {
+    let mut results = search_dedup(&tasks, &cfg, &mut ev, |p| {
         bar.set_length(p.budget);
         bar.set_position(p.evaluations);
         let rate = p.evaluations as f64 / p.elapsed.as_secs_f64().max(1e-9);
@@ -394,6 +402,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     });
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
+    LayerResult::set_strides(&mut results, &model);
     write_search_outputs(&a.outdir, &model.name, &cfg, &results)
         .with_context(|| format!("writing results to {}", a.outdir.display()))?;
     if a.gamma_layout {
@@ -453,7 +462,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
 /// `--shared-hw`: one accelerator for all selected layers.
 fn run_shared(
     a: &SearchOpts,
-    model: &str,
+    model: &crate::workload::Model,
     layers: &[(usize, crate::workload::Layer)],
     hw: &Hardware,
     cfg: &SearchConfig,
@@ -465,8 +474,9 @@ fn run_shared(
         bail!("no candidate design fits the area budget of {} mm^2", cfg.area_budget_um2.unwrap_or(0.0) / 1e6);
     }
     eprintln!(
-        "searching one accelerator for {} layer(s) of {model}: {} candidate designs up to {pe_limit} PEs, strategy {}, {} evaluations per layer and design, backend {}",
+        "searching one accelerator for {} layer(s) of {}: {} candidate designs up to {pe_limit} PEs, strategy {}, {} evaluations per layer and design, backend {}",
         layers.len(),
+        model.name,
         designs.len(),
         cfg.strategy.name(),
         cfg.budget(),
@@ -475,7 +485,7 @@ fn run_shared(
     let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(1) };
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} evals {msg}").expect("valid template"));
     let start = Instant::now();
-    let results = search_shared(layers, &designs, hw, cfg, ev, |p| {
+    let mut results = search_shared(layers, &designs, hw, cfg, ev, |p| {
         bar.set_length(p.budget);
         bar.set_position(p.evaluations);
         bar.set_message(format!(
@@ -486,7 +496,10 @@ fn run_shared(
     });
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
-    write_shared_outputs(&a.outdir, model, cfg, &results)
+    for d in &mut results {
+        LayerResult::set_strides(&mut d.layers, model);
+    }
+    write_shared_outputs(&a.outdir, &model.name, cfg, &results)
         .with_context(|| format!("writing results to {}", a.outdir.display()))?;
     let evals: u64 = results.iter().flat_map(|r| r.layers.iter()).map(|l| l.evaluations).sum();
     match best_design(&results, cfg.fitness1) {
@@ -540,11 +553,11 @@ fn write_shared_outputs(
     let mut w = csv::Writer::from_path(dir.join("designs.csv"))?;
     w.write_record([
         "num_pe",
-        "l1",
-        "l2",
+        "l1_size_elements",
+        "l2_size_elements",
         "area_provisioned_um2",
-        "l1_used",
-        "l2_used",
+        "l1_used_elements",
+        "l2_used_elements",
         "area_used_um2",
         "feasible",
         "total_fitness1",

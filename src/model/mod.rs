@@ -8,6 +8,7 @@ pub mod tables;
 pub use engine::{noc, Crash, Evaluator, TopResult};
 pub use tables::{MappingTables, SetupError};
 
+use crate::energy::EnergyModel;
 use crate::hardware::Hardware;
 use crate::mapping::{Dim, Genome, Level, MAX_LEVELS};
 use crate::workload::Layer;
@@ -256,26 +257,11 @@ pub fn area_power(num_pe: i64, noc_bw: i64, l1: i64, l2: i64) -> (f64, f64) {
     (area, power)
 }
 
-/// Energy in nJ, summed term by term in MAESTRO's order (spec §3.1): the order decides the last
-/// printed digit on rounding ties.
+/// Energy in nJ with MAESTRO's constants, summed term by term in MAESTRO's order (spec §3.1):
+/// the order decides the last printed digit on rounding ties. [`EnergyModel::energy_nj`] with
+/// another table gives other technologies' energies.
 pub fn energy_nj(m: &Metrics, num_levels: usize) -> f64 {
-    let mut e = 0.0f64;
-    for c in [m.l2_input_read, m.l2_input_write, m.l2_weight_read, m.l2_weight_write, m.l2_output_write] {
-        e += c as f64 * 18.61;
-    }
-    if num_levels == 1 {
-        for c in [
-            m.l1_input_read,
-            m.l1_input_write,
-            m.l1_weight_read,
-            m.l1_weight_write,
-            m.l1_output_read,
-            m.l1_output_write,
-        ] {
-            e += c as f64 * 1.68;
-        }
-    }
-    e * 0.00023
+    EnergyModel::MAESTRO.energy_nj(m, num_levels)
 }
 
 /// 32-bit wrap, read back as signed (MAESTRO stores buffer sizes in C++ `int`).
@@ -342,9 +328,21 @@ pub fn evaluate_raw_levels(
     Ok((RawResult { top, l1: l1_size(&tabs), l2 }, tabs.num_levels))
 }
 
-/// Builds the full metrics from the integer model's result (shared by both backends, so the
-/// floating-point outputs are computed identically).
+/// Builds the full metrics from the integer model's result with MAESTRO's energy table.
 pub fn finish(layer: &Layer, hw: &Hardware, raw: &RawResult, num_levels: usize) -> Evaluation {
+    finish_with(layer, hw, raw, num_levels, &EnergyModel::MAESTRO)
+}
+
+/// Builds the full metrics from the integer model's result, energy from `energy` (shared by both
+/// backends, so the floating-point outputs are computed identically). The table changes
+/// `energy_nJ` only.
+pub fn finish_with(
+    layer: &Layer,
+    hw: &Hardware,
+    raw: &RawResult,
+    num_levels: usize,
+    energy: &EnergyModel,
+) -> Evaluation {
     let sh = layer.shape();
     let [k, c, y, x, r, s] = sh.dims;
     let (yo, xo) = (sh.y_out(), sh.x_out());
@@ -370,7 +368,7 @@ pub fn finish(layer: &Layer, hw: &Hardware, raw: &RawResult, num_levels: usize) 
         ..Metrics::default()
     };
     m.throughput = t.macs as f64 / t.runtime as f64;
-    m.energy_nj = energy_nj(&m, num_levels);
+    m.energy_nj = energy.energy_nj(&m, num_levels);
     let (a, p) = area_power(hw.num_pe, hw.noc_bw_eff(), raw.l1, raw.l2);
     m.area = a;
     m.power = p;
@@ -385,10 +383,15 @@ pub fn finish(layer: &Layer, hw: &Hardware, raw: &RawResult, num_levels: usize) 
     Evaluation { metrics: Some(m), crash: None, valid, valid_physical, expected_macs, invalid: None }
 }
 
-/// Evaluates one mapping on the CPU reference model.
+/// Evaluates one mapping on the CPU reference model (MAESTRO's energy table).
 pub fn evaluate(layer: &Layer, genome: &Genome, hw: &Hardware) -> Evaluation {
+    evaluate_with(layer, genome, hw, &EnergyModel::MAESTRO)
+}
+
+/// [`evaluate`] with energy from `energy`.
+pub fn evaluate_with(layer: &Layer, genome: &Genome, hw: &Hardware, energy: &EnergyModel) -> Evaluation {
     match evaluate_raw(layer, genome, hw) {
-        Ok((raw, nl)) => finish(layer, hw, &raw, nl),
+        Ok((raw, nl)) => finish_with(layer, hw, &raw, nl, energy),
         Err(f) => Evaluation::failed(f, layer.shape().true_macs()),
     }
 }

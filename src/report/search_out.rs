@@ -4,6 +4,7 @@
 use super::svg::{chart, Series};
 use crate::mapping::write_maestro;
 use crate::search::{Candidate, LayerResult, SearchConfig};
+use crate::workload::stride_text;
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::json;
@@ -48,17 +49,18 @@ fn candidate_json(c: &Candidate, cfg: &SearchConfig, r: &LayerResult) -> serde_j
         "power": m.power,
         "area_maestro": m.area,
         "area_um2": cfg.area(c, &r.hw),
-        "throughput": m.throughput,
+        "throughput_macs_per_cycle": m.throughput,
         "num_macs": m.num_macs,
-        "l1_size_req": m.l1_size_req,
-        "l2_size_req": m.l2_size_req,
+        "l1_size_req_elements": m.l1_size_req,
+        "l2_size_req_elements": m.l2_size_req,
         "num_pe": cfg.design_hw(&r.hw, &c.genome).num_pe,
         "mapping": c.genome,
         "mapping_text": c.genome.describe(),
     })
 }
 
-const CSV_HEADER: [&str; 29] = [
+/// Units are in the names where they are known (MAESTRO states none for its area and power).
+const CSV_HEADER: [&str; 30] = [
     "layer",
     "K",
     "C",
@@ -67,6 +69,7 @@ const CSV_HEADER: [&str; 29] = [
     "R",
     "S",
     "T",
+    "stride",
     "status",
     "fitness1",
     "fitness2",
@@ -80,11 +83,11 @@ const CSV_HEADER: [&str; 29] = [
     "area_pe_um2",
     "area_l1_um2",
     "area_l2_um2",
-    "throughput",
+    "throughput_macs_per_cycle",
     "num_macs",
     "num_pe",
-    "l1_size_req",
-    "l2_size_req",
+    "l1_size_req_elements",
+    "l2_size_req_elements",
     "evaluations",
     "mapping",
     "mapping_text",
@@ -103,6 +106,7 @@ pub fn results_json(model: &str, cfg: &SearchConfig, results: &[LayerResult]) ->
             json!({
                 "layer": r.index + 1,
                 "shape": r.layer,
+                "stride": stride_text(r.stride),
                 "hardware": r.hw,
                 "evaluations": r.evaluations,
                 "bound_cycles": r.bound_cycles,
@@ -139,6 +143,7 @@ pub fn write_search_outputs(
         let dims = [l.k, l.c, l.y, l.x, l.r, l.s, l.kind.code()].map(|v| v.to_string());
         let mut row: Vec<String> = vec![(r.index + 1).to_string()];
         row.extend(dims);
+        row.push(stride_text(r.stride));
         match &r.best {
             Some(b) => {
                 let m = b.eval.metrics.unwrap_or_default();

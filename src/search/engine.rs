@@ -9,6 +9,7 @@ use super::operators::Rates;
 use super::pareto::Pareto;
 use super::space::{Space, SpaceOptions};
 use super::strategy::{self, Driver};
+use crate::energy::EnergyModel;
 use crate::eval::{from_packed, Evaluator};
 use crate::hardware::{AreaBreakdown, AreaModel, Hardware};
 use crate::mapping::pack::{stride_for, unpack_genome, PackedProblem, PackedResult};
@@ -79,6 +80,11 @@ pub struct SearchConfig {
     /// Left out of the serialised form at 0, so job ids of strict sweeps do not change.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub f1_tolerance: f64,
+    /// Energy per access and MAC (objectives energy, EDP, energy-area; the reported energy).
+    /// Serialised only when it is not MAESTRO's, so configurations and sweep job ids written
+    /// before tables existed are unchanged.
+    #[serde(default, skip_serializing_if = "EnergyModel::is_maestro")]
+    pub energy_model: EnergyModel,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -102,6 +108,7 @@ impl Default for SearchConfig {
             area_budget_um2: None,
             pe_rate: 0.5,
             f1_tolerance: 0.0,
+            energy_model: EnergyModel::MAESTRO,
         }
     }
 }
@@ -195,9 +202,20 @@ pub struct LayerResult {
     /// What the layer's parallelism allows on those PEs with the levels searched
     /// ([`crate::search::parallel_bound`]); at least `bound_cycles`, and also a true bound.
     pub parallel_bound_cycles: i64,
+    /// The layer's original stride (Y, X), reported beside the results: the search sees the
+    /// stride-1 equivalent layer, so it is (1, 1) until [`LayerResult::set_strides`] copies the
+    /// model's.
+    pub stride: [i64; 2],
 }
 
 impl LayerResult {
+    /// Copies each result's original stride from the model its layers came from (by layer index).
+    pub fn set_strides(results: &mut [LayerResult], model: &crate::workload::Model) {
+        for r in results {
+            r.stride = model.stride(r.index);
+        }
+    }
+
     /// Best runtime over the compute bound, minus 1 (0 = at the bound).
     pub fn gap_to_bound(&self) -> Option<f64> {
         let m = self.best.as_ref()?.eval.metrics?;
@@ -453,7 +471,7 @@ pub fn search_seeded(
                 let st = &states_ref[rec[0] as usize];
                 let d = Hardware { num_pe: rec[2] as i64, ..st.hw };
                 // A status the model never writes is an error, never a usable mapping.
-                match from_packed(&st.layer, &d, rec[1] as usize, &results[i]) {
+                match from_packed(&st.layer, &d, rec[1] as usize, &results[i], &cfg.energy_model) {
                     Ok(e) => cfg.fitness(&e, &d),
                     Err(_) => Fitness::WORST,
                 }
@@ -465,7 +483,7 @@ pub fn search_seeded(
             let f = &fits[from..from + n];
             let res = &results[from..from + n];
             st.evaluations += n as u64;
-            let valid = record_results(st, stride, recs, f, res);
+            let valid = record_results(st, &cfg.energy_model, stride, recs, f, res);
             let (driver, rng) = &mut runs[ti];
             driver.absorb(&st.cx(cfg, stride), rng, recs, f);
             let (bf1, bf2) = match &st.best {
@@ -508,17 +526,26 @@ pub fn search_seeded(
             same_as: None,
             bound_cycles: st.bound,
             parallel_bound_cycles: st.parallel,
+            stride: [1, 1],
         })
         .collect()
 }
 
 /// Updates a layer's best and Pareto archive from one batch; returns how many were valid.
-fn record_results(st: &mut LayerState, stride: usize, recs: &[u32], fits: &[Fitness], res: &[PackedResult]) -> usize {
+fn record_results(
+    st: &mut LayerState,
+    energy: &EnergyModel,
+    stride: usize,
+    recs: &[u32],
+    fits: &[Fitness],
+    res: &[PackedResult],
+) -> usize {
     let candidate = |i: usize| {
         let rec = &recs[i * stride..(i + 1) * stride];
         let (_, pe, genome) = unpack_genome(rec).expect("the engine packed this record");
         let d = Hardware { num_pe: pe, ..st.hw };
-        let eval = from_packed(&st.layer, &d, rec[1] as usize, &res[i]).expect("a valid fitness has a known status");
+        let eval =
+            from_packed(&st.layer, &d, rec[1] as usize, &res[i], energy).expect("a valid fitness has a known status");
         Candidate { genome, eval, fit: fits[i] }
     };
     let mut valid = 0;

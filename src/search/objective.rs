@@ -41,6 +41,29 @@ impl Objective {
         }
     }
 
+    /// The unit of the objective's value; empty for MAESTRO's power, whose unit MAESTRO does not
+    /// state.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Objective::Latency => "cycles",
+            Objective::Energy => "nJ",
+            Objective::Power => "",
+            Objective::Edp => "nJ x cycles",
+            Objective::Area => "um^2",
+            Objective::Throughput => "MACs/cycle",
+            Objective::LatencyArea => "cycles x um^2",
+            Objective::EnergyArea => "nJ x um^2",
+        }
+    }
+
+    /// The name with the unit, `latency (cycles)`, for tables and labels.
+    pub fn labelled(name: &str) -> String {
+        match <Objective as clap::ValueEnum>::from_str(name, true) {
+            Ok(o) if !o.unit().is_empty() => format!("{name} ({})", o.unit()),
+            _ => name.to_string(),
+        }
+    }
+
     /// The objective's natural value (cycles, nJ, ...) for a design with `hw.num_pe` PEs, or
     /// None for an unusable mapping. Area comes from `area` (GAMMA's external model by default).
     pub fn value(self, ev: &Evaluation, hw: &Hardware, area: &AreaModel) -> Option<f64> {

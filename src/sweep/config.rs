@@ -31,6 +31,7 @@
 //! co_explore = true                       # search the PE count too (the accelerator's num_pe is the limit)
 //! area_budgets_mm2 = [0.5, 20]            # hard area budgets; default none
 //! area_model = "gamma"                    # gamma, maestro, or a TOML table file
+//! energy_model = "tech.toml"              # maestro (the default) or an energy table file
 //! pe_rate = 0.5                           # PE-count mutation rate when co-exploring
 //! f1_tolerance = 0.0                      # slack on the first objective for the second
 //! ```
@@ -54,6 +55,7 @@
 //! except for `SpaceOptions::constraint`, which is not serialised: [`ConstraintSpec::key`] carries
 //! its identity into the id and the batching key.
 
+use crate::energy::EnergyModel;
 use crate::hardware::AreaModel;
 use crate::hardware::{load_hwconfig, Hardware};
 use crate::search::constraint::{parse_accel, BUILTINS};
@@ -108,6 +110,7 @@ struct RawSweep {
     co_explore: Option<bool>,
     area_budgets_mm2: Axis<f64>,
     area_model: Option<Spanned<String>>,
+    energy_model: Option<Spanned<String>>,
     pe_rate: Option<Spanned<f64>>,
     f1_tolerance: Option<Spanned<f64>>,
     job: Option<Spanned<Vec<RawJob>>>,
@@ -638,6 +641,14 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
         base_cfg.area_model =
             AreaModel::resolve(&arg).map_err(|e| cx.err(Some(m.span()), "area_model", e.to_string()))?;
     }
+    if let Some(m) = &raw.energy_model {
+        let spec = m.get_ref().trim();
+        let arg =
+            if spec.eq_ignore_ascii_case("maestro") { spec.to_string() } else { cx.path(spec).display().to_string() };
+        // Part of every job's configuration, so of its id, only when it is not MAESTRO's table.
+        base_cfg.energy_model =
+            EnergyModel::resolve(&arg).map_err(|e| cx.err(Some(m.span()), "energy_model", e.to_string()))?;
+    }
     if let Some(v) = &raw.pe_rate {
         let r = *v.get_ref();
         if !(0.0..=1.0).contains(&r) {
@@ -1013,6 +1024,39 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(one[0].id, axes[1].id);
+    }
+
+    #[test]
+    fn energy_model_key_changes_ids_only_when_not_maestros() {
+        let plain = parse(&format!("models = [\"toy\"]\nnum_pop = [10]\nepochs = [2]\n{ACC}")).unwrap();
+        // The id of this job as computed before energy tables existed (the same sweep's
+        // `--dry-run` config hash, from the build before this key): ids must not move.
+        assert_eq!(sweep_hash(&plain), "102058fc1df9e7a1");
+        assert_eq!(plain[0].cfg.energy_model, EnergyModel::MAESTRO);
+        let dir = tempfile::tempdir().unwrap();
+        let sub = |t: &str| parse_sweep(t, "s.toml", dir.path());
+        let named =
+            sub(&format!("models = [\"toy\"]\nnum_pop = [10]\nepochs = [2]\nenergy_model = \"maestro\"\n{ACC}"))
+                .unwrap();
+        assert_eq!(named[0].id, plain[0].id);
+        // MAESTRO's table written out as a file is MAESTRO's table: same id.
+        std::fs::write(dir.path().join("m.toml"), crate::energy::maestro_toml()).unwrap();
+        let file = sub(&format!("models = [\"toy\"]\nnum_pop = [10]\nepochs = [2]\nenergy_model = \"m.toml\"\n{ACC}"))
+            .unwrap();
+        assert_eq!(file[0].id, plain[0].id);
+        // Another table (relative to the sweep file) is another search: new id, new group.
+        let other = crate::energy::maestro_toml().replace("mac = 0.0", "mac = 1.5");
+        std::fs::write(dir.path().join("t.toml"), other).unwrap();
+        let t = sub(&format!("models = [\"toy\"]\nnum_pop = [10]\nepochs = [2]\nenergy_model = \"t.toml\"\n{ACC}"))
+            .unwrap();
+        assert_eq!(t[0].cfg.energy_model.mac, 1.5);
+        assert_ne!(t[0].id, plain[0].id);
+        assert_ne!(t[0].group_key(), plain[0].group_key());
+        // A bad table is reported at the key, with the table's own file, line and field.
+        std::fs::write(dir.path().join("bad.toml"), crate::energy::maestro_toml().replace("mac = 0.0", "mac = -1"))
+            .unwrap();
+        let e = sub(&format!("models = [\"toy\"]\n\nenergy_model = \"bad.toml\"\n{ACC}")).unwrap_err().to_string();
+        assert!(e.contains("s.toml line 3, field energy_model") && e.contains("bad.toml line 3, field mac"), "{e}");
     }
 
     #[test]

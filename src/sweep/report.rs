@@ -9,6 +9,7 @@
 
 use super::store::{read_rows, Row, SweepMeta};
 use crate::report::svg::{chart, Series};
+use crate::search::Objective;
 use anyhow::Context;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -275,6 +276,7 @@ pub fn report(input: &Path, out: &Path) -> anyhow::Result<ReportOutput> {
             ),
             None => "- | - | - | - | - | -".to_string(),
         };
+        let (f1, f2) = (Objective::labelled(f1), Objective::labelled(f2));
         let _ = writeln!(table, "| {m} | {a} | {f1} | {f2} | {} | {incomplete} | {row} |", members.len());
     }
 

@@ -128,8 +128,10 @@ pub fn search_group(jobs: &[&Job], ev: &mut Evaluator, progress: impl FnMut(&Pro
     }
     let found = search(&unique, cfg, ev, progress);
     plan.into_iter()
-        .map(|p| {
-            p.into_iter()
+        .zip(jobs)
+        .map(|(p, job)| {
+            let mut rs: Vec<LayerResult> = p
+                .into_iter()
                 .map(|(idx, k)| {
                     let mut r = found[k].clone();
                     if r.index != idx {
@@ -139,7 +141,10 @@ pub fn search_group(jobs: &[&Job], ev: &mut Evaluator, progress: impl FnMut(&Pro
                     }
                     r
                 })
-                .collect()
+                .collect();
+            // Shapes are shared across the group's models; strides are each job's model's.
+            LayerResult::set_strides(&mut rs, &job.model);
+            rs
         })
         .collect()
 }

@@ -126,6 +126,8 @@ pub struct Row {
     /// 1-based layer index in the model.
     pub layer: usize,
     pub model: String,
+    /// The layer's original stride (`2`, or `2x1` for Y then X; 1 for models without strides).
+    pub stride: String,
     /// Set when the layer has the shape of an earlier layer of the job and reuses its search.
     pub same_as_layer: Option<usize>,
     pub accelerator: String,
@@ -155,9 +157,12 @@ pub struct Row {
     pub energy_nj: Option<f64>,
     pub power: Option<f64>,
     pub area_um2: Option<f64>,
+    #[serde(rename = "throughput_macs_per_cycle")]
     pub throughput: Option<f64>,
     pub num_macs: Option<i64>,
+    #[serde(rename = "l1_size_req_elements")]
     pub l1_size_req: Option<i64>,
+    #[serde(rename = "l2_size_req_elements")]
     pub l2_size_req: Option<i64>,
     /// PEs of the best design: the accelerator's, or the searched count when co-exploring.
     pub design_num_pe: Option<i64>,
@@ -167,11 +172,12 @@ pub struct Row {
     pub mapping_text: Option<String>,
 }
 
-pub const COLUMNS: [&str; 35] = [
+pub const COLUMNS: [&str; 36] = [
     "job",
     "job_id",
     "layer",
     "model",
+    "stride",
     "same_as_layer",
     "accelerator",
     "num_pe",
@@ -195,10 +201,10 @@ pub const COLUMNS: [&str; 35] = [
     "energy_nJ",
     "power",
     "area_um2",
-    "throughput",
+    "throughput_macs_per_cycle",
     "num_macs",
-    "l1_size_req",
-    "l2_size_req",
+    "l1_size_req_elements",
+    "l2_size_req_elements",
     "design_num_pe",
     "evaluations",
     "mapping",
@@ -216,6 +222,7 @@ impl Row {
             self.job_id.clone(),
             self.layer.to_string(),
             self.model.clone(),
+            self.stride.clone(),
             opt(&self.same_as_layer),
             self.accelerator.clone(),
             self.num_pe.to_string(),
@@ -265,6 +272,7 @@ pub fn job_rows(job: &Job, results: &[LayerResult]) -> Vec<Row> {
                 job_id: job.id.clone(),
                 layer: r.index + 1,
                 model: job.model.name.clone(),
+                stride: crate::workload::stride_text(job.model.stride(r.index)),
                 same_as_layer: r.same_as.map(|i| i + 1),
                 accelerator: job.accelerator.name.clone(),
                 num_pe: hw.num_pe,
@@ -713,6 +721,7 @@ mod tests {
             job_id: "x".into(),
             layer: 1,
             model: "m".into(),
+            stride: "2x1".into(),
             same_as_layer: None,
             accelerator: "a,b".into(),
             num_pe: 1,

@@ -49,7 +49,7 @@ pub fn builtin_model(name: &str) -> Option<Model> {
     // The embedded files are covered by unit tests, so a failure here is a build defect.
     let layers = parse_model_csv(text, &format!("{canonical}.csv"))
         .unwrap_or_else(|e| panic!("built-in model {canonical} is invalid: {e}"));
-    Some(Model { name: (*canonical).to_string(), layers })
+    Some(Model::new(*canonical, layers))
 }
 
 /// Resolves a command-line model argument: a built-in name first, otherwise a CSV file path or

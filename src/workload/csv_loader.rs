@@ -43,13 +43,16 @@ pub enum ModelError {
     Empty { file: String, line: usize, field: &'static str, message: &'static str },
     #[error("unknown model {name:?}: not a built-in model ({known}) and not a model file")]
     UnknownModel { name: String, known: String },
+    /// An ONNX file given as a model did not import: the import's message (file, node, reason).
+    #[error(transparent)]
+    Onnx(super::onnx::OnnxError),
 }
 
 impl ModelError {
     /// 1-based line of the offending row, when the error is about file content.
     pub fn line(&self) -> Option<usize> {
         match self {
-            ModelError::Io { .. } | ModelError::UnknownModel { .. } => None,
+            ModelError::Io { .. } | ModelError::UnknownModel { .. } | ModelError::Onnx(_) => None,
             ModelError::MissingColumn { line, .. }
             | ModelError::DuplicateColumn { line, .. }
             | ModelError::ColumnCount { line, .. }
@@ -68,6 +71,9 @@ enum Layout {
     /// Indices of M, N, K and optionally T.
     Gemm { mnk: [usize; 3], t: Option<usize> },
 }
+
+/// Largest stride accepted in a `stride` column (a layer's dims are at most 2^20 too).
+const MAX_STRIDE: i64 = super::MAX_DIM;
 
 const CONV_COLS: [&str; 6] = ["K", "C", "Y", "X", "R", "S"];
 const GEMM_COLS: [&str; 3] = ["M", "N", "K"];
@@ -151,6 +157,13 @@ fn int_field(fields: &[&str], idx: usize, name: &str, file: &str, line: usize) -
 /// unknown columns are ignored. A missing `T` column means CONV for `K,C,Y,X,R,S` files and GEMM
 /// for `M,N,K` files.
 pub fn parse_model_csv(text: &str, source: &str) -> Result<Vec<Layer>, ModelError> {
+    parse_model_csv_strides(text, source).map(|(layers, _)| layers)
+}
+
+/// [`parse_model_csv`] plus each layer's stride from an optional `stride` column (as
+/// `gammaflow import` writes it: `2`, or `2x1` for Y then X); without the column every stride is
+/// 1 and the list is empty.
+pub fn parse_model_csv_strides(text: &str, source: &str) -> Result<(Vec<Layer>, Vec<[i64; 2]>), ModelError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // The csv crate splits records (LF, CRLF and CR-only line ends, quoted cells) and reports
     // each record's line, so messages point at the right line whatever wrote the file.
@@ -188,8 +201,17 @@ pub fn parse_model_csv(text: &str, source: &str) -> Result<Vec<Layer>, ModelErro
     };
     let layout = parse_header(&header_fields, source, header_line)?;
     let width = header_fields.len();
+    let stride_col = {
+        let mut hits = header_fields.iter().enumerate().filter(|(_, f)| f.eq_ignore_ascii_case("stride"));
+        let first = hits.next().map(|(i, _)| i);
+        if hits.next().is_some() {
+            return Err(ModelError::DuplicateColumn { file: source.into(), line: header_line, field: "stride".into() });
+        }
+        first
+    };
 
     let mut layers = Vec::new();
+    let mut strides = Vec::new();
     for (line, mut fields) in rows {
         // Tolerate trailing commas (common in hand-edited files): drop empty cells past the header.
         while fields.len() > width && fields.last() == Some(&"") {
@@ -214,6 +236,9 @@ pub fn parse_model_csv(text: &str, source: &str) -> Result<Vec<Layer>, ModelErro
             return Err(ModelError::InvalidLayer { file: source.into(), line, field: field.into(), message });
         }
         layers.push(layer);
+        if let Some(c) = stride_col {
+            strides.push(parse_stride(fields[c], source, line)?);
+        }
     }
     if layers.is_empty() {
         return Err(ModelError::Empty {
@@ -223,7 +248,32 @@ pub fn parse_model_csv(text: &str, source: &str) -> Result<Vec<Layer>, ModelErro
             message: "the file has a header but no layer rows",
         });
     }
-    Ok(layers)
+    Ok((layers, strides))
+}
+
+/// A `stride` cell: `s` or `sYxsX`, each a positive integer.
+fn parse_stride(cell: &str, file: &str, line: usize) -> Result<[i64; 2], ModelError> {
+    let bad = |why: &str| ModelError::InvalidLayer {
+        file: file.into(),
+        line,
+        field: "stride".into(),
+        message: format!(
+            "stride {:?} {why} (expected a positive integer such as 2, or 2x1 for Y then X)",
+            crate::schema::truncate(cell, 40)
+        ),
+    };
+    let parts: Vec<&str> = cell.split(['x', 'X']).map(str::trim).collect();
+    let nums: Vec<i64> = match parts.as_slice() {
+        [a] | [a, _] if a.is_empty() => return Err(bad("is empty")),
+        [_] | [_, _] => {
+            parts.iter().map(|p| p.parse::<i64>().map_err(|_| bad("is not an integer"))).collect::<Result<_, _>>()?
+        }
+        _ => return Err(bad("has more than two parts")),
+    };
+    if nums.iter().any(|&v| !(1..=MAX_STRIDE).contains(&v)) {
+        return Err(bad(&format!("is outside 1..={MAX_STRIDE}")));
+    }
+    Ok(if nums.len() == 1 { [nums[0], nums[0]] } else { [nums[0], nums[1]] })
 }
 
 fn parse_row(fields: &[&str], layout: &Layout, file: &str, line: usize) -> Result<Layer, ModelError> {
@@ -285,9 +335,9 @@ fn parse_row(fields: &[&str], layout: &Layout, file: &str, line: usize) -> Resul
 pub fn load_model_file(path: &Path) -> Result<Model, ModelError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: shown.clone(), source })?;
-    let layers = parse_model_csv(&text, &shown)?;
+    let (layers, strides) = parse_model_csv_strides(&text, &shown)?;
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
-    Ok(Model { name, layers })
+    Ok(Model { name, layers, strides })
 }
 
 #[cfg(test)]

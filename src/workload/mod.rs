@@ -7,7 +7,7 @@ pub mod builtin;
 mod csv_loader;
 pub mod onnx;
 
-pub use csv_loader::{load_model_file, parse_model_csv, ModelError};
+pub use csv_loader::{load_model_file, parse_model_csv, parse_model_csv_strides, ModelError};
 
 use serde::{Deserialize, Serialize};
 
@@ -166,4 +166,31 @@ pub const MAX_MACS: i64 = 1 << 52;
 pub struct Model {
     pub name: String,
     pub layers: Vec<Layer>,
+    /// The original stride (Y, X) of each layer, where the source gave one (ONNX import, or a
+    /// model CSV with a `stride` column); empty means stride 1 everywhere. The layers themselves
+    /// are the stride-1 equivalents the cost model evaluates: this is only reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strides: Vec<[i64; 2]>,
+}
+
+impl Model {
+    /// A model whose layers all have stride 1.
+    pub fn new(name: impl Into<String>, layers: Vec<Layer>) -> Model {
+        Model { name: name.into(), layers, strides: Vec::new() }
+    }
+
+    /// The original stride of layer `i` (0-based): (1, 1) unless the source said otherwise.
+    pub fn stride(&self, i: usize) -> [i64; 2] {
+        self.strides.get(i).copied().unwrap_or([1, 1])
+    }
+}
+
+/// A stride as written in model files and result columns: `2`, or `2x1` (Y then X) when the two
+/// differ.
+pub fn stride_text(s: [i64; 2]) -> String {
+    if s[0] == s[1] {
+        s[0].to_string()
+    } else {
+        format!("{}x{}", s[0], s[1])
+    }
 }

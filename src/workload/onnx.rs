@@ -277,7 +277,7 @@ impl OnnxImport {
             let l = &il.layer;
             s += &format!("{},{},{},{},{},{},{}", l.k, l.c, l.y, l.x, l.r, l.s, l.kind.code());
             if !plain {
-                let pair = |p: [i64; 2]| if p[0] == p[1] { p[0].to_string() } else { format!("{}x{}", p[0], p[1]) };
+                let pair = super::stride_text;
                 let mut node = il.node.clone();
                 if !il.part.is_empty() {
                     node += &format!(" [{}]", il.part);
@@ -300,15 +300,10 @@ pub fn import_onnx(path: &Path) -> Result<OnnxImport, OnnxError> {
     import_onnx_bytes(&bytes, &shown, &name)
 }
 
-/// [`import_onnx`] as a [`Model`], with errors as [`ModelError`] (for `resolve_model`).
-///
-/// The ONNX error is kept as the source of an I/O-kind error (`InvalidData`), so its message,
-/// which names the node, is shown after the file name.
+/// [`import_onnx`] as a [`Model`] (for `resolve_model`), its layers' strides kept. The import's
+/// own error (file, node, reason) is the error, with no wrapper around it.
 pub fn load_onnx_model(path: &Path) -> Result<Model, ModelError> {
-    import_onnx(path).map(|i| i.model).map_err(|e| ModelError::Io {
-        path: e.file,
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.kind),
-    })
+    import_onnx(path).map(|i| i.model).map_err(ModelError::Onnx)
 }
 
 /// Imports an ONNX model from its bytes. `source` names the file in messages, `name` the model.
@@ -367,7 +362,11 @@ pub fn import_onnx_bytes(bytes: &[u8], source: &str, name: &str) -> Result<OnnxI
     if layers.is_empty() {
         return Err(fail(OnnxErrorKind::NoLayers));
     }
-    let model = Model { name: name.to_string(), layers: layers.iter().map(|l: &ImportedLayer| l.layer).collect() };
+    let model = Model {
+        name: name.to_string(),
+        layers: layers.iter().map(|l: &ImportedLayer| l.layer).collect(),
+        strides: layers.iter().map(|l| l.stride).collect(),
+    };
     Ok(OnnxImport { model, layers, mac_nodes, skipped, notes: g.notes, source: source.to_string() })
 }
 
