@@ -134,3 +134,50 @@ fn one_accelerator_for_a_whole_model() {
     let front = pareto_designs(&results);
     assert!(front.windows(2).all(|w| w[0].area_used_um2 <= w[1].area_used_um2 && w[0].total_f1 > w[1].total_f1));
 }
+
+/// Over random budgets, PE limits, layers, PE moves and strategies: no reported or archived
+/// design is over the budget or the PE limit, and no runtime beats either bound.
+#[test]
+fn random_budgets_and_limits_are_never_exceeded() {
+    use gammaflow::search::{PeDraw, Strategy};
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x17);
+    let mut ev = Evaluator::new(BackendChoice::Cpu).unwrap();
+    let mut checked = 0;
+    for case in 0..24 {
+        let layer = Layer::conv(
+            rng.random_range(1..200),
+            rng.random_range(1..200),
+            rng.random_range(3..60),
+            rng.random_range(3..60),
+            3,
+            3,
+        );
+        let limit = rng.random_range(1..20_000);
+        let budget_mm2 = 10f64.powf(rng.random_range(-2.0..1.5));
+        let draw = [PeDraw::Uniform, PeDraw::UpperHalf, PeDraw::Joint][case % 3];
+        let strategy = [Strategy::Islands, Strategy::Gamma][case % 2];
+        let cfg = SearchConfig {
+            strategy,
+            num_pop: 24,
+            epochs: 0,
+            max_evals: Some(1_500),
+            space: SpaceOptions { co_explore: true, pe_draw: Some(draw), slevel_max: 3, ..SpaceOptions::default() },
+            ..co_cfg(Some(budget_mm2), case as u64)
+        };
+        let hw = Hardware { num_pe: limit, ..Hardware::default() };
+        let r = &search(&[(0, layer, hw)], &cfg, &mut ev, |_| {})[0];
+        let Some(best) = r.best.as_ref() else { continue };
+        for c in std::iter::once(best).chain(r.pareto.iter()) {
+            let pe = c.genome.levels[0].size;
+            assert!((1..=limit).contains(&pe), "case {case}: {pe} PEs, limit {limit}");
+            let area = cfg.area(c, &r.hw).unwrap().total;
+            assert!(area <= budget_mm2 * 1e6, "case {case}: {area} um^2 over {budget_mm2} mm^2");
+            let rt = c.eval.metrics.unwrap().runtime_cycles;
+            assert!(rt >= gammaflow::search::compute_bound(&layer, pe), "case {case}: below the design's bound");
+            assert!(rt >= r.parallel_bound_cycles, "case {case}: below the parallelism bound");
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} designs checked");
+}

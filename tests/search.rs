@@ -365,7 +365,7 @@ fn f1_tolerance_trades_a_little_latency_for_energy() {
             epochs: 0,
             max_evals: Some(20_000),
             seed,
-            f1_tolerance: tol,
+            f1_tolerance: Some(tol),
             ..SearchConfig::default()
         };
         let r = &run(&layers, hw, &cfg)[0];

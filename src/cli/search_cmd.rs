@@ -7,7 +7,9 @@ use crate::report::search_out::{totals, write_search_outputs};
 use crate::report::svg::Series;
 use crate::search::constraint::load_accel;
 use crate::search::shared::{best_design, candidate_designs, pareto_designs, search_shared, DesignResult};
-use crate::search::{search_dedup, LayerResult, MapConstraint, Objective, Rates, SearchConfig, SpaceOptions, Strategy};
+use crate::search::{
+    search_dedup, LayerResult, MapConstraint, Objective, PeDraw, Rates, SearchConfig, SpaceOptions, Strategy,
+};
 use crate::workload::builtin::resolve_model;
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
@@ -148,12 +150,17 @@ pub struct SearchOpts {
     /// Rate of the PE-count mutation when co-exploring.
     #[arg(long, default_value_t = 0.5)]
     pub pe_rate: f64,
+    /// How co-exploration redraws the PE count: joint (a target PE count reached by changing the
+    /// parallel tiling with it), upper-half (DiGamma's; the default), uniform.
+    #[arg(long, value_enum)]
+    pub pe_draw: Option<PeDraw>,
     /// Relative slack on the first objective within which the second decides: the reported
     /// mapping has the lowest second objective among the found mappings whose first is at most
     /// (1 + T) x the best (e.g. 1e-4: a runtime 0.01% above the fastest for less energy).
-    /// 0 = strictly the fastest, ties broken by the second (GAMMA).
-    #[arg(long, default_value_t = 0.0)]
-    pub f1_tolerance: f64,
+    /// 0 = strictly the fastest, ties broken by the second (GAMMA). Default: 1e-4 for
+    /// `islands`, 0 for `gamma` and `random`.
+    #[arg(long)]
+    pub f1_tolerance: Option<f64>,
     /// Mapping constraint: a built-in accelerator map (nvdla, eyeriss, tpu) or a TOML file
     /// (data/constraints/*.toml shows the format). It fixes the number of cluster levels.
     #[arg(long)]
@@ -264,7 +271,7 @@ impl SearchOpts {
             ("parents-ratio", self.parents_ratio),
             ("divisor-bias", self.divisor_bias),
             ("pe-rate", self.pe_rate),
-            ("f1-tolerance", self.f1_tolerance),
+            ("f1-tolerance", self.f1_tolerance.unwrap_or(0.0)),
         ] {
             if !(0.0..=1.0).contains(&r) {
                 bail!("--{name} must be within [0, 1], got {r}");
@@ -319,6 +326,7 @@ impl SearchOpts {
                 rs_full: !self.free_rs,
                 divisor_bias: self.divisor_bias,
                 co_explore: self.co_explores(),
+                pe_draw: self.pe_draw,
                 factor_clusters: true,
                 constraint,
             },

@@ -7,7 +7,7 @@
 use super::objective::{Fitness, Objective};
 use super::operators::Rates;
 use super::pareto::Pareto;
-use super::space::{Space, SpaceOptions};
+use super::space::{PeDraw, Space, SpaceOptions};
 use super::strategy::{self, Driver};
 use crate::energy::EnergyModel;
 use crate::eval::{from_packed, Evaluator};
@@ -76,10 +76,11 @@ pub struct SearchConfig {
     pub pe_rate: f64,
     /// Relative slack on the first objective within which the second one decides: the reported
     /// mapping is the one with the lowest second cost among the archived mappings whose first
-    /// cost is within `f1_tolerance × |best|` of the best. 0 = strictly lexicographic (GAMMA).
-    /// Left out of the serialised form at 0, so job ids of strict sweeps do not change.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub f1_tolerance: f64,
+    /// cost is within `T × |best|` of the best; 0 = strictly lexicographic (GAMMA). `None` = the
+    /// strategy's default ([`SearchConfig::f1_tolerance`]), and then left out of the serialised
+    /// form, so job ids of sweeps that do not set it do not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f1_tolerance: Option<f64>,
     /// Energy per access and MAC (objectives energy, EDP, energy-area; the reported energy).
     /// Serialised only when it is not MAESTRO's, so configurations and sweep job ids written
     /// before tables existed are unchanged.
@@ -87,9 +88,11 @@ pub struct SearchConfig {
     pub energy_model: EnergyModel,
 }
 
-fn is_zero(x: &f64) -> bool {
-    *x == 0.0
-}
+/// `islands`' default [`SearchConfig::f1_tolerance`]: runtimes a few cycles apart can differ
+/// several-fold in energy, and 1e-4 (0.01% of runtime) cut the worst energy spread over seeds
+/// from 17.6x to 4.9x at 1e6 evaluations (BENCHMARKS.md) while every seed stayed within 0.02% of
+/// the compute bound wherever a strict search reached that.
+pub const ISLANDS_F1_TOLERANCE: f64 = 1e-4;
 
 impl Default for SearchConfig {
     fn default() -> Self {
@@ -107,13 +110,29 @@ impl Default for SearchConfig {
             area_model: AreaModel::GAMMA,
             area_budget_um2: None,
             pe_rate: 0.5,
-            f1_tolerance: 0.0,
+            f1_tolerance: None,
             energy_model: EnergyModel::MAESTRO,
         }
     }
 }
 
 impl SearchConfig {
+    /// The slack on the first objective in effect: the configured one, else the strategy's
+    /// default ([`ISLANDS_F1_TOLERANCE`] for `islands`; strictly lexicographic for `gamma`, which
+    /// reproduces GAMMA, and `random`).
+    /// The co-exploration PE move in effect: the configured one, else DiGamma's
+    /// [`PeDraw::UpperHalf`], which did best at 1e4 evaluations (BENCHMARKS.md).
+    pub fn pe_draw(&self) -> PeDraw {
+        self.space.pe_draw.unwrap_or(PeDraw::UpperHalf)
+    }
+
+    pub fn f1_tolerance(&self) -> f64 {
+        self.f1_tolerance.unwrap_or(match self.strategy {
+            Strategy::Islands => ISLANDS_F1_TOLERANCE,
+            Strategy::Gamma | Strategy::Random => 0.0,
+        })
+    }
+
     /// The evaluation budget of one layer.
     pub fn budget(&self) -> u64 {
         let pop = self.num_pop.max(2) as u64;
@@ -399,7 +418,9 @@ pub fn search_seeded(
         .iter()
         .enumerate()
         .map(|(ti, (idx, layer, hw))| {
-            let mut space = Space::new(layer, hw.num_pe, cfg.space.clone());
+            let mut opts = cfg.space.clone();
+            opts.pe_draw = Some(cfg.pe_draw());
+            let mut space = Space::new(layer, hw.num_pe, opts);
             if let Some(b) = cfg.area_budget_um2 {
                 space = space.with_area_cap(cfg.area_model, b);
             }
@@ -415,7 +436,7 @@ pub fn search_seeded(
                 hw: *hw,
                 layer: *layer,
                 best: None,
-                pareto: Pareto::new(256, cfg.f1_tolerance),
+                pareto: Pareto::new(256, cfg.f1_tolerance()),
                 history: Vec::new(),
                 evaluations: 0,
                 budget: cfg.budget(),
@@ -519,7 +540,7 @@ pub fn search_seeded(
             index: *idx,
             layer: *layer,
             hw: *hw,
-            best: st.pareto.pick(cfg.f1_tolerance).cloned().or(st.best),
+            best: st.pareto.pick(cfg.f1_tolerance()).cloned().or(st.best),
             pareto: st.pareto.into_sorted(),
             history: st.history,
             evaluations: st.evaluations,

@@ -21,4 +21,4 @@ pub use engine::{
 };
 pub use objective::{Fitness, Objective};
 pub use operators::Rates;
-pub use space::{Space, SpaceOptions};
+pub use space::{PeDraw, Space, SpaceOptions};

@@ -47,6 +47,28 @@ pub struct SpaceOptions {
     /// with the config: the CLI records its name instead.
     #[serde(skip)]
     pub constraint: Option<Arc<MapConstraint>>,
+    /// How a co-explored design's PE count is redrawn; `None` = the default
+    /// ([`crate::search::SearchConfig::pe_draw`]), and then left out of the serialised form, so
+    /// existing sweep job ids do not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pe_draw: Option<PeDraw>,
+}
+
+/// The PE-count move of co-exploration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeDraw {
+    /// A number of top-level sub-clusters drawn uniformly up to what the top parallel dim's
+    /// spatial tiles allow (the PEs follow as that times the inner clusters).
+    Uniform,
+    /// DiGamma's: as `uniform`, from the upper half of that range.
+    UpperHalf,
+    /// A target PE count from the upper half of the limit, reached by changing the parallel
+    /// tiling with it: either the top sub-clusters, with the
+    /// top parallel dim's tile shrunk until that many spatial tiles exist, or one inner
+    /// cluster, with its parent tile grown to hold it. Reaches designs that need a larger
+    /// parent tile and a larger cluster at once, which one-gene moves cannot.
+    Joint,
 }
 
 fn yes() -> bool {
@@ -67,6 +89,7 @@ impl Default for SpaceOptions {
             co_explore: false,
             factor_clusters: true,
             constraint: None,
+            pe_draw: None,
         }
     }
 }
@@ -178,10 +201,66 @@ impl Space {
         }
     }
 
-    /// Redraws the design's PE count (co-exploration).
+    /// Redraws the design's PE count (co-exploration) with the configured [`PeDraw`]; the caller
+    /// repairs the genome after.
     pub fn random_pe(&self, g: &mut Genome, rng: &mut impl Rng) {
-        let n0 = self.biased_draw(self.max_subclusters(g), rng);
-        g.levels[0].size = n0 * Self::inner_product(g);
+        match self.opts.pe_draw.unwrap_or(PeDraw::Uniform) {
+            PeDraw::Uniform => {
+                let n0 = self.biased_draw(self.max_subclusters(g), rng);
+                g.levels[0].size = n0 * Self::inner_product(g);
+            }
+            PeDraw::UpperHalf => {
+                let hi = self.max_subclusters(g);
+                let n0 = rng.random_range((hi + 1) / 2..=hi).max(1);
+                g.levels[0].size = n0 * Self::inner_product(g);
+            }
+            PeDraw::Joint => self.joint_pe(g, rng),
+        }
+    }
+
+    /// The PE limit of a design: the space's, within the area budget.
+    fn pe_cap(&self, g: &Genome) -> i64 {
+        let mut cap = self.num_pe;
+        if let Some((model, budget)) = self.area_cap {
+            if let Some(p) = model.max_pe_within(budget, l1_requirement(&self.layer, g)) {
+                cap = cap.min(p);
+            }
+        }
+        cap.max(1)
+    }
+
+    /// [`PeDraw::Joint`].
+    fn joint_pe(&self, g: &mut Genome, rng: &mut impl Rng) {
+        let cap = self.pe_cap(g);
+        let target = rng.random_range((cap + 1) / 2..=cap);
+        let levels = g.levels.len();
+        let fixed_inner = self.opts.fixed_cluster.is_some() || self.cstr.is_some();
+        if levels > 1 && !fixed_inner && rng.random_bool(0.5) {
+            // One inner cluster takes the change, its parent tile grown to hold it.
+            let li = rng.random_range(1..levels);
+            let d = g.levels[li].par;
+            let n0 = (g.levels[0].size / Self::inner_product(g)).max(1);
+            let others: i64 = (1..levels).filter(|&j| j != li).map(|j| g.levels[j].size.max(1)).product();
+            let enclosing = if li == 1 { self.bound[d.index()] } else { g.levels[li - 2].tile(d) };
+            let want = (target / (n0 * others).max(1)).clamp(1, enclosing.max(1));
+            let parent = g.levels[li - 1].tile(d).max(want).min(enclosing.max(1));
+            g.levels[li - 1].set_tile(d, parent);
+            let z = if self.opts.factor_clusters { largest_divisor_upto(parent, want) } else { want.min(parent) };
+            g.levels[li].size = z;
+        }
+        // The top takes the rest: that many sub-clusters, the top parallel dim's tile shrunk so
+        // that as many spatial tiles exist.
+        let u = Self::inner_product(g);
+        let d = g.levels[0].par;
+        let extent = self.bound[d.index()].max(1);
+        let n0 = (target / u).clamp(1, extent);
+        if self.cstr.is_none() {
+            let tile = g.levels[0].tile(d);
+            if (extent + tile - 1) / tile.max(1) < n0 {
+                g.levels[0].set_tile(d, (extent + n0 - 1) / n0);
+            }
+        }
+        g.levels[0].size = n0 * u;
     }
 
     fn par_dims(&self) -> &'static [Dim] {

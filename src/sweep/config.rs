@@ -33,7 +33,8 @@
 //! area_model = "gamma"                    # gamma, maestro, or a TOML table file
 //! energy_model = "tech.toml"              # maestro (the default) or an energy table file
 //! pe_rate = 0.5                           # PE-count mutation rate when co-exploring
-//! f1_tolerance = 0.0                      # slack on the first objective for the second
+//! pe_draw = "upper-half"                  # co-exploration PE move: upper-half (default), joint, uniform
+//! f1_tolerance = 1e-4                     # slack on the first objective for the second (default: the strategy's)
 //! ```
 //!
 //! Every constraint is checked against every layer of every job it applies to before anything
@@ -113,6 +114,7 @@ struct RawSweep {
     energy_model: Option<Spanned<String>>,
     pe_rate: Option<Spanned<f64>>,
     f1_tolerance: Option<Spanned<f64>>,
+    pe_draw: Option<Spanned<String>>,
     job: Option<Spanned<Vec<RawJob>>>,
 }
 
@@ -630,6 +632,16 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
         space.divisor_bias = b;
     }
     space.co_explore = raw.co_explore.unwrap_or(false);
+    if let Some(v) = &raw.pe_draw {
+        let d = <crate::search::PeDraw as clap::ValueEnum>::from_str(v.get_ref(), true).map_err(|_| {
+            cx.err(
+                Some(v.span()),
+                "pe_draw",
+                format!("unknown PE draw {:?} (expected joint, upper-half or uniform)", v.get_ref()),
+            )
+        })?;
+        space.pe_draw = Some(d);
+    }
     let mut base_cfg =
         SearchConfig { space, rates: Rates::default(), max_evals: None, max_time: None, ..SearchConfig::default() };
     if let Some(m) = &raw.area_model {
@@ -661,7 +673,7 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
         if !(0.0..=1.0).contains(&r) {
             return Err(cx.err(Some(v.span()), "f1_tolerance", format!("{r} is outside [0, 1]")));
         }
-        base_cfg.f1_tolerance = r;
+        base_cfg.f1_tolerance = Some(r);
     }
     let budget = |v: &Spanned<f64>, field: &str| -> Result<f64, ConfigError> {
         let b = *v.get_ref();

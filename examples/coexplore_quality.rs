@@ -1,0 +1,108 @@
+//! Co-exploration quality (DiGamma's setting, `--co-explore`): latency then area under an area
+//! budget and a PE limit, per layer, over seeds, for each strategy and budget. Prints a markdown
+//! table; `--csv FILE` writes every run.
+//!
+//! `cargo run --release --example coexplore_quality -- --budgets 1e4,1e6 --seeds 10 --csv c.csv`
+
+use gammaflow::eval::{BackendChoice, Evaluator};
+use gammaflow::hardware::Hardware;
+use gammaflow::search::{compute_bound, search, Objective, SearchConfig, SpaceOptions, Strategy};
+use gammaflow::workload::builtin::resolve_model;
+use std::io::Write;
+
+/// (name, area budget mm^2, PE limit).
+const SETTINGS: [(&str, f64, i64); 3] = [("edge", 0.5, 1024), ("mid", 4.0, 4096), ("cloud", 20.0, 16384)];
+const LAYERS: [(&str, usize); 8] = [
+    ("resnet50", 5),
+    ("resnet50", 40),
+    ("vgg16", 2),
+    ("vgg16", 8),
+    ("mnasnet", 4),
+    ("mnasnet", 30),
+    ("bert", 1),
+    ("bert", 25),
+];
+
+fn arg(name: &str) -> Option<String> {
+    let a: Vec<String> = std::env::args().collect();
+    a.iter().position(|x| x == name).and_then(|i| a.get(i + 1).cloned())
+}
+
+fn main() -> anyhow::Result<()> {
+    let budgets: Vec<u64> = arg("--budgets")
+        .unwrap_or_else(|| "1e4".into())
+        .split(',')
+        .map(|s| s.trim().parse::<f64>().map(|v| v as u64))
+        .collect::<Result<_, _>>()?;
+    let seeds: u64 = arg("--seeds").map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let strategies: Vec<Strategy> = arg("--strategies")
+        .unwrap_or_else(|| "islands,gamma".into())
+        .split(',')
+        .map(|s| <Strategy as clap::ValueEnum>::from_str(s.trim(), true).map_err(anyhow::Error::msg))
+        .collect::<Result<_, _>>()?;
+    let which = arg("--setting").unwrap_or_else(|| "all".into());
+    let pe_draw = arg("--pe-draw")
+        .map(|s| <gammaflow::search::PeDraw as clap::ValueEnum>::from_str(&s, true).map_err(anyhow::Error::msg))
+        .transpose()?;
+    let mut csv = arg("--csv").map(std::fs::File::create).transpose()?;
+    if let Some(f) = csv.as_mut() {
+        writeln!(
+            f,
+            "setting,layer,strategy,budget,seed,runtime,pes,area_um2,area_budget_um2,pe_limit,l1_elements,l2_elements,\
+             design_bound,parallel_bound,evaluations"
+        )?;
+    }
+    let mut ev = Evaluator::new(BackendChoice::Cpu)?;
+    let tasks: Vec<(String, gammaflow::workload::Layer)> = LAYERS
+        .iter()
+        .map(|(m, i)| Ok((format!("{m}#{i}"), resolve_model(m)?.layers[i - 1])))
+        .collect::<anyhow::Result<_>>()?;
+    for &(setting, mm2, limit) in SETTINGS.iter().filter(|s| which == "all" || s.0 == which) {
+        let hw = Hardware { num_pe: limit, ..Hardware::default() };
+        let t: Vec<_> = tasks.iter().enumerate().map(|(i, (_, l))| (i, *l, hw)).collect();
+        for &strategy in &strategies {
+            for &budget in &budgets {
+                for seed in 0..seeds {
+                    let cfg =
+                        SearchConfig {
+                            strategy,
+                            fitness1: Objective::Latency,
+                            fitness2: Some(Objective::Area),
+                            num_pop: arg("--pop")
+                                .map(|p| p.parse().unwrap())
+                                .unwrap_or(if strategy == Strategy::Islands { 48 } else { 100 }),
+                            epochs: 0,
+                            max_evals: Some(budget),
+                            seed,
+                            space: SpaceOptions { co_explore: true, pe_draw, ..SpaceOptions::default() },
+                            area_budget_um2: Some(mm2 * 1e6),
+                            ..SearchConfig::default()
+                        };
+                    for r in search(&t, &cfg, &mut ev, |_| {}) {
+                        let Some(b) = r.best.as_ref() else { continue };
+                        let m = b.eval.metrics.unwrap_or_default();
+                        let pes = b.genome.levels[0].size;
+                        let area = cfg.area(b, &r.hw).map(|a| a.total).unwrap_or(f64::NAN);
+                        if let Some(f) = csv.as_mut() {
+                            writeln!(
+                                f,
+                                "{setting},{},{},{budget},{seed},{},{pes},{area},{},{limit},{},{},{},{},{}",
+                                tasks[r.index].0,
+                                strategy.name(),
+                                m.runtime_cycles,
+                                mm2 * 1e6,
+                                m.l1_size_req,
+                                m.l2_size_req,
+                                compute_bound(&r.layer, pes),
+                                r.parallel_bound_cycles,
+                                r.evaluations
+                            )?;
+                        }
+                    }
+                    println!("{setting} {} {budget} seed {seed} done", strategy.name());
+                }
+            }
+        }
+    }
+    Ok(())
+}
