@@ -397,7 +397,7 @@ pub fn axis_ticks(lo: f64, hi: f64, scale: Scale) -> (Vec<(f64, String)>, Option
 const PREFIXES: [(i32, &str); 5] = [(3, "k"), (6, "M"), (9, "G"), (12, "T"), (15, "P")];
 
 /// `v` written with just enough digits to show steps of `step`: SI suffixes (k, M, G, T, P) from
-/// 10^4 on, powers of ten below 10^-2 ("2.5×10⁻³").
+/// 10^4 on, powers of ten below 10^-3 ("2.5×10⁻⁴").
 pub fn label(v: f64, step: f64) -> String {
     if v == 0.0 {
         return fixed(0.0, step);
@@ -410,7 +410,7 @@ pub fn label(v: f64, step: f64) -> String {
         let unit = 10f64.powi(e3);
         return format!("{}{suffix}", fixed(v / unit, step / unit));
     }
-    if a >= 1e-2 && a < 1e4 {
+    if (1e-3..1e4).contains(&a) {
         return fixed(v, step);
     }
     let e = (a.log10() + 1e-9).floor() as i32;
@@ -442,6 +442,21 @@ fn superscript(e: i32) -> String {
             _ => '⁹',
         })
         .collect()
+}
+
+/// A plain decimal with at most six significant digits and no trailing zeros (mm² of a budget
+/// given as 0.1 is 0.1, not 0.09999999999999999).
+pub fn plain(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return format!("{v}");
+    }
+    let d = (5 - v.abs().log10().floor() as i32).clamp(0, 15) as usize;
+    let s = format!("{v:.d$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// A value for a table or a note: four significant digits with an SI suffix ("1.234M").
@@ -499,7 +514,7 @@ mod tests {
     fn log_ticks_are_decades_or_1_2_5() {
         assert_eq!(labels(1e5, 6.4e7, Scale::Log), ["100k", "1M", "10M"]);
         assert_eq!(labels(30.0, 900.0, Scale::Log), ["50", "100", "200", "500"]);
-        assert_eq!(labels(1e-5, 1e-3, Scale::Log), ["1×10⁻⁵", "1×10⁻⁴", "1×10⁻³"]);
+        assert_eq!(labels(1e-5, 1e-3, Scale::Log), ["1×10⁻⁵", "1×10⁻⁴", "0.001"]);
         assert_eq!(labels(3e-5, 4e-4, Scale::Log), ["5×10⁻⁵", "1×10⁻⁴", "2×10⁻⁴"]);
         // Many decades: every second one.
         let t = labels(1.0, 1e15, Scale::Log);
@@ -515,7 +530,11 @@ mod tests {
         assert_eq!(short(2269682432.0), "2.270G");
         assert_eq!(short(0.5), "0.5000");
         assert_eq!(short(12.0), "12.00");
-        assert_eq!(short(0.00123), "1.230×10⁻³");
+        assert_eq!(short(0.00123), "0.001230");
+        assert_eq!(short(0.000123), "1.230×10⁻⁴");
+        assert_eq!(plain(0.1 * 1e6 * 1e-6), "0.1");
+        assert_eq!(plain(20.0), "20");
+        assert_eq!(plain(1234.5678), "1234.57");
     }
 
     #[test]

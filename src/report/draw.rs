@@ -541,6 +541,9 @@ where
             let font = rule_font.clone().color(&rc);
             let (at, off, pos) = if r.horizontal {
                 ((span.hi, v), (-(4.0 * s) as i32, -(3.0 * s) as i32), Pos::new(HPos::Right, VPos::Bottom))
+            } else if v > (dx.lo + dx.hi) / 2.0 {
+                // Right half: the text goes left of the line, inside the plot.
+                ((v, span.hi), (-(4.0 * s) as i32, (4.0 * s) as i32), Pos::new(HPos::Right, VPos::Top))
             } else {
                 ((v, span.hi), ((4.0 * s) as i32, (4.0 * s) as i32), Pos::new(HPos::Left, VPos::Top))
             };

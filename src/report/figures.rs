@@ -318,7 +318,7 @@ pub fn pareto(model: &str, cfg: &SearchConfig, r: &LayerResult) -> Option<Figure
                 p.rules.push(Rule {
                     horizontal,
                     value: budget * 1e-6,
-                    label: format!("area budget {} mm²", budget * 1e-6),
+                    label: format!("area budget {} mm²", chart::plain(budget * 1e-6)),
                     color: chart::GREY,
                     dashed: true,
                 });
@@ -388,7 +388,7 @@ fn budget_rule(budget_um2: f64) -> Rule {
     Rule {
         horizontal: false,
         value: budget_um2 * 1e-6,
-        label: format!("area budget {} mm²", budget_um2 * 1e-6),
+        label: format!("area budget {} mm²", chart::plain(budget_um2 * 1e-6)),
         color: chart::GREY,
         dashed: true,
     }

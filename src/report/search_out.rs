@@ -341,7 +341,7 @@ pub fn settings_rows(model: &str, cfg: &SearchConfig, results: &[LayerResult]) -
     };
     rows.push(("area model".into(), area));
     if let Some(b) = cfg.area_budget_um2 {
-        rows.push(("area budget".into(), format!("{} mm²", b * 1e-6)));
+        rows.push(("area budget".into(), format!("{} mm²", super::chart::plain(b * 1e-6))));
     }
     rows
 }
