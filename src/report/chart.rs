@@ -382,7 +382,7 @@ pub fn ticks(lo: f64, hi: f64, scale: Scale) -> Vec<(f64, String)> {
 pub fn axis_ticks(lo: f64, hi: f64, scale: Scale) -> (Vec<(f64, String)>, Option<String>) {
     let t = ticks(lo, hi, scale);
     let big = lo.abs().max(hi.abs());
-    if scale == Scale::Log || t.len() < 2 || !(hi - lo < big * 1e-3) {
+    if scale == Scale::Log || t.len() < 2 || hi - lo >= big * 1e-3 {
         return (t, None);
     }
     let step = t[1].0 - t[0].0;
@@ -404,7 +404,7 @@ pub fn label(v: f64, step: f64) -> String {
     }
     let a = v.abs();
     let step = step.abs().max(a * 1e-12);
-    if a >= 1e4 && a < 1e18 {
+    if (1e4..1e18).contains(&a) {
         let e3 = ((a.log10() + 1e-9).floor() as i32 / 3 * 3).clamp(3, 15);
         let suffix = PREFIXES.iter().find(|p| p.0 == e3).map_or("", |p| p.1);
         let unit = 10f64.powi(e3);

@@ -2,7 +2,7 @@
 //! fronts and co-exploration designs, and the grouped bars of the sweep report. Nothing here
 //! draws; [`super::draw`] does.
 
-use super::chart::{self, color, Axis, BarLayout, Bars, Figure, Mark, Note, Panel, Rule, Scale, Series};
+use super::chart::{self, color, Axis, BarLayout, Bars, Figure, Mark, Note, Panel, Rule, Series};
 use crate::model::Metrics;
 use crate::search::shared::{best_design, pareto_designs, DesignResult};
 use crate::search::{LayerResult, Objective, SearchConfig};
@@ -461,7 +461,7 @@ pub fn grouped_bars(
     category_label: &str,
     categories: Vec<String>,
     value_label: &str,
-    series: Vec<(String, Vec<Option<Spread>>)>,
+    series: Vec<BarSeries>,
 ) -> Panel {
     let values = series.iter().flat_map(|s| s.1.iter().flatten().flat_map(|v| [v.min, v.max]));
     let mut p = Panel::new(Axis::categorical(category_label, categories), Axis::auto(value_label, values));
@@ -477,18 +477,33 @@ pub fn grouped_bars(
     p
 }
 
-/// The sweep's flexibility chart: per accelerator (a panel each), the 16 classes (those run) as
+/// A named series of bar values (one per category), e.g. a mapping constraint over the classes.
+pub type BarSeries = (String, Vec<Option<Spread>>);
+
+/// One accelerator's panel of the flexibility chart.
+#[derive(Debug, Clone)]
+pub struct FlexPanel {
+    pub accelerator: String,
+    /// The classes run, as category names.
+    pub classes: Vec<String>,
+    /// One series per mapping constraint.
+    pub series: Vec<BarSeries>,
+}
+
+/// The sweep's flexibility chart: per accelerator (a panel each), the classes run (of the 16) as
 /// categories and one bar per mapping constraint.
-pub fn flexibility(
-    title: &str,
-    value_label: &str,
-    panels: Vec<(String, Vec<String>, Vec<(String, Vec<Option<Spread>>)>)>,
-) -> Figure {
+pub fn flexibility(title: &str, value_label: &str, panels: Vec<FlexPanel>) -> Figure {
     let n = panels.len();
     let panels: Vec<Panel> = panels
         .into_iter()
-        .map(|(acc, classes, series)| {
-            grouped_bars(&format!("accelerator {acc}"), "flexibility class", classes, value_label, series)
+        .map(|f| {
+            grouped_bars(
+                &format!("accelerator {}", f.accelerator),
+                "flexibility class",
+                f.classes,
+                value_label,
+                f.series,
+            )
         })
         .collect();
     Figure {
@@ -498,9 +513,4 @@ pub fn flexibility(
         panel_size: (760, 420),
         caption: "Classes: sum of the free axes (1 tile sizes, 2 loop order, 4 parallel dims, 8 cluster sizes). Bars: mean over seeds; whiskers: min-max.".into(),
     }
-}
-
-/// Whether a panel's value axis is log (for tests and captions).
-pub fn value_scale(p: &Panel) -> Scale {
-    p.value_axis().scale
 }

@@ -448,7 +448,7 @@ pub fn report(input: &Path, out: &Path) -> anyhow::Result<ReportOutput> {
             let caption = "Bars: mean over seeds of the best setting; whiskers: min-max over its seeds.";
 
             // Best total per accelerator (a bar group each), a bar per second objective.
-            let series: Vec<(String, Vec<Option<Spread>>)> = f2s
+            let series: Vec<figures::BarSeries> = f2s
                 .iter()
                 .map(|f2| {
                     let vals = accs
@@ -549,7 +549,7 @@ pub fn report(input: &Path, out: &Path) -> anyhow::Result<ReportOutput> {
                                 (map.clone(), vals)
                             })
                             .collect();
-                        (a.clone(), cats.clone(), series)
+                        figures::FlexPanel { accelerator: a.clone(), classes: cats.clone(), series }
                     })
                     .collect();
                 let fig = figures::flexibility(&format!("{m}: best {f1} per flexibility class"), &value_label, panels);
