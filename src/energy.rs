@@ -137,6 +137,33 @@ impl EnergyModel {
         e * self.scale
     }
 
+    /// The energy's L2, L1 and MAC parts in nJ (for charts; their sum equals
+    /// [`EnergyModel::energy_nj`] up to the last bit of rounding).
+    pub fn parts_nj(&self, m: &Metrics, num_levels: usize) -> [f64; 3] {
+        let sum = |terms: &[(i64, f64)]| terms.iter().map(|&(c, e)| c as f64 * e).sum::<f64>() * self.scale;
+        let l2 = sum(&[
+            (m.l2_input_read, self.l2_input_read),
+            (m.l2_input_write, self.l2_input_write),
+            (m.l2_weight_read, self.l2_weight_read),
+            (m.l2_weight_write, self.l2_weight_write),
+            (m.l2_output_write, self.l2_output_write),
+            (m.l2_output_read, self.l2_output_read),
+        ]);
+        let l1 = if num_levels == 1 || self.l1_counted == L1Counted::Always {
+            sum(&[
+                (m.l1_input_read, self.l1_input_read),
+                (m.l1_input_write, self.l1_input_write),
+                (m.l1_weight_read, self.l1_weight_read),
+                (m.l1_weight_write, self.l1_weight_write),
+                (m.l1_output_read, self.l1_output_read),
+                (m.l1_output_write, self.l1_output_write),
+            ])
+        } else {
+            0.0
+        };
+        [l2, l1, sum(&[(m.num_macs, self.mac)])]
+    }
+
     /// `maestro` (the default table) or a TOML file.
     pub fn resolve(spec: &str) -> Result<EnergyModel, EnergyError> {
         if spec.trim().eq_ignore_ascii_case("maestro") {

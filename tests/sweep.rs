@@ -237,16 +237,20 @@ fn shards_merge_to_the_unsharded_sweep() {
     ]);
     assert!(e.contains("shard 3/3") && e.contains("12 job(s) unfinished; rerun"), "{e}");
 
-    // Report on the merged folder: table on stdout and in summary.md, one plot of each kind.
+    // Report on the merged folder: table on stdout and in summary.md, one chart of each kind (as
+    // SVG and PNG), report.html (tests/report.rs checks chart content and opens the pages).
     let o = ok(&["report", "--input", p(&merged)]);
     assert!(o.contains("| toy | small | latency (cycles) | energy (nJ) | 6 | 0 |"), "{o}");
     assert!(o.contains("| tiny | big | energy (nJ) | none | 6 | 0 |"), "{o}");
     let md = fs::read_to_string(merged.join("report/summary.md")).unwrap();
     assert!(md.contains("48 of 48 jobs") && md.contains("| toy | small | latency (cycles) | energy (nJ) |"), "{md}");
-    for plot in ["accelerators_toy_latency.svg", "pareto_toy_latency_energy.svg", "num_pop_tiny_energy.svg"] {
-        let svg = fs::read_to_string(merged.join("report/plots").join(plot)).unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("<circle") | svg.contains("<polyline"), "{plot}");
+    for plot in ["accelerators_toy_latency", "pareto_toy_latency_energy", "num_pop_tiny_energy"] {
+        let svg = fs::read_to_string(merged.join("report/plots").join(format!("{plot}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("<rect") && svg.contains("<text"), "{plot}");
+        assert!(merged.join("report/plots").join(format!("{plot}.png")).is_file(), "{plot}.png");
     }
+    let html = fs::read_to_string(merged.join("report/report.html")).unwrap();
+    assert!(html.contains("plots/accelerators_toy_latency.svg") && html.contains("<td>small</td>"), "{html}");
 }
 
 #[test]
@@ -295,6 +299,8 @@ fn a_job_equals_a_standalone_search_whatever_its_group() {
         "--backend",
         "cpu",
         "-q",
+        // Job folders have SVG charts only.
+        "--no-png",
         "--outdir",
         p(&alone),
     ]);
@@ -585,6 +591,7 @@ fn a_constrained_job_equals_a_standalone_search() {
             "--backend",
             "cpu",
             "-q",
+            "--no-png",
             "--outdir",
             p(&alone),
         ]);

@@ -3,8 +3,7 @@
 use crate::energy::EnergyModel;
 use crate::eval::{BackendChoice, Evaluator};
 use crate::hardware::{load_hwconfig, AreaModel, Hardware};
-use crate::report::search_out::{totals, write_search_outputs};
-use crate::report::svg::Series;
+use crate::report::search_out::{totals, write_search_outputs_with, write_shared_report, OutputOptions};
 use crate::search::constraint::load_accel;
 use crate::search::shared::{best_design, candidate_designs, pareto_designs, search_shared, DesignResult};
 use crate::search::{
@@ -177,6 +176,9 @@ pub struct SearchOpts {
     /// Also write GAMMA's output folder (`OUTDIR/GAMMA_<settings>/result_c.csv`).
     #[arg(long)]
     pub gamma_layout: bool,
+    /// Charts as SVG only, without the PNG beside each (as in a sweep's job folders).
+    #[arg(long)]
+    pub no_png: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -411,7 +413,8 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
     LayerResult::set_strides(&mut results, &model);
-    write_search_outputs(&a.outdir, &model.name, &cfg, &results)
+    let out_opts = OutputOptions { png: !a.no_png };
+    write_search_outputs_with(&a.outdir, &model.name, &cfg, &results, out_opts)
         .with_context(|| format!("writing results to {}", a.outdir.display()))?;
     if a.gamma_layout {
         use crate::report::gamma_layout::{write_gamma_layout, GammaRun};
@@ -450,6 +453,8 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
             None => println!("layer {:>3}: no valid mapping found in {} evaluations", r.index + 1, r.evaluations),
         }
     }
+    // The at-a-glance table last, so it is what the terminal shows when the search ends.
+    println!("\n{}", crate::report::summary::search_table(&model.name, &cfg, &results));
     let t = totals(&results);
     println!(
         "total: runtime {} cycles, energy {:.6e} nJ over {} layer(s); {} evaluations in {:.2} s ({:.0}/s); results in {}",
@@ -507,7 +512,7 @@ fn run_shared(
     for d in &mut results {
         LayerResult::set_strides(&mut d.layers, model);
     }
-    write_shared_outputs(&a.outdir, &model.name, cfg, &results)
+    write_shared_outputs(&a.outdir, &model.name, cfg, &results, OutputOptions { png: !a.no_png })
         .with_context(|| format!("writing results to {}", a.outdir.display()))?;
     let evals: u64 = results.iter().flat_map(|r| r.layers.iter()).map(|l| l.evaluations).sum();
     match best_design(&results, cfg.fitness1) {
@@ -550,12 +555,14 @@ fn run_shared(
     Ok(())
 }
 
-/// designs.csv (every candidate), pareto_designs.svg, and the best design's per-layer outputs.
+/// designs.csv (every candidate), the best design's per-layer outputs, pareto_designs.svg/.png and
+/// report.html.
 fn write_shared_outputs(
     dir: &std::path::Path,
     model: &str,
     cfg: &SearchConfig,
     results: &[DesignResult],
+    opts: OutputOptions,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut w = csv::Writer::from_path(dir.join("designs.csv"))?;
@@ -589,19 +596,8 @@ fn write_shared_outputs(
         ])?;
     }
     w.flush()?;
-    let front: Vec<(f64, f64)> =
-        pareto_designs(results).iter().map(|r| (r.area_used_um2, r.total_f1.unwrap_or(f64::NAN))).collect();
-    let all: Vec<(f64, f64)> = results.iter().filter_map(|r| Some((r.area_used_um2, r.total_f1?))).collect();
-    let svg = crate::report::svg::chart(
-        &format!("{model}: one accelerator, total {} vs area", cfg.fitness1.name()),
-        "area (um^2)",
-        &format!("model total {}", cfg.fitness1.name()),
-        &[Series { name: "all designs".into(), points: all }, Series { name: "Pareto front".into(), points: front }],
-        true,
-    );
-    std::fs::write(dir.join("pareto_designs.svg"), svg)?;
     if let Some(b) = best_design(results, cfg.fitness1) {
-        write_search_outputs(&dir.join("best_design"), model, cfg, &b.layers)?;
+        write_search_outputs_with(&dir.join("best_design"), model, cfg, &b.layers, opts)?;
     }
-    Ok(())
+    write_shared_report(dir, model, cfg, results, opts)
 }

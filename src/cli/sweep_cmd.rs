@@ -62,7 +62,7 @@ pub struct ReportArgs {
     /// A sweep output folder (whole, shard or merged).
     #[arg(long)]
     pub input: PathBuf,
-    /// Where summary.md and plots/ go (default: INPUT/report).
+    /// Where summary.md, plots/ and report.html go (default: INPUT/report).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -107,6 +107,17 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
         s.seconds,
         outdir.display()
     );
+    // The report of what is there so far (a partial sweep too): a failure here loses no results.
+    let report_dir = outdir.join("report");
+    match report(&outdir, &report_dir) {
+        Ok(r) => {
+            if let Some(why) = &r.charts_failed {
+                eprintln!("warning: report without charts: {why}");
+            }
+            println!("report: {}", report_dir.join("report.html").display());
+        }
+        Err(e) => eprintln!("warning: report not written: {e:#}"),
+    }
     Ok(())
 }
 
@@ -122,6 +133,6 @@ pub fn run_report(a: ReportArgs) -> anyhow::Result<()> {
     // write! rather than print!: a closed pipe (`| head`) is not an error worth a panic.
     let mut so = std::io::stdout().lock();
     let _ = write!(so, "{}", r.table)
-        .and_then(|_| writeln!(so, "summary and {} plot(s) in {}", r.plots.len(), out.display()));
+        .and_then(|_| writeln!(so, "summary, {} chart(s) and report.html in {}", r.plots.len(), out.display()));
     Ok(())
 }

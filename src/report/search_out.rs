@@ -1,7 +1,10 @@
 //! Files a search writes into its output folder. Nothing here depends on wall time or on the
 //! backend, so the same seed gives byte-identical files on the CPU and the GPU.
 
-use super::svg::{chart, Series};
+use super::chart::{short, Figure};
+use super::html::{Cell, Page};
+use super::summary::thousands;
+use super::{draw, figures};
 use crate::mapping::write_maestro;
 use crate::search::{Candidate, LayerResult, SearchConfig};
 use crate::workload::stride_text;
@@ -127,12 +130,38 @@ pub fn results_json(model: &str, cfg: &SearchConfig, results: &[LayerResult]) ->
     })
 }
 
-/// Writes results.csv, results.json, history.csv, pareto.csv, mappings/*.m and the SVG plots.
+/// What a search folder gets besides its result files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputOptions {
+    /// A PNG beside every SVG chart (most of a folder's size; sweeps' job folders leave them out).
+    pub png: bool,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions { png: true }
+    }
+}
+
+/// [`write_search_outputs_with`] with the default options (SVG and PNG charts).
 pub fn write_search_outputs(
     dir: &Path,
     model: &str,
     cfg: &SearchConfig,
     results: &[LayerResult],
+) -> anyhow::Result<()> {
+    write_search_outputs_with(dir, model, cfg, results, OutputOptions::default())
+}
+
+/// Writes results.csv, results.json, history.csv, pareto.csv, mappings/*.m, the charts (SVG, and
+/// PNG with `opts.png`) and report.html. A chart that cannot be drawn (no font) is a warning, not
+/// an error: the results are written regardless and the page says what is missing.
+pub fn write_search_outputs_with(
+    dir: &Path,
+    model: &str,
+    cfg: &SearchConfig,
+    results: &[LayerResult],
+    opts: OutputOptions,
 ) -> anyhow::Result<()> {
     fs::create_dir_all(dir.join("mappings")).with_context(|| format!("creating {}", dir.display()))?;
     fs::create_dir_all(dir.join("pareto"))?;
@@ -221,44 +250,349 @@ pub fn write_search_outputs(
     }
     p.flush()?;
 
-    // Convergence against evaluations: best runtime over the compute bound for latency (1 = at
-    // the bound), else the best first objective over its final value.
-    let latency = cfg.fitness1 == crate::search::Objective::Latency;
-    let series: Vec<Series> = results
-        .iter()
-        .filter(|r| r.same_as.is_none())
-        .filter_map(|r| {
-            let norm = if latency { r.bound_cycles.max(1) as f64 } else { r.history.last()?.best_f1? };
-            Some(Series {
-                name: format!("layer {}", r.index + 1),
-                points: r.history.iter().filter_map(|s| Some((s.evaluations as f64, s.best_f1? / norm))).collect(),
-            })
-        })
-        .collect();
-    let title = format!("{model}: convergence of {}", cfg.fitness1.name());
-    let ylabel = if latency {
-        "best runtime / compute bound".to_string()
-    } else {
-        format!("best {} / final best", cfg.fitness1.name())
-    };
-    fs::write(dir.join("convergence.svg"), chart(&title, "evaluations", &ylabel, &series, false))?;
-    if let Some(f2) = cfg.fitness2 {
-        for r in results {
-            let pts: Vec<(f64, f64)> = r
-                .pareto
-                .iter()
-                .filter_map(|c| Some((cfg.value(cfg.fitness1, c, &r.hw)?, cfg.value(f2, c, &r.hw)?)))
-                .collect();
-            let s = Series { name: format!("layer {}", r.index + 1), points: pts };
-            let svg = chart(
-                &format!("{model} layer {}: Pareto front", r.index + 1),
-                cfg.fitness1.name(),
-                f2.name(),
-                &[s],
-                true,
-            );
-            fs::write(dir.join("pareto").join(format!("layer_{:03}.svg", r.index + 1)), svg)?;
+    write_charts_and_page(dir, model, cfg, results, opts)
+}
+
+/// Charts written into an output folder, and the first reason one could not be.
+pub struct Charts<'a> {
+    dir: &'a Path,
+    /// Write a PNG beside each SVG.
+    pub png: bool,
+    /// (path stem relative to the folder, caption) of every chart written.
+    pub written: Vec<(String, String)>,
+    pub failed: Option<String>,
+}
+
+impl<'a> Charts<'a> {
+    pub fn new(dir: &'a Path, png: bool) -> Charts<'a> {
+        Charts { dir, png, written: Vec::new(), failed: None }
+    }
+
+    /// Writes `stem.svg` (and `stem.png`); a failure is logged once and remembered for the page.
+    pub fn add(&mut self, fig: Option<Figure>, stem: &str, caption: &str) {
+        let Some(fig) = fig else { return };
+        if self.failed.is_some() {
+            return;
+        }
+        match draw::write_files(&fig, self.dir, stem, self.png) {
+            Ok(()) => self.written.push((stem.to_string(), caption.to_string())),
+            Err(e) => {
+                log::warn!("{}: charts not written: {e}", self.dir.display());
+                self.failed = Some(e.to_string());
+            }
         }
     }
+
+    /// Shows every chart written on the page.
+    pub fn show_on(&self, page: &mut Page) {
+        for (stem, caption) in &self.written {
+            page.figure(stem, caption, self.png);
+        }
+    }
+
+    /// Notes the failure on the page, if any.
+    pub fn note_on(&self, page: &mut Page) {
+        if let Some(why) = &self.failed {
+            page.note(&format!("Charts were not drawn: {why}. The result files below are complete."));
+        }
+    }
+}
+
+fn cap(v: i64) -> String {
+    if v <= 0 {
+        "unlimited".into()
+    } else {
+        thousands(v)
+    }
+}
+
+/// The settings a reader needs to know what was run (every field is in results.json).
+pub fn settings_rows(model: &str, cfg: &SearchConfig, results: &[LayerResult]) -> Vec<(String, String)> {
+    let distinct = results.iter().filter(|r| r.same_as.is_none()).count();
+    let mut rows = vec![
+        ("model".to_string(), model.to_string()),
+        ("layers".into(), format!("{} searched, {distinct} distinct shapes", results.len())),
+    ];
+    if let Some(hw) = results.first().map(|r| r.hw) {
+        let pes = if cfg.space.co_explore {
+            format!("co-explored, up to {}", thousands(hw.num_pe))
+        } else {
+            thousands(hw.num_pe)
+        };
+        rows.push(("PEs".into(), pes));
+        rows.push(("L1 per PE / L2 (elements)".into(), format!("{} / {}", cap(hw.l1_size), cap(hw.l2_size))));
+        rows.push((
+            "NoC / off-chip bandwidth (elements/cycle)".into(),
+            format!("{} / {}", cap(hw.noc_bw), cap(hw.offchip_bw)),
+        ));
+    }
+    rows.push(("strategy".into(), cfg.strategy.name().to_string()));
+    rows.push((
+        "objectives".into(),
+        format!("{}, then {}", cfg.fitness1.name(), cfg.fitness2.map_or("nothing", |o| o.name())),
+    ));
+    rows.push(("budget".into(), format!("{} evaluations per layer shape", thousands(cfg.budget() as i64))));
+    rows.push(("population".into(), cfg.num_pop.to_string()));
+    rows.push(("seed".into(), cfg.seed.to_string()));
+    rows.push(("cluster levels".into(), format!("{}..{}", cfg.space.slevel_min, cfg.space.slevel_max)));
+    if let Some(c) = &cfg.space.constraint {
+        rows.push(("mapping constraint".into(), format!("{} ({}), flexibility class {}", c.name, c.source, c.class)));
+    }
+    let area = match cfg.area_model {
+        crate::hardware::AreaModel::Table { pe_um2, bit_um2, word_bits } => {
+            format!("{pe_um2} um² per PE + {bit_um2} um² per bit, {word_bits} bits per element")
+        }
+        crate::hardware::AreaModel::Maestro => "MAESTRO's".to_string(),
+    };
+    rows.push(("area model".into(), area));
+    if let Some(b) = cfg.area_budget_um2 {
+        rows.push(("area budget".into(), format!("{} mm²", super::chart::plain(b * 1e-6))));
+    }
+    rows
+}
+
+/// Results table of the page: one row per layer and the totals.
+fn layer_rows(cfg: &SearchConfig, results: &[LayerResult]) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let (o1, o2) = (cfg.fitness1, cfg.fitness2);
+    let k1 = figures::unit(o1).1;
+    // Latency is the runtime column already.
+    let show_f1 = o1 != crate::search::Objective::Latency;
+    let mut header = vec!["#".to_string(), "shape".into()];
+    if show_f1 {
+        header.push(format!("best {}", figures::axis_label(o1)));
+    }
+    if let Some(o) = o2 {
+        header.push(format!("its {}", figures::axis_label(o)));
+    }
+    header.extend(
+        [
+            "runtime (cycles)",
+            "bound (cycles)",
+            "gap",
+            "energy (nJ)",
+            "PEs",
+            "L1 (elements)",
+            "L2 (elements)",
+            "evaluations",
+            "mapping",
+        ]
+        .map(String::from),
+    );
+    let mut rows = Vec::new();
+    for r in results {
+        let same = r.same_as.map(|i| format!(" (same as #{})", i + 1)).unwrap_or_default();
+        let mut row =
+            vec![Cell::num((r.index + 1).to_string()), Cell::text(format!("{}{same}", figures::shape_text(&r.layer)))];
+        match r.best.as_ref().and_then(|b| Some((b, b.eval.metrics?))) {
+            Some((b, m)) => {
+                if show_f1 {
+                    row.push(Cell::num(cfg.value(o1, b, &r.hw).map_or("-".into(), |v| short(v * k1))));
+                }
+                if let Some(o) = o2 {
+                    row.push(Cell::num(cfg.value(o, b, &r.hw).map_or("-".into(), |v| short(v * figures::unit(o).1))));
+                }
+                let m_file = format!("mappings/layer_{:03}.m", r.index + 1);
+                row.extend([
+                    Cell::num(thousands(m.runtime_cycles)),
+                    Cell::num(thousands(r.bound_cycles)),
+                    Cell::num(r.gap_to_bound().map_or("-".into(), |g| format!("{:.2}%", 100.0 * g))),
+                    Cell::num(short(m.energy_nj)),
+                    Cell::num(cfg.design_hw(&r.hw, &b.genome).num_pe.to_string()),
+                    Cell::num(thousands(m.l1_size_req)),
+                    Cell::num(thousands(m.l2_size_req)),
+                    Cell::num(thousands(r.evaluations as i64)),
+                    Cell::link(format!("layer_{:03}.m", r.index + 1), m_file),
+                ]);
+            }
+            None => {
+                if show_f1 {
+                    row.push(Cell::text(""));
+                }
+                if o2.is_some() {
+                    row.push(Cell::text(""));
+                }
+                row.extend([Cell::text("no valid mapping"), Cell::num(thousands(r.bound_cycles))]);
+                row.extend((0..5).map(|_| Cell::text("")));
+                row.push(Cell::num(thousands(r.evaluations as i64)));
+                row.push(Cell::text(""));
+            }
+        }
+        rows.push(row);
+    }
+    let t = totals(results);
+    let bound: i64 = results.iter().map(|r| r.bound_cycles).sum();
+    let mut total = vec![Cell::text("total"), Cell::text(format!("{} layers", results.len()))];
+    let sum = |o: crate::search::Objective| {
+        results
+            .iter()
+            .map(|r| r.best.as_ref().and_then(|b| cfg.value(o, b, &r.hw)))
+            .sum::<Option<f64>>()
+            .filter(|_| figures::additive(o))
+            .map_or(String::new(), |v| short(v * figures::unit(o).1))
+    };
+    if show_f1 {
+        total.push(Cell::num(sum(o1)));
+    }
+    if let Some(o) = o2 {
+        total.push(Cell::num(sum(o)));
+    }
+    let complete = t.layers_without_valid_mapping == 0;
+    total.extend([
+        Cell::num(thousands(t.runtime_cycles)),
+        Cell::num(thousands(bound)),
+        Cell::num(if complete {
+            format!("{:.2}%", 100.0 * (t.runtime_cycles as f64 / bound.max(1) as f64 - 1.0))
+        } else {
+            String::new()
+        }),
+        Cell::num(short(t.energy_nj)),
+        Cell::text(""),
+        Cell::text(""),
+        Cell::text(""),
+        Cell::num(thousands(t.evaluations as i64)),
+        Cell::text(""),
+    ]);
+    rows.push(total);
+    (header, rows)
+}
+
+/// The charts of a search folder and its report.html.
+fn write_charts_and_page(
+    dir: &Path,
+    model: &str,
+    cfg: &SearchConfig,
+    results: &[LayerResult],
+    opts: OutputOptions,
+) -> anyhow::Result<()> {
+    let mut charts = Charts::new(dir, opts.png);
+    charts.add(
+        Some(figures::convergence(model, cfg, results)),
+        "convergence",
+        "Best first objective against evaluations: the model total and the slowest layers, compute bounds dashed",
+    );
+    charts.add(
+        figures::convergence_layers(model, cfg, results),
+        "convergence_layers",
+        "Convergence of every distinct layer shape, with its compute bound",
+    );
+    charts.add(figures::layer_bars(model, results, &cfg.energy_model), "layers", "Runtime and energy per layer, share of the model total");
+    charts.add(
+        figures::coexplore_layers(model, cfg, results),
+        "coexplore",
+        "Co-explored designs: area against latency, area budget dashed",
+    );
+    let mut paretos = Vec::new();
+    for r in results {
+        let stem = format!("pareto/layer_{:03}", r.index + 1);
+        let before = charts.written.len();
+        charts.add(figures::pareto(model, cfg, r), &stem, &format!("Layer {}: Pareto front", r.index + 1));
+        if charts.written.len() > before {
+            paretos.push(charts.written.pop().expect("just written"));
+        }
+    }
+
+    let mut page = Page::new(format!("{model}: mapping search"));
+    charts.note_on(&mut page);
+    page.heading("Settings");
+    page.settings(&settings_rows(model, cfg, results));
+    page.heading("Results per layer");
+    let (header, rows) = layer_rows(cfg, results);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    page.table(&header, &rows);
+    if !charts.written.is_empty() || !paretos.is_empty() {
+        page.heading("Charts");
+        charts.show_on(&mut page);
+        if !paretos.is_empty() {
+            page.heading("Pareto fronts");
+            page.figure_grid(&paretos, charts.png);
+        }
+    }
+    page.heading("Files");
+    let mut files = vec![
+        ("results.csv".to_string(), "one row per layer: objectives, metrics, design, mapping".to_string()),
+        ("results.json".to_string(), "the same with the full configuration, totals and Pareto fronts".to_string()),
+        ("history.csv".to_string(), "best objectives after every round of each layer".to_string()),
+        ("pareto.csv".to_string(), "the non-dominated mappings of each layer".to_string()),
+    ];
+    if results.iter().any(|r| r.best.is_some()) {
+        files.push(("mappings/".to_string(), "MAESTRO mapping file of every layer's best mapping".to_string()));
+    }
+    page.files(&files);
+    fs::write(dir.join("report.html"), page.finish())
+        .with_context(|| format!("writing {}", dir.join("report.html").display()))?;
+    Ok(())
+}
+
+/// `--shared-hw`'s folder: `pareto_designs.svg`/`.png` and a report.html over the designs (each
+/// layer's results are in `best_design/`, with their own page).
+pub fn write_shared_report(
+    dir: &Path,
+    model: &str,
+    cfg: &SearchConfig,
+    results: &[crate::search::shared::DesignResult],
+    opts: OutputOptions,
+) -> anyhow::Result<()> {
+    use crate::search::shared::{best_design, pareto_designs};
+    let mut charts = Charts::new(dir, opts.png);
+    charts.add(
+        figures::shared_designs(model, cfg, results),
+        "pareto_designs",
+        "Candidate designs: area against the model total, Pareto front, area budget and the chosen design",
+    );
+    let mut page = Page::new(format!("{model}: one accelerator for the model"));
+    charts.note_on(&mut page);
+    page.heading("Settings");
+    let layers: Vec<LayerResult> = results.first().map(|r| r.layers.clone()).unwrap_or_default();
+    let mut settings = settings_rows(model, cfg, &layers);
+    settings.retain(|(k, _)| k != "PEs" && k != "L1 per PE / L2 (elements)");
+    settings.push(("candidate designs".into(), results.len().to_string()));
+    page.settings(&settings);
+    let best = best_design(results, cfg.fitness1);
+    page.heading("Pareto designs");
+    let o = cfg.fitness1;
+    let label = format!("model total {}", figures::axis_label(o));
+    let header = [
+        "PEs",
+        "L1 (elements)",
+        "L1 used",
+        "L2 (elements)",
+        "L2 used",
+        "area used (mm²)",
+        label.as_str(),
+        "runtime (cycles)",
+        "energy (nJ)",
+        "chosen",
+    ];
+    let rows: Vec<Vec<Cell>> = pareto_designs(results)
+        .into_iter()
+        .map(|r| {
+            let chosen = best.is_some_and(|b| std::ptr::eq(b, r));
+            vec![
+                Cell::num(thousands(r.design.num_pe)),
+                Cell::num(thousands(r.design.l1)),
+                Cell::num(thousands(r.l1_used)),
+                Cell::num(thousands(r.design.l2)),
+                Cell::num(thousands(r.l2_used)),
+                Cell::num(format!("{:.4}", r.area_used_um2 * 1e-6)),
+                Cell::num(r.total_f1.map_or("-".into(), |v| short(v * figures::unit(o).1))),
+                Cell::num(r.total_runtime.map_or("-".into(), thousands)),
+                Cell::num(r.total_energy_nj.map_or("-".into(), short)),
+                if chosen { Cell::link("yes: best_design/", "best_design/report.html") } else { Cell::text("") },
+            ]
+        })
+        .collect();
+    page.table(&header, &rows);
+    if !charts.written.is_empty() {
+        page.heading("Charts");
+        charts.show_on(&mut page);
+    }
+    page.heading("Files");
+    let mut files = vec![("designs.csv".to_string(), "every candidate design with its totals".to_string())];
+    if best.is_some() {
+        files.push(("best_design/report.html".to_string(), "the chosen design's per-layer results".to_string()));
+    }
+    page.files(&files);
+    fs::write(dir.join("report.html"), page.finish())
+        .with_context(|| format!("writing {}", dir.join("report.html").display()))?;
     Ok(())
 }

@@ -6,7 +6,8 @@
 //! - [`store`]: the output folder: `sweep.json` (which config it belongs to), append-only
 //!   `results.csv` / `results.jsonl` (one row per job and layer) and their crash recovery, merge.
 //! - [`run`]: grouping jobs into shared `search()` calls, executing them and appending rows.
-//! - [`report`]: summary table and SVG plots of a finished (or partial) sweep.
+//! - [`report`]: summary table, charts (SVG and PNG) and `report.html` of a finished (or partial)
+//!   sweep.
 //! - [`slurm`]: the Slurm array and merge job scripts of a sweep (`gammaflow slurm`).
 //!
 //! Determinism: a job's result is exactly what `gammaflow search` gives for the same model,

@@ -24,7 +24,7 @@ use super::config::{Job, Sweep};
 use super::store::{job_rows, Shard, Store};
 use crate::eval::{BackendChoice, Evaluator};
 use crate::hardware::Hardware;
-use crate::report::search_out::write_search_outputs;
+use crate::report::search_out::{write_search_outputs_with, OutputOptions};
 use crate::search::{search, LayerResult, Progress};
 use crate::workload::Layer;
 use anyhow::Context;
@@ -228,7 +228,8 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> anyhow::Result<SweepSumm
             // The job's folder first: a row in results.* then implies its folder is complete.
             if opts.job_dirs {
                 let dir = opts.outdir.join("jobs").join(&job.id);
-                write_search_outputs(&dir, &job.model.name, &job.cfg, &res)
+                // SVG charts only: a sweep has many job folders (its own report has PNGs).
+                write_search_outputs_with(&dir, &job.model.name, &job.cfg, &res, OutputOptions { png: false })
                     .with_context(|| format!("writing {}", dir.display()))?;
             }
             if rebuild_ids.contains(job.id.as_str()) {
