@@ -366,3 +366,51 @@ fn search_energy_model_changes_energy_columns_only() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--energy-model") && err.contains("/no/such.toml"), "{err}");
 }
+
+/// A co-explored search's results.csv: the design's bound is ceil(MACs / its PEs), no runtime
+/// beats any bound, the parallelism bound is at least the compute bound, and the design uses at
+/// most its area budget (shares of the budget in [0, 1]).
+#[test]
+fn co_exploration_reports_bounds_and_budget_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("co");
+    run_ok(
+        bin()
+            .args([
+                "search",
+                "--model",
+                "resnet18",
+                "--num-layers",
+                "3",
+                "--num-pe",
+                "-1",
+                "--pe-limit",
+                "4096",
+                "--area-budget",
+                "2",
+                "--max-evals",
+                "3000",
+                "--backend",
+                "cpu",
+                "--outdir",
+            ])
+            .arg(&out),
+    );
+    let (h, rows) = read_csv(&out.join("results.csv"));
+    let col = |row: &[String], name: &str| -> f64 {
+        let i = h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name} in {h:?}"));
+        row[i].parse().unwrap_or_else(|_| panic!("{name} = {:?}", row[i]))
+    };
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        let (rt, pes, macs) = (col(r, "runtime_cycles"), col(r, "num_pe"), col(r, "num_macs"));
+        let design = col(r, "design_bound_cycles");
+        assert_eq!(design, (macs / pes).ceil(), "{r:?}");
+        assert!(rt >= design && rt >= col(r, "parallel_bound_cycles"), "{r:?}");
+        assert!(col(r, "parallel_bound_cycles") >= col(r, "bound_cycles"));
+        assert!((col(r, "gap_to_design_bound") - (rt / design - 1.0)).abs() < 1e-9);
+        let share = col(r, "area_budget_share");
+        assert!(share > 0.0 && share <= 1.0, "{share}");
+        assert!((share - col(r, "area_um2") / 2e6).abs() < 1e-9);
+    }
+}

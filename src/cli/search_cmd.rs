@@ -577,10 +577,14 @@ fn write_shared_outputs(
         "feasible",
         "total_fitness1",
         "total_runtime_cycles",
+        "total_bound_cycles",
+        "gap_to_total_bound",
         "total_energy_nJ",
     ])?;
     for r in results {
         let d = &r.design;
+        // The model's bound at this design: every layer at ceil(MACs / the design's PEs).
+        let bound: i64 = r.layers.iter().map(|l| crate::search::compute_bound(&l.layer, d.num_pe)).sum();
         w.write_record([
             d.num_pe.to_string(),
             d.l1.to_string(),
@@ -592,6 +596,8 @@ fn write_shared_outputs(
             r.total_f1.is_some().to_string(),
             r.total_f1.map(|v| format!("{v}")).unwrap_or_default(),
             r.total_runtime.map(|v| v.to_string()).unwrap_or_default(),
+            bound.to_string(),
+            r.total_runtime.map(|v| format!("{}", v as f64 / bound.max(1) as f64 - 1.0)).unwrap_or_default(),
             r.total_energy_nj.map(|v| format!("{v}")).unwrap_or_default(),
         ])?;
     }

@@ -42,6 +42,12 @@ pub fn totals(results: &[LayerResult]) -> Totals {
     t
 }
 
+/// ceil(MACs / the design's PEs): the compute bound of the design found (the task's PEs unless
+/// co-exploring).
+fn design_bound(cfg: &SearchConfig, r: &LayerResult, c: &Candidate) -> i64 {
+    crate::search::compute_bound(&r.layer, cfg.design_hw(&r.hw, &c.genome).num_pe)
+}
+
 fn candidate_json(c: &Candidate, cfg: &SearchConfig, r: &LayerResult) -> serde_json::Value {
     let m = c.eval.metrics.unwrap_or_default();
     json!({
@@ -57,13 +63,15 @@ fn candidate_json(c: &Candidate, cfg: &SearchConfig, r: &LayerResult) -> serde_j
         "l1_size_req_elements": m.l1_size_req,
         "l2_size_req_elements": m.l2_size_req,
         "num_pe": cfg.design_hw(&r.hw, &c.genome).num_pe,
+        "design_bound_cycles": design_bound(cfg, r, c),
+        "area_budget_share": cfg.area_budget_um2.and_then(|b| Some(cfg.area(c, &r.hw)?.total / b)),
         "mapping": c.genome,
         "mapping_text": c.genome.describe(),
     })
 }
 
 /// Units are in the names where they are known (MAESTRO states none for its area and power).
-const CSV_HEADER: [&str; 30] = [
+const CSV_HEADER: [&str; 35] = [
     "layer",
     "K",
     "C",
@@ -79,6 +87,10 @@ const CSV_HEADER: [&str; 30] = [
     "runtime_cycles",
     "bound_cycles",
     "gap_to_bound",
+    "parallel_bound_cycles",
+    "gap_to_parallel_bound",
+    "design_bound_cycles",
+    "gap_to_design_bound",
     "energy_nJ",
     "power",
     "area_maestro",
@@ -86,6 +98,7 @@ const CSV_HEADER: [&str; 30] = [
     "area_pe_um2",
     "area_l1_um2",
     "area_l2_um2",
+    "area_budget_share",
     "throughput_macs_per_cycle",
     "num_macs",
     "num_pe",
@@ -114,6 +127,8 @@ pub fn results_json(model: &str, cfg: &SearchConfig, results: &[LayerResult]) ->
                 "evaluations": r.evaluations,
                 "bound_cycles": r.bound_cycles,
                 "gap_to_bound": r.gap_to_bound(),
+                "parallel_bound_cycles": r.parallel_bound_cycles,
+                "gap_to_parallel_bound": r.gap_to_parallel_bound(),
                 "same_as_layer": r.same_as.map(|i| i + 1),
                 "best": r.best.as_ref().map(|b| candidate_json(b, cfg, r)),
                 "status": if r.best.is_some() { "ok" } else { "no valid mapping found" },
@@ -184,6 +199,10 @@ pub fn write_search_outputs_with(
                     m.runtime_cycles.to_string(),
                     r.bound_cycles.to_string(),
                     opt(r.gap_to_bound()),
+                    r.parallel_bound_cycles.to_string(),
+                    opt(r.gap_to_parallel_bound()),
+                    design_bound(cfg, r, b).to_string(),
+                    format!("{}", m.runtime_cycles as f64 / design_bound(cfg, r, b).max(1) as f64 - 1.0),
                     format!("{}", m.energy_nj),
                     format!("{}", m.power),
                     format!("{}", m.area),
@@ -191,6 +210,7 @@ pub fn write_search_outputs_with(
                     format!("{}", a.pe),
                     format!("{}", a.l1),
                     format!("{}", a.l2),
+                    opt(cfg.area_budget_um2.map(|budget| a.total / budget)),
                     format!("{}", m.throughput),
                     m.num_macs.to_string(),
                     cfg.design_hw(&r.hw, &b.genome).num_pe.to_string(),
@@ -209,7 +229,9 @@ pub fn write_search_outputs_with(
                 row.push("no valid mapping found".into());
                 row.extend((0..3).map(|_| String::new()));
                 row.push(r.bound_cycles.to_string());
-                row.extend((0..13).map(|_| String::new()));
+                row.push(String::new());
+                row.push(r.parallel_bound_cycles.to_string());
+                row.extend((0..16).map(|_| String::new()));
                 row.push(r.evaluations.to_string());
                 row.extend([String::new(), String::new()]);
             }
@@ -475,7 +497,11 @@ fn write_charts_and_page(
         "convergence_layers",
         "Convergence of every distinct layer shape, with its compute bound",
     );
-    charts.add(figures::layer_bars(model, results, &cfg.energy_model), "layers", "Runtime and energy per layer, share of the model total");
+    charts.add(
+        figures::layer_bars(model, results, &cfg.energy_model),
+        "layers",
+        "Runtime and energy per layer, share of the model total",
+    );
     charts.add(
         figures::coexplore_layers(model, cfg, results),
         "coexplore",

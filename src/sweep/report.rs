@@ -401,15 +401,14 @@ pub fn report(input: &Path, out: &Path) -> anyhow::Result<ReportOutput> {
         let members: Vec<&JobTotal> =
             jobs.iter().filter(|j| (&j.model, &j.accelerator, &j.f1, &j.f2) == (m, a, f1, f2)).collect();
         let incomplete = members.iter().filter(|j| j.total_f1.is_none()).count();
-        let mut row =
-            vec![
-                m.clone(),
-                a.clone(),
-                Objective::labelled(f1),
-                Objective::labelled(f2),
-                members.len().to_string(),
-                incomplete.to_string(),
-            ];
+        let mut row = vec![
+            m.clone(),
+            a.clone(),
+            Objective::labelled(f1),
+            Objective::labelled(f2),
+            members.len().to_string(),
+            incomplete.to_string(),
+        ];
         let b = best(members.iter().copied());
         match b {
             Some(b) => row.extend([
