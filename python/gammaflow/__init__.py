@@ -219,6 +219,8 @@ _SEARCH_FLAGS = {
     "area_model": str,
     "energy_model": "path",
     "pe_rate": float,
+    "pe_draw": str,
+    "f1_tolerance": float,
     "mapping_cstr": str,
     "flex_class": int,
     "accel_cstr": "path",
@@ -300,6 +302,8 @@ def search(
     area_model: Optional[str] = None,
     energy_model: Optional[str] = None,
     pe_rate: Optional[float] = None,
+    pe_draw: Optional[str] = None,
+    f1_tolerance: Optional[float] = None,
     mapping_cstr: Optional[str] = None,
     flex_class: Optional[int] = None,
     accel_cstr: Optional[str] = None,
@@ -315,7 +319,8 @@ def search(
 
     Returns what the CLI's ``results.json`` holds: ``model``, ``config``, ``mapping_constraint``,
     ``totals`` and ``layers`` (per layer: ``layer``, ``shape``, ``stride``, ``hardware``, ``evaluations``,
-    ``bound_cycles``, ``gap_to_bound``, ``same_as_layer``, ``status``, ``best`` and ``pareto``,
+    ``bound_cycles``, ``gap_to_bound``, ``parallel_bound_cycles``, ``gap_to_parallel_bound``,
+    ``same_as_layer``, ``status``, ``best`` and ``pareto``,
     each candidate with its fitnesses, metrics, ``num_pe`` and ``mapping``).
 
     Raises ``ValueError`` naming the keyword for a bad option.

@@ -71,6 +71,8 @@ def search(
     area_model: Optional[str] = None,
     energy_model: Optional[Union[str, PathLike[str]]] = None,
     pe_rate: Optional[float] = None,
+    pe_draw: Optional[str] = None,
+    f1_tolerance: Optional[float] = None,
     mapping_cstr: Optional[str] = None,
     flex_class: Optional[int] = None,
     accel_cstr: Optional[Union[str, PathLike[str]]] = None,

@@ -255,8 +255,14 @@ def cli_search(binary, tmp_path, args):
             ["--model", "resnet18", "--layer", "5", "--num-pe", "168", "--mapping-cstr", "eyeriss", "--flex-class",
              "1", "--max-evals", "1000", "--seed", "4", "--backend", "cpu"],
         ),
+        (
+            dict(model="resnet18", layer=3, co_explore=True, pe_limit=512, pe_draw="joint", f1_tolerance=0.0,
+                 max_evals=1500, seed=3, backend="cpu"),
+            ["--model", "resnet18", "--layer", "3", "--co-explore", "--pe-limit", "512", "--pe-draw", "joint",
+             "--f1-tolerance", "0", "--max-evals", "1500", "--seed", "3", "--backend", "cpu"],
+        ),
     ],
-    ids=["islands", "gamma-caps-two-layers", "co-explore", "eyeriss-class1"],
+    ids=["islands", "gamma-caps-two-layers", "co-explore", "eyeriss-class1", "joint-pe-strict"],
 )
 def test_search_equals_the_cli(binary, tmp_path, kwargs, args):
     want = cli_search(binary, tmp_path, args)
@@ -376,6 +382,8 @@ def test_evaluate_rejects(cases):
         (dict(area_budget=-1.0), r"area_budget"),
         (dict(co_explore="yes"), r"co_explore: expected True or False"),
         (dict(backend="tpu"), r"backend"),
+        (dict(f1_tolerance=2.0), r"f1_tolerance"),
+        (dict(pe_draw="sideways", co_explore=True), r"pe_draw"),
     ],
 )
 def test_search_rejects(kwargs, match):
