@@ -344,8 +344,14 @@ fn a_changed_config_or_shard_is_refused() {
 fn malformed_configs_are_rejected_with_file_and_field() {
     let acc = "[[accelerators]]\nname = \"a\"\nnum_pe = 64\n";
     let cases: Vec<(String, &str)> = vec![
-        (format!("models = [\"toy\"]\nepoch = [4]\n{acc}"), " line 2, field epoch: unknown field \"epoch\" (did you mean \"epochs\"?"),
-        (format!("models = [\"toy\"]\n{acc}l3_size = 5\n"), " line 5, field l3_size: unknown field \"l3_size\" (did you mean \"l2_size\"?"),
+        (
+            format!("models = [\"toy\"]\nepoch = [4]\n{acc}"),
+            " line 2, field epoch: unknown field \"epoch\" (did you mean \"epochs\"?",
+        ),
+        (
+            format!("models = [\"toy\"]\n{acc}l3_size = 5\n"),
+            " line 5, field l3_size: unknown field \"l3_size\" (did you mean \"l2_size\"?",
+        ),
         (
             format!("models = [\"toy\"]\nobjectives = [[\"latency\", \"speed\"]]\n{acc}"),
             " line 2, field objectives[0]: unknown objective \"speed\"",
