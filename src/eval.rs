@@ -209,6 +209,32 @@ impl Evaluator {
     }
 }
 
+/// What the search needs of an evaluator: packed genomes in ([`crate::mapping::pack`]: one
+/// record of `stride` words per genome, naming its problem), one packed result per genome out,
+/// in order. [`Evaluator`] implements it on either backend; a user can plug in their own (a
+/// remote service, a cache, another cost model that fills the same integers) and call
+/// [`crate::search::search`] with it.
+pub trait BatchEvaluator {
+    /// Evaluates every record of `words` into `out` (cleared first).
+    fn evaluate_packed(&mut self, problems: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>);
+}
+
+impl BatchEvaluator for Evaluator {
+    fn evaluate_packed(&mut self, problems: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>) {
+        Evaluator::evaluate_packed(self, problems, words, stride, out)
+    }
+}
+
+/// The CPU reference as a [`BatchEvaluator`], with no GPU to open.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuEvaluator;
+
+impl BatchEvaluator for CpuEvaluator {
+    fn evaluate_packed(&mut self, problems: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>) {
+        cpu_packed(problems, words, stride, out)
+    }
+}
+
 /// CPU twin of the GPU's packed evaluation, on the rayon pool.
 pub fn cpu_packed(problems: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>) {
     out.clear();

@@ -403,3 +403,33 @@ fn reported_runtimes_respect_both_bounds() {
     }
     assert!(tighter > 0, "one level cannot use 1024 PEs on any ResNet-18 layer, yet no bound was tighter");
 }
+
+/// The search runs on any [`BatchEvaluator`]: the CPU reference plugged in directly, or a
+/// user's wrapper around it, gives the same result as the library's evaluator, and the wrapper
+/// sees every evaluation the search counts.
+#[test]
+fn the_search_takes_any_batch_evaluator() {
+    use gammaflow::eval::{BatchEvaluator, CpuEvaluator};
+    use gammaflow::mapping::pack::{PackedProblem, PackedResult};
+    struct Counting(u64);
+    impl BatchEvaluator for Counting {
+        fn evaluate_packed(&mut self, p: &[PackedProblem], w: &[u32], stride: usize, out: &mut Vec<PackedResult>) {
+            self.0 += (w.len() / stride) as u64;
+            CpuEvaluator.evaluate_packed(p, w, stride, out)
+        }
+    }
+    let model = gammaflow::workload::builtin::resolve_model("resnet18").unwrap();
+    let hw = Hardware { num_pe: 168, ..Hardware::default() };
+    let tasks: Vec<_> = model.layers[..3].iter().enumerate().map(|(i, l)| (i, *l, hw)).collect();
+    let cfg = SearchConfig { num_pop: 24, epochs: 0, max_evals: Some(2_000), seed: 9, ..SearchConfig::default() };
+    let want = search(&tasks, &cfg, &mut cpu(), |_| {});
+    let mut counting = Counting(0);
+    let got = search(&tasks, &cfg, &mut counting, |_| {});
+    let plain = search(&tasks, &cfg, &mut CpuEvaluator, |_| {});
+    let key = |rs: &[gammaflow::search::LayerResult]| {
+        rs.iter().map(|r| (r.best.as_ref().map(|b| (b.genome, b.fit.f1, b.fit.f2)), r.evaluations)).collect::<Vec<_>>()
+    };
+    assert_eq!(key(&got), key(&want));
+    assert_eq!(key(&plain), key(&want));
+    assert_eq!(counting.0, want.iter().map(|r| r.evaluations).sum::<u64>());
+}

@@ -10,7 +10,7 @@ use super::pareto::Pareto;
 use super::space::{PeDraw, Space, SpaceOptions};
 use super::strategy::{self, Driver};
 use crate::energy::EnergyModel;
-use crate::eval::{from_packed, Evaluator};
+use crate::eval::{from_packed, BatchEvaluator};
 use crate::hardware::{AreaBreakdown, AreaModel, Hardware};
 use crate::mapping::pack::{stride_for, unpack_genome, PackedProblem, PackedResult};
 use crate::mapping::{Dim, Genome};
@@ -361,7 +361,7 @@ fn layer_rng(seed: u64, index: usize) -> ChaCha8Rng {
 pub fn search_dedup(
     tasks: &[(usize, Layer, Hardware)],
     cfg: &SearchConfig,
-    evaluator: &mut Evaluator,
+    evaluator: &mut dyn BatchEvaluator,
     progress: impl FnMut(&Progress),
 ) -> Vec<LayerResult> {
     let mut unique: Vec<(usize, Layer, Hardware)> = Vec::new();
@@ -395,7 +395,7 @@ pub fn search_dedup(
 pub fn search(
     tasks: &[(usize, Layer, Hardware)],
     cfg: &SearchConfig,
-    evaluator: &mut Evaluator,
+    evaluator: &mut dyn BatchEvaluator,
     progress: impl FnMut(&Progress),
 ) -> Vec<LayerResult> {
     search_seeded(tasks, cfg, &[], evaluator, progress)
@@ -407,7 +407,7 @@ pub fn search_seeded(
     tasks: &[(usize, Layer, Hardware)],
     cfg: &SearchConfig,
     seeds: &[Vec<Genome>],
-    evaluator: &mut Evaluator,
+    evaluator: &mut dyn BatchEvaluator,
     mut progress: impl FnMut(&Progress),
 ) -> Vec<LayerResult> {
     let start = Instant::now();

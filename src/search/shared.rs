@@ -6,7 +6,7 @@
 
 use super::engine::{search, LayerResult, Progress, SearchConfig};
 use super::objective::Objective;
-use crate::eval::Evaluator;
+use crate::eval::BatchEvaluator;
 use crate::hardware::{AreaModel, Hardware, UNLIMITED};
 use crate::workload::Layer;
 use serde::Serialize;
@@ -94,7 +94,7 @@ pub fn search_shared(
     designs: &[SharedDesign],
     base: &Hardware,
     cfg: &SearchConfig,
-    evaluator: &mut Evaluator,
+    evaluator: &mut dyn BatchEvaluator,
     progress: impl FnMut(&Progress),
 ) -> Vec<DesignResult> {
     // The per-layer searches run on fixed hardware; the design is the variable here.
