@@ -216,11 +216,23 @@ impl Evaluator {
 /// [`crate::search::search`] with it.
 pub trait BatchEvaluator {
     /// Evaluates every record of `words` into `out` (cleared first).
-    fn evaluate_packed(&mut self, problems: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>);
+    fn evaluate_packed(
+        &mut self,
+        problems: &[PackedProblem],
+        words: &[u32],
+        stride: usize,
+        out: &mut Vec<PackedResult>,
+    );
 }
 
 impl BatchEvaluator for Evaluator {
-    fn evaluate_packed(&mut self, problems: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>) {
+    fn evaluate_packed(
+        &mut self,
+        problems: &[PackedProblem],
+        words: &[u32],
+        stride: usize,
+        out: &mut Vec<PackedResult>,
+    ) {
         Evaluator::evaluate_packed(self, problems, words, stride, out)
     }
 }
@@ -230,7 +242,13 @@ impl BatchEvaluator for Evaluator {
 pub struct CpuEvaluator;
 
 impl BatchEvaluator for CpuEvaluator {
-    fn evaluate_packed(&mut self, problems: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>) {
+    fn evaluate_packed(
+        &mut self,
+        problems: &[PackedProblem],
+        words: &[u32],
+        stride: usize,
+        out: &mut Vec<PackedResult>,
+    ) {
         cpu_packed(problems, words, stride, out)
     }
 }
