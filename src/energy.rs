@@ -105,31 +105,18 @@ impl EnergyModel {
     }
 
     /// Energy in nJ of a mapping with `num_levels` cluster levels. Terms are added in MAESTRO's
-    /// order (L2 input read, input write, weight read, weight write, output write; then the L1
-    /// counts in the order of the struct), L2 output reads after them and MACs last, so MAESTRO's
+    /// order (L2 input read, input write, weight read, weight write, output write; then the L2
+    /// output reads, which MAESTRO leaves out; then the L1 counts in the order of the struct) and
+    /// MACs last, so MAESTRO's
     /// table gives MAESTRO's sum: its extra terms are exact zeros, and the running sum is never
     /// -0.0 (it starts at +0.0 and round-to-nearest turns exact cancellations into +0.0).
     pub fn energy_nj(&self, m: &Metrics, num_levels: usize) -> f64 {
         let mut e = 0.0f64;
-        for (count, energy) in [
-            (m.l2_input_read, self.l2_input_read),
-            (m.l2_input_write, self.l2_input_write),
-            (m.l2_weight_read, self.l2_weight_read),
-            (m.l2_weight_write, self.l2_weight_write),
-            (m.l2_output_write, self.l2_output_write),
-            (m.l2_output_read, self.l2_output_read),
-        ] {
+        for (count, energy) in self.l2_terms(m) {
             e += count as f64 * energy;
         }
-        if num_levels == 1 || self.l1_counted == L1Counted::Always {
-            for (count, energy) in [
-                (m.l1_input_read, self.l1_input_read),
-                (m.l1_input_write, self.l1_input_write),
-                (m.l1_weight_read, self.l1_weight_read),
-                (m.l1_weight_write, self.l1_weight_write),
-                (m.l1_output_read, self.l1_output_read),
-                (m.l1_output_write, self.l1_output_write),
-            ] {
+        if self.counts_l1(num_levels) {
+            for (count, energy) in self.l1_terms(m) {
                 e += count as f64 * energy;
             }
         }
@@ -141,27 +128,36 @@ impl EnergyModel {
     /// [`EnergyModel::energy_nj`] up to the last bit of rounding).
     pub fn parts_nj(&self, m: &Metrics, num_levels: usize) -> [f64; 3] {
         let sum = |terms: &[(i64, f64)]| terms.iter().map(|&(c, e)| c as f64 * e).sum::<f64>() * self.scale;
-        let l2 = sum(&[
+        let l1 = if self.counts_l1(num_levels) { sum(&self.l1_terms(m)) } else { 0.0 };
+        [sum(&self.l2_terms(m)), l1, sum(&[(m.num_macs, self.mac)])]
+    }
+
+    fn counts_l1(&self, num_levels: usize) -> bool {
+        num_levels == 1 || self.l1_counted == L1Counted::Always
+    }
+
+    /// (count, energy per access) of the L2 terms, in MAESTRO's summation order.
+    fn l2_terms(&self, m: &Metrics) -> [(i64, f64); 6] {
+        [
             (m.l2_input_read, self.l2_input_read),
             (m.l2_input_write, self.l2_input_write),
             (m.l2_weight_read, self.l2_weight_read),
             (m.l2_weight_write, self.l2_weight_write),
             (m.l2_output_write, self.l2_output_write),
             (m.l2_output_read, self.l2_output_read),
-        ]);
-        let l1 = if num_levels == 1 || self.l1_counted == L1Counted::Always {
-            sum(&[
-                (m.l1_input_read, self.l1_input_read),
-                (m.l1_input_write, self.l1_input_write),
-                (m.l1_weight_read, self.l1_weight_read),
-                (m.l1_weight_write, self.l1_weight_write),
-                (m.l1_output_read, self.l1_output_read),
-                (m.l1_output_write, self.l1_output_write),
-            ])
-        } else {
-            0.0
-        };
-        [l2, l1, sum(&[(m.num_macs, self.mac)])]
+        ]
+    }
+
+    /// (count, energy per access) of the L1 terms, in MAESTRO's summation order.
+    fn l1_terms(&self, m: &Metrics) -> [(i64, f64); 6] {
+        [
+            (m.l1_input_read, self.l1_input_read),
+            (m.l1_input_write, self.l1_input_write),
+            (m.l1_weight_read, self.l1_weight_read),
+            (m.l1_weight_write, self.l1_weight_write),
+            (m.l1_output_read, self.l1_output_read),
+            (m.l1_output_write, self.l1_output_write),
+        ]
     }
 
     /// `maestro` (the default table) or a TOML file.
