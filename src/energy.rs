@@ -228,10 +228,6 @@ pub const ENERGY_FIELDS: [&str; 15] = [
 /// 1e100 · 1e100 · 2^63 · 14 is far below f64's range).
 pub const MAX_ENERGY_VALUE: f64 = 1e100;
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
-}
-
 /// Parses an energy-table TOML file. `source` names the file in messages.
 pub fn parse_energy_model(text: &str, source: &str) -> Result<EnergyModel, EnergyError> {
     let err = |line: usize, field: Option<&str>, message: String| EnergyError::Invalid {
@@ -250,22 +246,15 @@ pub fn parse_energy_model(text: &str, source: &str) -> Result<EnergyModel, Energ
     } else {
         text
     };
-    let table = toml::de::DeTable::parse(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-        err(line, None, format!("invalid TOML: {}", e.message().trim()))
-    })?;
-    let mut entries: Vec<_> = table.get_ref().iter().collect();
-    entries.sort_by_key(|(k, _)| k.span().start);
+    let keys = crate::schema::toml_keys(text).map_err(|(line, msg)| err(line, None, msg))?;
     let mut m = EnergyModel { l1_counted: L1Counted::Always, ..EnergyModel::MAESTRO };
     let mut seen = [false; ENERGY_FIELDS.len()];
-    for (key, value) in entries {
-        let name: &str = key.get_ref();
-        let line = line_of(text, key.span().start);
+    for (name, line, v) in &keys {
+        let (name, line) = (name.as_str(), *line);
         let Some(i) = ENERGY_FIELDS.iter().position(|f| *f == name) else {
             return Err(err(line, Some(name), crate::schema::unknown_field(name, &ENERGY_FIELDS)));
         };
         seen[i] = true;
-        let v = value.get_ref();
         if name == "l1_counted" {
             m.l1_counted = match v.as_str() {
                 Some("one-level") => L1Counted::OneLevel,
@@ -284,12 +273,7 @@ pub fn parse_energy_model(text: &str, source: &str) -> Result<EnergyModel, Energ
             };
             continue;
         }
-        let x = match (v.as_float(), v.as_integer()) {
-            (Some(f), _) => f.as_str().parse::<f64>().ok(),
-            (_, Some(int)) => i64::from_str_radix(int.as_str(), int.radix()).ok().map(|n| n as f64),
-            _ => None,
-        };
-        let Some(x) = x else {
+        let Some(x) = crate::schema::toml_number(v) else {
             return Err(err(line, Some(name), format!("{name} must be a number (found {})", v.type_str())));
         };
         let positive_scale = name != "scale" || x > 0.0;

@@ -186,11 +186,6 @@ pub fn parse_gamma_hwconfig(text: &str, source: &str) -> Result<Hardware, Hardwa
     Ok(hw)
 }
 
-/// 1-based line containing byte `offset` of `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
-}
-
 /// Parses the TOML form: top-level integer keys `num_pe`, `l1_size`, `l2_size`, `noc_bw`,
 /// `offchip_bw`. Missing keys keep the defaults; unknown keys are rejected so that a typo cannot
 /// silently leave a parameter unlimited.
@@ -202,22 +197,15 @@ pub fn parse_hardware_toml(text: &str, source: &str) -> Result<Hardware, Hardwar
         message,
     };
     // The span-preserving table is what lets errors name the line of the offending key.
-    let table = toml::de::DeTable::parse(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-        err(line, None, format!("invalid TOML: {}", e.message().trim()))
-    })?;
+    let keys = crate::schema::toml_keys(text).map_err(|(line, msg)| err(line, None, msg))?;
     let mut hw = Hardware::default();
-    // Check keys in file order so the first problem in the file is the one reported.
-    let mut entries: Vec<_> = table.get_ref().iter().collect();
-    entries.sort_by_key(|(k, _)| k.span().start);
-    for (key, value) in entries {
-        let name: &str = key.get_ref();
-        let line = line_of(text, key.span().start);
+    for (name, line, value) in &keys {
+        let (name, line) = (name.as_str(), *line);
         let Some(i) = FIELDS.iter().position(|f| *f == name) else {
             return Err(err(line, Some(name), crate::schema::unknown_field(name, &FIELDS)));
         };
-        let Some(int) = value.get_ref().as_integer() else {
-            let ty = value.get_ref().type_str();
+        let Some(int) = value.as_integer() else {
+            let ty = value.type_str();
             return Err(err(line, Some(name), format!("{name} must be an integer (found {ty})")));
         };
         // as_str() is documented as from_str_radix-compatible (prefix and `_` already removed).
@@ -410,21 +398,14 @@ pub fn parse_area_model(text: &str, source: &str) -> Result<AreaModel, HardwareE
         field: field.map(str::to_string),
         message,
     };
-    let table = toml::de::DeTable::parse(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-        err(line, None, format!("invalid TOML: {}", e.message().trim()))
-    })?;
-    let mut entries: Vec<_> = table.get_ref().iter().collect();
-    entries.sort_by_key(|(k, _)| k.span().start);
+    let keys = crate::schema::toml_keys(text).map_err(|(line, msg)| err(line, None, msg))?;
     let mut kind = None;
     let mut nums: [Option<f64>; 3] = [None; 3];
-    for (key, value) in entries {
-        let name: &str = key.get_ref();
-        let line = line_of(text, key.span().start);
+    for (name, line, v) in &keys {
+        let (name, line) = (name.as_str(), *line);
         let Some(i) = AREA_FIELDS.iter().position(|f| *f == name) else {
             return Err(err(line, Some(name), crate::schema::unknown_field(name, &AREA_FIELDS)));
         };
-        let v = value.get_ref();
         if i == 0 {
             let Some(k) = v.as_str() else {
                 return Err(err(
@@ -436,12 +417,7 @@ pub fn parse_area_model(text: &str, source: &str) -> Result<AreaModel, HardwareE
             kind = Some((k.to_ascii_lowercase(), line));
             continue;
         }
-        let x = match (v.as_float(), v.as_integer()) {
-            (Some(f), _) => f.as_str().parse::<f64>().ok(),
-            (_, Some(int)) => i64::from_str_radix(int.as_str(), int.radix()).ok().map(|n| n as f64),
-            _ => None,
-        };
-        let Some(x) = x else {
+        let Some(x) = crate::schema::toml_number(v) else {
             return Err(err(line, Some(name), format!("{name} must be a number (found {})", v.type_str())));
         };
         let ok = match i {

@@ -42,6 +42,39 @@ pub fn suggest_in_serde_message(msg: &str) -> String {
     unknown_field(name, &known)
 }
 
+/// 1-based line containing byte `offset` of `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// A top-level TOML key: its name, its line, its value.
+pub type TomlKey<'a> = (String, usize, toml::de::DeValue<'a>);
+
+/// The top-level keys of a flat TOML file in file order, each with its line and value, so the
+/// first problem in the file is the one reported; a syntax error as its line and message.
+pub fn toml_keys(text: &str) -> Result<Vec<TomlKey<'_>>, (usize, String)> {
+    let table = toml::de::DeTable::parse(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+        (line, format!("invalid TOML: {}", e.message().trim()))
+    })?;
+    let mut keys: Vec<_> = table
+        .into_inner()
+        .into_iter()
+        .map(|(k, v)| (k.span().start, k.into_inner().into_owned(), v.into_inner()))
+        .collect();
+    keys.sort_by_key(|k| k.0);
+    Ok(keys.into_iter().map(|(at, name, v)| (name, line_of(text, at), v)).collect())
+}
+
+/// A TOML integer or float as `f64` (integers in any radix), else `None`.
+pub fn toml_number(v: &toml::de::DeValue) -> Option<f64> {
+    match (v.as_float(), v.as_integer()) {
+        (Some(f), _) => f.as_str().parse::<f64>().ok(),
+        (_, Some(int)) => i64::from_str_radix(int.as_str(), int.radix()).ok().map(|n| n as f64),
+        _ => None,
+    }
+}
+
 /// At most `max` characters of `s`, with the full length said when cut: error messages must not
 /// echo a 100 MB cell.
 pub fn truncate(s: &str, max: usize) -> String {

@@ -128,7 +128,7 @@ impl FieldLines {
     pub fn of(text: &str) -> FieldLines {
         use toml::de::{DeTable, DeValue};
         let mut map = std::collections::HashMap::new();
-        let line = |at: usize| text.as_bytes()[..at.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = |at: usize| crate::schema::line_of(text, at);
         fn walk(
             t: &DeTable,
             level: usize,

@@ -234,10 +234,6 @@ pub fn sweep_hash(jobs: &[Job]) -> String {
     super::stable_hex(ids.join("\n").as_bytes())
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
-}
-
 /// The key written on the line holding `offset` (`key = value`), or the table of a `[table]` /
 /// `[[table]]` header line: toml's type errors point at the value, and a missing key at the
 /// table's header, and the message alone does not say which key or table is meant.
@@ -283,7 +279,7 @@ impl Ctx<'_> {
     fn err(&self, span: Option<Range<usize>>, field: &str, message: impl Into<String>) -> ConfigError {
         ConfigError {
             file: self.file.to_string(),
-            line: span.map(|s| line_of(self.text, s.start)),
+            line: span.map(|s| crate::schema::line_of(self.text, s.start)),
             field: field.to_string(),
             message: message.into(),
         }
