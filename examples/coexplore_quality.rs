@@ -1,8 +1,12 @@
 //! Co-exploration quality (DiGamma's setting, `--co-explore`): latency then area under an area
-//! budget and a PE limit, per layer, over seeds, for each strategy and budget. Prints a markdown
-//! table; `--csv FILE` writes every run.
+//! budget and a PE limit, per layer, over seeds, for each strategy and budget. `--csv FILE`
+//! writes every run; `benches/coexplore_table.py` turns the files into BENCHMARKS.md's table.
 //!
 //! `cargo run --release --example coexplore_quality -- --budgets 1e4,1e6 --seeds 10 --csv c.csv`
+
+#[path = "common/args.rs"]
+mod args;
+use args::arg;
 
 use gammaflow::eval::{BackendChoice, Evaluator};
 use gammaflow::hardware::Hardware;
@@ -23,23 +27,10 @@ const LAYERS: [(&str, usize); 8] = [
     ("bert", 25),
 ];
 
-fn arg(name: &str) -> Option<String> {
-    let a: Vec<String> = std::env::args().collect();
-    a.iter().position(|x| x == name).and_then(|i| a.get(i + 1).cloned())
-}
-
 fn main() -> anyhow::Result<()> {
-    let budgets: Vec<u64> = arg("--budgets")
-        .unwrap_or_else(|| "1e4".into())
-        .split(',')
-        .map(|s| s.trim().parse::<f64>().map(|v| v as u64))
-        .collect::<Result<_, _>>()?;
-    let seeds: u64 = arg("--seeds").map(|s| s.parse()).transpose()?.unwrap_or(10);
-    let strategies: Vec<Strategy> = arg("--strategies")
-        .unwrap_or_else(|| "islands,gamma".into())
-        .split(',')
-        .map(|s| <Strategy as clap::ValueEnum>::from_str(s.trim(), true).map_err(anyhow::Error::msg))
-        .collect::<Result<_, _>>()?;
+    let budgets = args::budgets("1e4")?;
+    let seeds = args::seeds()?;
+    let strategies = args::strategies()?;
     let which = arg("--setting").unwrap_or_else(|| "all".into());
     let pe_draw = arg("--pe-draw")
         .map(|s| <gammaflow::search::PeDraw as clap::ValueEnum>::from_str(&s, true).map_err(anyhow::Error::msg))

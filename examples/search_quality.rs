@@ -5,6 +5,10 @@
 //! `cargo run --release --example search_quality -- [--budgets 1e4,1e5] [--seeds 10]
 //!  [--strategies islands,gamma] [--set all|gamma|big|small] [--csv FILE]`
 
+#[path = "common/args.rs"]
+mod args;
+use args::arg;
+
 use gammaflow::eval::{BackendChoice, Evaluator};
 use gammaflow::hardware::Hardware;
 use gammaflow::search::{search, Objective, SearchConfig, Strategy};
@@ -52,23 +56,10 @@ fn sets() -> Vec<Set> {
     ]
 }
 
-fn arg(name: &str) -> Option<String> {
-    let a: Vec<String> = std::env::args().collect();
-    a.iter().position(|x| x == name).and_then(|i| a.get(i + 1).cloned())
-}
-
 fn main() -> anyhow::Result<()> {
-    let budgets: Vec<u64> = arg("--budgets")
-        .unwrap_or_else(|| "1e4,1e5".into())
-        .split(',')
-        .map(|s| s.trim().parse::<f64>().map(|v| v as u64))
-        .collect::<Result<_, _>>()?;
-    let seeds: u64 = arg("--seeds").map(|s| s.parse()).transpose()?.unwrap_or(10);
-    let strategies: Vec<Strategy> = arg("--strategies")
-        .unwrap_or_else(|| "islands,gamma".into())
-        .split(',')
-        .map(|s| <Strategy as clap::ValueEnum>::from_str(s.trim(), true).map_err(anyhow::Error::msg))
-        .collect::<Result<_, _>>()?;
+    let budgets = args::budgets("1e4,1e5")?;
+    let seeds = args::seeds()?;
+    let strategies = args::strategies()?;
     let which = arg("--set").unwrap_or_else(|| "all".into());
     // The objectives (default latency then energy); energy first gives the lowest energy a
     // layer allows at any latency, a floor for what the latency-first search can reach.

@@ -1,0 +1,33 @@
+//! Command-line reading shared by the benchmark examples (`#[path]`-included: each example is
+//! its own crate).
+
+use gammaflow::search::Strategy;
+
+/// The value after `name` on the command line.
+pub fn arg(name: &str) -> Option<String> {
+    let a: Vec<String> = std::env::args().collect();
+    a.iter().position(|x| x == name).and_then(|i| a.get(i + 1).cloned())
+}
+
+/// `--budgets 1e4,1e6` (evaluations per layer), else `default`.
+pub fn budgets(default: &str) -> anyhow::Result<Vec<u64>> {
+    Ok(arg("--budgets")
+        .unwrap_or_else(|| default.into())
+        .split(',')
+        .map(|s| s.trim().parse::<f64>().map(|v| v as u64))
+        .collect::<Result<_, _>>()?)
+}
+
+/// `--seeds N` (seeds 0..N), 10 by default.
+pub fn seeds() -> anyhow::Result<u64> {
+    Ok(arg("--seeds").map(|s| s.parse()).transpose()?.unwrap_or(10))
+}
+
+/// `--strategies islands,gamma` (the default).
+pub fn strategies() -> anyhow::Result<Vec<Strategy>> {
+    arg("--strategies")
+        .unwrap_or_else(|| "islands,gamma".into())
+        .split(',')
+        .map(|s| <Strategy as clap::ValueEnum>::from_str(s.trim(), true).map_err(anyhow::Error::msg))
+        .collect()
+}
