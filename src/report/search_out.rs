@@ -192,6 +192,7 @@ pub fn write_search_outputs_with(
             Some(b) => {
                 let m = b.eval.metrics.unwrap_or_default();
                 let a = cfg.area(b, &r.hw).unwrap_or_default();
+                let design = design_bound(cfg, r, b);
                 row.extend([
                     "ok".to_string(),
                     opt(cfg.value(cfg.fitness1, b, &r.hw)),
@@ -201,8 +202,8 @@ pub fn write_search_outputs_with(
                     opt(r.gap_to_bound()),
                     r.parallel_bound_cycles.to_string(),
                     opt(r.gap_to_parallel_bound()),
-                    design_bound(cfg, r, b).to_string(),
-                    format!("{}", m.runtime_cycles as f64 / design_bound(cfg, r, b).max(1) as f64 - 1.0),
+                    design.to_string(),
+                    format!("{}", m.runtime_cycles as f64 / design.max(1) as f64 - 1.0),
                     format!("{}", m.energy_nj),
                     format!("{}", m.power),
                     format!("{}", m.area),

@@ -16,17 +16,16 @@ impl Pareto {
         Pareto { cap: cap.max(2), band: band.max(0.0), front: Vec::new() }
     }
 
-    /// The largest first cost within the band of the best one.
-    fn band_limit(&self) -> Option<f64> {
-        self.front.first().map(|b| b.fit.f1 + self.band * b.fit.f1.abs())
+    /// The largest first cost within `band` of the best one.
+    fn band_limit(&self, band: f64) -> Option<f64> {
+        self.front.first().map(|b| b.fit.f1 + band.max(0.0) * b.fit.f1.abs())
     }
 
     /// The mapping with the lowest second cost among those whose first cost is within the band
     /// (`best + band × |best|`): along the front the second cost falls as the first rises, so it
     /// is the last member inside the band. With band 0 it is the lexicographic best.
     pub fn pick(&self, band: f64) -> Option<&Candidate> {
-        let best = self.front.first()?;
-        let limit = best.fit.f1 + band.max(0.0) * best.fit.f1.abs();
+        let limit = self.band_limit(band)?;
         let n = self.front.partition_point(|o| o.fit.f1 <= limit);
         self.front.get(n.max(1) - 1)
     }
@@ -56,7 +55,7 @@ impl Pareto {
             // rest evenly along the first cost, always keeping the last.
             // A band fuller than the archive is itself thinned, keeping its ends (the best and
             // the pick).
-            let limit = self.band_limit().unwrap_or(f64::NEG_INFINITY);
+            let limit = self.band_limit(self.band).unwrap_or(f64::NEG_INFINITY);
             let inside = self.front.partition_point(|o| o.fit.f1 <= limit).max(1);
             let (band, rest) = self.front.split_at(inside);
             let mut keep = thin(band, self.cap.saturating_sub(2).max(2));

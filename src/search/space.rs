@@ -177,13 +177,7 @@ impl Space {
         let u = Self::inner_product(g);
         let top = &g.levels[0];
         let extent = (self.bound[top.par.index()] + top.tile(top.par) - 1) / top.tile(top.par).max(1);
-        let mut pe_cap = self.num_pe;
-        if let Some((model, budget)) = self.area_cap {
-            if let Some(p) = model.max_pe_within(budget, l1_requirement(&self.layer, g)) {
-                pe_cap = pe_cap.min(p);
-            }
-        }
-        (pe_cap / u).min(extent).max(1)
+        (self.pe_cap(g) / u).min(extent).max(1)
     }
 
     /// The parallel dims level `li` may take (the constraint's, else the space's).
