@@ -32,9 +32,7 @@ fn main() -> anyhow::Result<()> {
     let seeds = args::seeds()?;
     let strategies = args::strategies()?;
     let which = arg("--setting").unwrap_or_else(|| "all".into());
-    let pe_draw = arg("--pe-draw")
-        .map(|s| <gammaflow::search::PeDraw as clap::ValueEnum>::from_str(&s, true).map_err(anyhow::Error::msg))
-        .transpose()?;
+    let pe_draw = arg("--pe-draw").map(|s| args::named::<gammaflow::search::PeDraw>(&s)).transpose()?;
     let mut csv = arg("--csv").map(std::fs::File::create).transpose()?;
     if let Some(f) = csv.as_mut() {
         writeln!(

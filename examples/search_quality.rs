@@ -65,7 +65,7 @@ fn main() -> anyhow::Result<()> {
     // layer allows at any latency, a floor for what the latency-first search can reach.
     let objective = |name: &str, default: &str| -> anyhow::Result<Objective> {
         let v = arg(name).unwrap_or_else(|| default.into());
-        <Objective as clap::ValueEnum>::from_str(&v, true).map_err(anyhow::Error::msg)
+        args::named::<Objective>(&v)
     };
     let (fitness1, fitness2) = (objective("--fitness1", "latency")?, objective("--fitness2", "energy")?);
     let mut csv = match arg("--csv") {

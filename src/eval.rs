@@ -4,10 +4,12 @@
 //! both backends, so results are identical whichever backend ran. Energy comes from an
 //! [`EnergyModel`] (MAESTRO's by default), applied on the host for both backends.
 
+pub mod cases;
+
 use crate::energy::EnergyModel;
 use crate::gpu::{GpuContext, GpuError, GpuEvaluator, GpuOptions};
 use crate::hardware::Hardware;
-use crate::mapping::pack::{join64, pack_genome, stride_for, PackedProblem, PackedResult};
+use crate::mapping::pack::{join64, pack_genome, stride_for, PackedProblem, PackedResult, Population};
 use crate::mapping::Genome;
 use crate::model::packed::STATUS_INVALID;
 use crate::model::{evaluate_with, finish_with, validate_input, Crash, Evaluation, InputError, RawResult, TopResult};
@@ -15,7 +17,7 @@ use crate::workload::Layer;
 use rayon::prelude::*;
 
 /// Which backend to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendChoice {
     /// The GPU when an adapter exists, else the CPU.
@@ -23,6 +25,38 @@ pub enum BackendChoice {
     Auto,
     Cpu,
     Gpu,
+}
+
+impl crate::schema::Named for BackendChoice {
+    const ALL: &'static [Self] = &[BackendChoice::Auto, BackendChoice::Cpu, BackendChoice::Gpu];
+    fn name(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Cpu => "cpu",
+            BackendChoice::Gpu => "gpu",
+        }
+    }
+}
+
+/// Why evaluation could not run (a mapping the model rejects is not an error: it comes back as an
+/// [`Evaluation`] that says why).
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// `BackendChoice::Gpu` and no usable adapter.
+    #[error("GPU backend requested but not available: {0}")]
+    GpuUnavailable(#[source] GpuError),
+    /// A GPU-only call on the CPU backend.
+    #[error("not on the GPU backend")]
+    NotOnGpu,
+    /// The GPU failed mid-run (device lost, buffer mapping failed).
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+    /// A problem index that does not fit the packed record's 32-bit field.
+    #[error("problem index {0} too large")]
+    ProblemIndex(usize),
+    /// The GPU returned a different number of results than genomes were sent.
+    #[error("GPU returned {got} results for {sent}")]
+    ResultCount { got: usize, sent: usize },
 }
 
 /// A layer on an accelerator: what a genome is evaluated against.
@@ -70,11 +104,11 @@ pub struct BackendCounts {
 impl Evaluator {
     /// Opens the chosen backend. `Gpu` fails if no adapter can be used; `Auto` falls back to the
     /// CPU and records why in `fallback_reason`.
-    pub fn new(choice: BackendChoice) -> anyhow::Result<Evaluator> {
+    pub fn new(choice: BackendChoice) -> Result<Evaluator, EvalError> {
         Self::with_options(choice, &GpuOptions::default())
     }
 
-    pub fn with_options(choice: BackendChoice, opts: &GpuOptions) -> anyhow::Result<Evaluator> {
+    pub fn with_options(choice: BackendChoice, opts: &GpuOptions) -> Result<Evaluator, EvalError> {
         let cpu = |reason| Evaluator {
             backend: Backend::Cpu,
             fallback_reason: reason,
@@ -107,7 +141,7 @@ impl Evaluator {
                     Err(e) if choice == BackendChoice::Auto => {
                         Ok(cpu(Some(format!("no usable GPU ({e}); evaluating on the CPU"))))
                     }
-                    Err(e) => Err(anyhow::anyhow!("GPU backend requested but not available: {e}")),
+                    Err(e) => Err(EvalError::GpuUnavailable(e)),
                 }
             }
         }
@@ -137,9 +171,9 @@ impl Evaluator {
         problems: &[PackedProblem],
         words: &[u32],
         stride: usize,
-    ) -> anyhow::Result<(f64, usize)> {
+    ) -> Result<(f64, usize), EvalError> {
         let Backend::Gpu(gpu) = &mut self.backend else {
-            anyhow::bail!("not on the GPU backend");
+            return Err(EvalError::NotOnGpu);
         };
         let t = std::time::Instant::now();
         gpu.evaluate(problems, words, stride, &mut self.results)?;
@@ -253,6 +287,38 @@ impl BatchEvaluator for CpuEvaluator {
     }
 }
 
+/// Evaluates a stream of genomes in chunks with bounded memory, on any [`BatchEvaluator`]: `fill`
+/// appends up to `chunk` genomes to the (emptied) population it is given and returns false once
+/// there are no more; `sink` receives each chunk's population and its results, in order. One
+/// population and one result buffer of `chunk` records are reused throughout, so a billion
+/// genomes need no more memory than one chunk (on the CPU every chunk is spread over all cores;
+/// a GPU chunk is cut further under the device's binding limits). Returns the genomes evaluated.
+pub fn evaluate_stream(
+    ev: &mut dyn BatchEvaluator,
+    problems: &[PackedProblem],
+    max_levels: usize,
+    chunk: usize,
+    mut fill: impl FnMut(&mut Population, usize) -> bool,
+    mut sink: impl FnMut(&Population, &[PackedResult]),
+) -> u64 {
+    let chunk = chunk.max(1);
+    let mut pop = Population::with_capacity(max_levels, chunk);
+    let mut results = Vec::with_capacity(chunk);
+    let mut total = 0u64;
+    loop {
+        pop.clear();
+        let more = fill(&mut pop, chunk);
+        if !pop.is_empty() {
+            ev.evaluate_packed(problems, pop.words(), pop.stride(), &mut results);
+            total += pop.len() as u64;
+            sink(&pop, &results);
+        }
+        if !more {
+            return total;
+        }
+    }
+}
+
 /// CPU twin of the GPU's packed evaluation, on the rayon pool.
 pub fn cpu_packed(problems: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>) {
     out.clear();
@@ -316,7 +382,7 @@ fn gpu_batch(
     energy: &EnergyModel,
     words: &mut Vec<u32>,
     results: &mut Vec<PackedResult>,
-) -> anyhow::Result<(Vec<Evaluation>, BackendCounts)> {
+) -> Result<(Vec<Evaluation>, BackendCounts), EvalError> {
     // Validate every item first, exactly as the CPU does: rejected items never reach a backend,
     // so their verdicts are the same whichever backend runs.
     let mut out: Vec<Option<Evaluation>> = vec![None; items.len()];
@@ -346,12 +412,13 @@ fn gpu_batch(
         for &i in &on_gpu {
             let it = &items[i];
             let p = &problems[it.problem];
-            let pi =
-                u32::try_from(it.problem).map_err(|_| anyhow::anyhow!("problem index {} too large", it.problem))?;
+            let pi = u32::try_from(it.problem).map_err(|_| EvalError::ProblemIndex(it.problem))?;
             pack_genome(&it.genome, pi, hw_for(p, it).num_pe, stride, words);
         }
         gpu.evaluate(&packed, words, stride, results)?;
-        anyhow::ensure!(results.len() == on_gpu.len(), "GPU returned {} results for {}", results.len(), on_gpu.len());
+        if results.len() != on_gpu.len() {
+            return Err(EvalError::ResultCount { got: results.len(), sent: on_gpu.len() });
+        }
         let done: Vec<Result<Evaluation, GpuError>> = on_gpu
             .par_iter()
             .zip(results.par_iter())

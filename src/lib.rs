@@ -11,15 +11,17 @@
 //!
 //! # Evaluate a million packed mappings on the best backend
 //!
-//! Genomes are packed into fixed-size word records (the GPU buffer layout), evaluated in one
-//! call, and come back as compact integer records; full metrics (energy, area, validity) are
-//! derived on demand from a record.
+//! Genomes are packed into a [`mapping::pack::Population`] of fixed-size word records (the GPU
+//! buffer layout) and streamed through the evaluator in chunks, so memory stays at one chunk
+//! however many genomes there are; results come back as compact integer records
+//! ([`mapping::pack::PackedResult`]: runtime, MACs, buffer needs), and full metrics (energy,
+//! area, power, validity) are derived on demand from a record.
 //!
 //! ```
-//! use gammaflow::eval::{from_packed, BackendChoice, Evaluator};
+//! use gammaflow::eval::{evaluate_stream, from_packed, BackendChoice, Evaluator};
 //! use gammaflow::energy::EnergyModel;
 //! use gammaflow::hardware::Hardware;
-//! use gammaflow::mapping::pack::{pack_genome, stride_for, PackedProblem};
+//! use gammaflow::mapping::pack::PackedProblem;
 //! use gammaflow::search::{Space, SpaceOptions};
 //! use gammaflow::workload::Layer;
 //! use rand::SeedableRng;
@@ -30,23 +32,34 @@
 //! let mut ev = Evaluator::new(BackendChoice::Auto).unwrap();
 //! let space = Space::new(&layer, hw.num_pe, SpaceOptions::default());
 //! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-//! let stride = stride_for(2);
-//! let mut words = Vec::with_capacity(1_000_000 * stride);
-//! for _ in 0..1_000_000 {
-//!     pack_genome(&space.random_genome(&mut rng), 0, hw.num_pe, stride, &mut words);
-//! }
-//! let mut results = Vec::new();
-//! ev.evaluate_packed(&[PackedProblem::new(&layer, &hw)], &words, stride, &mut results);
-//! assert_eq!(results.len(), 1_000_000);
-//! // Full metrics on demand, from the compact records: the fastest physically valid mapping.
-//! let best = results
-//!     .iter()
-//!     .map(|r| from_packed(&layer, &hw, 2, r, &EnergyModel::MAESTRO).unwrap())
-//!     .filter(|e| e.valid_physical)
-//!     .filter_map(|e| e.metrics)
-//!     .min_by_key(|m| m.runtime_cycles)
-//!     .unwrap();
-//! assert!(best.runtime_cycles > 0 && best.energy_nj > 0.0);
+//! let (mut left, mut best) = (1_000_000, None::<(i64, usize)>);
+//! let mut index = 0;
+//! let n = evaluate_stream(
+//!     &mut ev,
+//!     &[PackedProblem::new(&layer, &hw)],
+//!     2,
+//!     1 << 16,
+//!     |pop, room| {
+//!         for _ in 0..room.min(left) {
+//!             pop.push(&space.random_genome(&mut rng), 0, hw.num_pe).unwrap();
+//!         }
+//!         left -= pop.len();
+//!         left > 0
+//!     },
+//!     |pop, results| {
+//!         // The compact records are enough to rank; a candidate's full metrics say if it fits.
+//!         for (i, r) in results.iter().enumerate() {
+//!             let e = from_packed(&layer, &hw, 2, r, &EnergyModel::MAESTRO).unwrap();
+//!             if e.valid_physical && best.is_none_or(|(b, _)| r.runtime_cycles() < b) {
+//!                 best = Some((r.runtime_cycles(), index + i));
+//!             }
+//!         }
+//!         index += pop.len();
+//!     },
+//! );
+//! assert_eq!(n, 1_000_000);
+//! let (runtime, _which) = best.unwrap();
+//! assert!(runtime >= gammaflow::search::compute_bound(&layer, hw.num_pe));
 //! ```
 //!
 //! # Search one layer
@@ -75,6 +88,20 @@
 //! let runtime = best.eval.metrics.unwrap().runtime_cycles;
 //! assert!(runtime >= r.parallel_bound_cycles && r.parallel_bound_cycles >= r.bound_cycles);
 //! println!("{} cycles, {:.3}% above ceil(MACs / PEs)", runtime, 100.0 * r.gap_to_bound().unwrap());
+//! ```
+//!
+//! The same through [`search::SearchOptions`], the options as the CLI and the Python package
+//! name them (defaults included):
+//!
+//! ```
+//! use gammaflow::eval::CpuEvaluator;
+//! use gammaflow::search::SearchOptions;
+//!
+//! let opts = SearchOptions { model: "resnet18".into(), layer: Some(2), num_pe: Some(168), max_evals: Some(5_000), ..SearchOptions::default() };
+//! let prepared = opts.prepare().unwrap(); // every option checked, the model read
+//! let results = prepared.run(&mut CpuEvaluator, |_| {});
+//! assert_eq!(results[0].index, 1);
+//! assert!(results[0].best.is_some());
 //! ```
 //!
 //! # Search a model on a constrained accelerator
@@ -107,8 +134,8 @@
 //! assert!(total > 0);
 //! ```
 
-pub mod cli;
 pub mod energy;
+pub mod error;
 pub mod eval;
 pub mod gpu;
 pub mod hardware;

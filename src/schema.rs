@@ -2,6 +2,42 @@
 //! it and the closest known name, so a typo (`l1_sise`) can never silently leave a setting at
 //! its default.
 
+/// An enum chosen by name (objective, strategy, backend, PE draw): the CLI, sweep files, the
+/// Python package and the examples all read it through this one list of names.
+pub trait Named: Sized + Copy + 'static {
+    /// Every value, in the order help texts list them.
+    const ALL: &'static [Self];
+    /// The name users write (`latency-area`, `upper-half`).
+    fn name(self) -> &'static str;
+    /// The value named `s` (case-insensitive), if any.
+    fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.name().eq_ignore_ascii_case(s.trim()))
+    }
+    /// The names, for help texts and error messages.
+    fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|v| v.name()).collect()
+    }
+}
+
+/// Serde's reader of a [`Named`] value (case-insensitive; the error lists the names).
+pub fn de_named<'de, D: serde::Deserializer<'de>, T: Named>(d: D) -> Result<T, D::Error> {
+    let s = <String as serde::Deserialize>::deserialize(d)?;
+    T::from_name(&s).ok_or_else(|| {
+        serde::de::Error::custom(format!("unknown value {s:?} (expected one of: {})", T::names().join(", ")))
+    })
+}
+
+/// [`de_named`] for an optional value (`null` is None).
+pub fn de_named_opt<'de, D: serde::Deserializer<'de>, T: Named>(d: D) -> Result<Option<T>, D::Error> {
+    let s = <Option<String> as serde::Deserialize>::deserialize(d)?;
+    s.map(|s| {
+        T::from_name(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown value {s:?} (expected one of: {})", T::names().join(", ")))
+        })
+    })
+    .transpose()
+}
+
 /// The known name closest to `name` (case-insensitive Jaro-Winkler similarity of at least 0.7),
 /// if any is close enough to be a likely typo.
 pub fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {

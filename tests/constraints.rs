@@ -201,7 +201,7 @@ proptest! {
         let mut c = c;
         c.levels[li].sp2 = Sp2Rule::Fixed(d);
         if c.levels[li].sp == [d] {
-            prop_assert!(c.check_rules().unwrap_err().contains("random.toml level"));
+            prop_assert!(c.check_rules().unwrap_err().to_string().contains("random.toml level"));
             c.levels[li].sp.clear();
         }
         let c = c.with_class(class).unwrap();
@@ -402,7 +402,8 @@ fn eyeriss_classes_contain_the_fixed_map() {
 fn bad_constraints_name_file_level_and_field() {
     let parse = |t: &str| MapConstraint::parse(t, "bad.toml");
     let layer = Layer::conv(32, 16, 10, 10, 3, 3);
-    let check = |t: &str, pe: i64| parse(t).unwrap().check_layer(&layer, pe, &SpaceOptions::default()).unwrap_err();
+    let check =
+        |t: &str, pe: i64| parse(t).unwrap().check_layer(&layer, pe, &SpaceOptions::default()).unwrap_err().to_string();
 
     let e = check("[[level]]\n[[level]]\ntiles = { C = 32 }\n", 1024);
     assert_eq!(e, "bad.toml line 3, level 2, field tiles.C: fixed tile 32 exceeds the layer's C = 16");
@@ -415,44 +416,44 @@ fn bad_constraints_name_file_level_and_field() {
     let e = check("[[level]]\n[[level]]\nsp_sz = \"R\"\n", 2);
     assert!(e.contains("line 3, level 2, field sp_sz: cluster sizes multiply to 3, above the 2 PEs"), "{e}");
 
-    let e = parse("[[level]]\norder = [\"K\", \"C\", \"K\"]\n").unwrap_err();
+    let e = parse("[[level]]\norder = [\"K\", \"C\", \"K\"]\n").unwrap_err().to_string();
     assert_eq!(e, "bad.toml line 2, level 1, field order: dimension K appears twice");
-    let e = parse("[[level]]\n[[level]]\nsp = [\"Q\"]\n").unwrap_err();
+    let e = parse("[[level]]\n[[level]]\nsp = [\"Q\"]\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 3, level 2, field sp: unknown dimension \"Q\""), "{e}");
-    let e = parse("[[level]]\ntiles = { Q = 1 }\n").unwrap_err();
+    let e = parse("[[level]]\ntiles = { Q = 1 }\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 2, level 1, field tiles.Q: unknown dimension"), "{e}");
-    let e = parse("[[level]]\ntiles = { K = \"Z\" }\n").unwrap_err();
+    let e = parse("[[level]]\ntiles = { K = \"Z\" }\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 2, level 1, field tiles.K: unknown dimension \"Z\""), "{e}");
-    let e = parse("[[level]]\nspp = [\"K\"]\n").unwrap_err();
+    let e = parse("[[level]]\nspp = [\"K\"]\n").unwrap_err().to_string();
     assert!(
         e.starts_with("bad.toml line 2, level 1, field spp: unknown field") && e.contains("did you mean \"sp\""),
         "{e}"
     );
-    let e = parse("nme = \"x\"\n[[level]]\n").unwrap_err();
+    let e = parse("nme = \"x\"\n[[level]]\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 1, field nme: unknown field") && e.contains("did you mean \"name\""), "{e}");
     // One dim named twice (case, or Y' for Y): the second rule must not silently win.
     for tiles in ["{ K = 1, k = 2 }", "{ Y = 1, \"Y'\" = 2 }"] {
-        let e = parse(&format!("[[level]]\ntiles = {tiles}\n")).unwrap_err();
+        let e = parse(&format!("[[level]]\ntiles = {tiles}\n")).unwrap_err().to_string();
         assert!(e.contains("level 1, field tiles.") && e.contains("already given"), "{tiles}: {e}");
     }
-    let e = parse("[[level]]\ntile_choices = { X = [1], x = [2] }\n").unwrap_err();
+    let e = parse("[[level]]\ntile_choices = { X = [1], x = [2] }\n").unwrap_err().to_string();
     assert!(e.contains("already given"), "{e}");
-    let e = parse("[[level]]\ntiles = { K = 0 }\n").unwrap_err();
+    let e = parse("[[level]]\ntiles = { K = 0 }\n").unwrap_err().to_string();
     assert!(e.contains("line 2, level 1, field tiles.K: 0 must be positive"), "{e}");
-    let e = parse("[[level]]\nsp_sz = 4\n").unwrap_err();
+    let e = parse("[[level]]\nsp_sz = 4\n").unwrap_err().to_string();
     assert!(e.contains("level 1, field sp_sz"), "{e}");
-    assert!(parse("").unwrap_err().contains("field level"));
+    assert!(parse("").unwrap_err().to_string().contains("field level"));
 
     // Second spatial dims.
-    let e = parse("[[level]]\n[[level]]\nsp2 = \"Q\"\n").unwrap_err();
+    let e = parse("[[level]]\n[[level]]\nsp2 = \"Q\"\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 3, level 2, field sp2: unknown dimension \"Q\""), "{e}");
-    let e = parse("[[level]]\n[[level]]\nsp = [\"Y\"]\nsp2 = \"Y\"\n").unwrap_err();
+    let e = parse("[[level]]\n[[level]]\nsp = [\"Y\"]\nsp2 = \"Y\"\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 4, level 2, field sp2: Y is also the level's only parallel dim (sp)"), "{e}");
-    let e = parse("[[level]]\nsp2 = [\"K\"]\nsp = [\"K\"]\n").unwrap_err();
+    let e = parse("[[level]]\nsp2 = [\"K\"]\nsp = [\"K\"]\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 2, level 1, field sp2: K is also"), "{e}");
-    let e = parse("[[level]]\nsp2 = [\"K\", \"C\"]\n").unwrap_err();
+    let e = parse("[[level]]\nsp2 = [\"K\", \"C\"]\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 2, level 1, field sp2: expected one dimension name"), "{e}");
-    let e = parse("[[level]]\nsp2 = 3\n").unwrap_err();
+    let e = parse("[[level]]\nsp2 = 3\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 2, level 1, field sp2: expected a dimension name"), "{e}");
     let ok = parse("[[level]]\nsp = [\"R\", \"Y\"]\nsp2 = [\"y\"]\n[[level]]\nsp2 = \"K\"\n").unwrap();
     assert_eq!((ok.levels[0].sp2, ok.levels[1].sp2), (Sp2Rule::Fixed(Dim::Y), Sp2Rule::Fixed(Dim::K)));
@@ -461,7 +462,7 @@ fn bad_constraints_name_file_level_and_field() {
     // An accelerator that leaves only the second spatial dim parallel.
     let tree =
         constraint::parse_accel("[[level]]\ndistribution = \"tree\"\nreduction = \"adder-tree\"\n", "t.toml").unwrap();
-    let e = parse("[[level]]\nsp = [\"R\", \"K\"]\nsp2 = \"R\"\n").unwrap().with_accel(&tree).unwrap_err();
+    let e = parse("[[level]]\nsp = [\"R\", \"K\"]\nsp2 = \"R\"\n").unwrap().with_accel(&tree).unwrap_err().to_string();
     assert!(
         e.starts_with("bad.toml line 2, level 1, field sp: no parallel dim allowed by both bad.toml and t.toml other"),
         "{e}"
@@ -488,7 +489,7 @@ fn bad_constraints_name_file_level_and_field() {
     parse(own).unwrap().check_layer(&layer, 1024, &SpaceOptions::default()).unwrap();
     let free = SpaceOptions { rs_full: false, ..SpaceOptions::default() };
     parse("[[level]]\n[[level]]\ntiles = { R = 1 }\n").unwrap().check_layer(&layer, 1024, &free).unwrap();
-    let e = parse("rs_full = \"no\"\n[[level]]\n").unwrap_err();
+    let e = parse("rs_full = \"no\"\n[[level]]\n").unwrap_err().to_string();
     assert!(e.starts_with("bad.toml line 1, field rs_full: expected true or false"), "{e}");
     assert!(MapConstraint::resolve("nvdla").unwrap().with_class(16).is_err());
 }
@@ -683,7 +684,7 @@ fn accelerator_constraints_become_mapping_rules() {
     assert_eq!(a.levels[0].sp, vec![Dim::K, Dim::Y, Dim::X]);
     assert_eq!(a.levels[1].sp, vec![Dim::C, Dim::R, Dim::S]);
     assert_eq!(a.levels[1].choices[Dim::Y.index()], vec![SizeRule::Fixed(1), SizeRule::Same(Dim::R)]);
-    let parse = |t: &str| constraint::parse_accel(t, "hw.toml").unwrap_err();
+    let parse = |t: &str| constraint::parse_accel(t, "hw.toml").unwrap_err().to_string();
     assert!(parse("[[level]]\nbuffer = \"lifo\"\n").starts_with("hw.toml line 2, level 1, field buffer: unknown kind"));
     assert!(
         parse("[[level]]\n[[level]]\nnoc = \"bus\"\n").starts_with("hw.toml line 3, level 2, field noc: unknown field")
@@ -703,7 +704,7 @@ fn accelerator_constraints_become_mapping_rules() {
         "tree.toml",
     )
     .unwrap();
-    let e = MapConstraint::resolve("nvdla").unwrap().with_accel(&tree).unwrap_err();
+    let e = MapConstraint::resolve("nvdla").unwrap().with_accel(&tree).unwrap_err().to_string();
     assert!(e.contains("nvdla.toml line ") && e.contains(", level 2, field sp"), "{e}");
 
     // A search under NVDLA's class 15 plus the accelerator's rules obeys both.

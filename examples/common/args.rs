@@ -25,9 +25,10 @@ pub fn seeds() -> anyhow::Result<u64> {
 
 /// `--strategies islands,gamma` (the default).
 pub fn strategies() -> anyhow::Result<Vec<Strategy>> {
-    arg("--strategies")
-        .unwrap_or_else(|| "islands,gamma".into())
-        .split(',')
-        .map(|s| <Strategy as clap::ValueEnum>::from_str(s.trim(), true).map_err(anyhow::Error::msg))
-        .collect()
+    arg("--strategies").unwrap_or_else(|| "islands,gamma".into()).split(',').map(named).collect()
+}
+
+/// A named library value (objective, strategy, PE draw), or an error listing the names.
+pub fn named<T: gammaflow::schema::Named>(s: &str) -> anyhow::Result<T> {
+    T::from_name(s).ok_or_else(|| anyhow::anyhow!("unknown value {s:?} (expected one of: {})", T::names().join(", ")))
 }

@@ -15,6 +15,7 @@ Bad input raises ``ValueError`` naming the field.
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import os
 import re
@@ -227,37 +228,36 @@ _SEARCH_FLAGS = {
 }
 
 
-def _search_argv(opts: Dict[str, Any]) -> List[str]:
-    argv: List[str] = []
+def _search_options(opts: Dict[str, Any]) -> Dict[str, Any]:
+    """The keywords given (None = the default) as the JSON object of the library's options."""
+    out: Dict[str, Any] = {}
     for name, value in opts.items():
         kind = _SEARCH_FLAGS[name]
-        flag = "--" + name.replace("_", "-")
         if value is None:
             continue
         if kind is bool:
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"{name}: expected True or False, got {value!r}")
-            if value:
-                argv.append(flag)
-            continue
-        if kind is int:
+            out[name] = bool(value)
+        elif kind is int:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
                 raise ValueError(f"{name}: expected an integer, got {value!r}")
-            text = str(int(value))
+            out[name] = int(value)
         elif kind is float:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
                 raise ValueError(f"{name}: expected a number, got {value!r}")
-            text = repr(float(value))
+            if not math.isfinite(float(value)):
+                raise ValueError(f"{name}: expected a finite number, got {value!r}")
+            out[name] = float(value)
         elif kind == "path":
             if not isinstance(value, (str, os.PathLike)):
                 raise ValueError(f"{name}: expected a path, got {value!r}")
-            text = os.fspath(value)
+            out[name] = os.fspath(value)
         else:
             if not isinstance(value, str):
                 raise ValueError(f"{name}: expected a string, got {value!r}")
-            text = value
-        argv.append(f"{flag}={text}")
-    return argv
+            out[name] = value
+    return out
 
 
 def search(
@@ -313,7 +313,8 @@ def search(
     Every keyword is the CLI flag of the same name (``--num-pe`` is ``num_pe``) with the same
     meaning; None leaves the CLI's default (see ``gammaflow search --help``), e.g. ``num_pe`` None
     takes ``hwconfig``'s value or 1024, the caps None or <= 0 are unlimited. The arguments are
-    parsed by the CLI's own parser, so the same options and seed give the same result as the CLI.
+    checked and defaulted by the library's ``SearchOptions``, which the CLI uses too, so the same
+    options and seed give the same result as the CLI.
     ``--shared-hw``, ``--outdir``, ``--gamma-layout`` and ``--quiet`` are CLI-only (nothing is
     written to disk here).
 
@@ -327,9 +328,9 @@ def search(
     """
     opts = dict(locals())
     _check_backend(backend)
-    argv = _search_argv(opts)
+    options = _search_options(opts)
     try:
-        text = _gammaflow.search_args(argv)
+        text = _gammaflow.search_json(json.dumps(options))
     except ValueError as e:
         # The CLI names flags (--num-pe); name the keyword instead (num_pe).
         msg = re.sub(r"--([a-z0-9][a-z0-9-]*)", lambda m: m.group(1).replace("-", "_"), str(e))

@@ -4,11 +4,10 @@
 //! - [`evaluate_lines`]: `gammaflow eval`'s parsing and output objects, on JSON texts of cases.
 //! - [`evaluate_array`]: a numpy genome array packed straight into the packed layout, evaluated
 //!   with [`Evaluator::evaluate_packed`] and completed with [`from_packed`], one array per field.
-//! - [`search_args`]: the CLI's `search` on its own argument list (same parser, same defaults),
+//! - [`search_json`]: a search from the library's `SearchOptions` as JSON (the CLI's options, defaults and checks),
 //!   returning what `results.json` holds.
 
-use gammaflow::cli::eval_cmd::{evaluation_json, parse_line};
-use gammaflow::cli::search_cmd::SearchArgs;
+use gammaflow::eval::cases::{evaluation_json, parse_line};
 use gammaflow::energy::EnergyModel;
 use gammaflow::eval::{from_packed, BackendChoice, Evaluator, Item};
 use gammaflow::hardware::Hardware;
@@ -16,8 +15,7 @@ use gammaflow::mapping::pack::{pack_into, stride_for, PackedProblem, PackedResul
 use gammaflow::mapping::{Dim, Genome, Level, Levels, MAX_LEVELS};
 use gammaflow::model::Evaluation;
 use gammaflow::report::search_out::results_json;
-use gammaflow::search::{search_dedup, LayerResult};
-use gammaflow::workload::builtin::resolve_model;
+use gammaflow::search::{Prepared, SearchOptions};
 use gammaflow::workload::Layer;
 use numpy::{IntoPyArray, PyReadonlyArray4, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -362,34 +360,25 @@ fn evaluate_array<'py>(
     Ok(d)
 }
 
-/// The CLI's `search` on an argument list (`--flag value` ...; parsed by the CLI's own parser,
-/// so defaults and checks are the CLI's): returns the JSON text of what `results.json` holds.
-/// Writes no files.
+/// The CLI's `search` on the library's options as a JSON object (the keywords of
+/// `gammaflow.search`, named as the CLI's flags; defaults and checks are the library's, which the
+/// CLI uses too): returns the JSON text of what `results.json` holds. Writes no files.
 #[pyfunction]
-fn search_args(py: Python<'_>, args: Vec<String>) -> PyResult<String> {
-    use clap::Parser;
-    let argv = std::iter::once("search".to_string()).chain(args);
-    let parsed = SearchArgs::try_parse_from(argv).map_err(|e| {
-        let text = e.render().to_string();
-        // The message without the usage and help lines that follow it.
-        let msg: Vec<&str> =
-            text.lines().take_while(|l| !l.starts_with("Usage:")).map(str::trim).filter(|l| !l.is_empty()).collect();
-        PyValueError::new_err(msg.join(" ").trim_start_matches("error: ").to_string())
-    })?;
-    let a = parsed.a;
-    if a.shared_hw {
-        return Err(PyValueError::new_err("shared_hw: not supported by gammaflow.search; use the CLI"));
-    }
-    gammaflow::cli::checks::search_values(&a).map_err(|e| PyValueError::new_err(format!("{e:#}")))?;
+fn search_json(py: Python<'_>, options: &str) -> PyResult<String> {
+    let opts: SearchOptions = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(options))
+        .map_err(|e| {
+            let msg = gammaflow::schema::suggest_in_serde_message(&e.inner().to_string());
+            // serde's message ends with where in the JSON text it was: the keyword is what matters.
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            PyValueError::new_err(match e.path().to_string().as_str() {
+                "." => msg,
+                path => format!("{path}: {msg}"),
+            })
+        })?;
     py.detach(|| {
-        let verr = |e: anyhow::Error| PyValueError::new_err(format!("{e:#}"));
-        let model = resolve_model(&a.model).map_err(|e| PyValueError::new_err(format!("model: {e}")))?;
-        let hw = a.hardware().map_err(verr)?;
-        let cfg = a.config().map_err(verr)?;
-        let tasks = a.tasks(&model, &hw, &cfg).map_err(verr)?;
-        let mut results = with_evaluator(a.backend, |ev| search_dedup(&tasks, &cfg, ev, |_| {}))?;
-        LayerResult::set_strides(&mut results, &model);
-        let doc = results_json(&model.name, &cfg, &results);
+        let p: Prepared = opts.prepare().map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let results = with_evaluator(opts.backend, |ev| p.run(ev, |_| {}))?;
+        let doc = results_json(&p.model.name, &p.cfg, &results);
         serde_json::to_string(&doc).map_err(|e| PyRuntimeError::new_err(format!("serialising results: {e}")))
     })
 }
@@ -442,7 +431,7 @@ fn _gammaflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(backend_info, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate_lines, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate_array, m)?)?;
-    m.add_function(wrap_pyfunction!(search_args, m)?)?;
+    m.add_function(wrap_pyfunction!(search_json, m)?)?;
     m.add_function(wrap_pyfunction!(rust_packed_seconds, m)?)?;
     m.add("MAX_LEVELS", MAX_LEVELS)?;
     Ok(())

@@ -1,14 +1,15 @@
 //! `gammaflow bench`: evaluation throughput of the CPU (one thread, all threads) and the GPU in
 //! one run, on random GAMMA-like populations, for evaluation alone and end to end.
 
-use crate::eval::{cpu_batch, BackendChoice, Evaluator, Item, Problem};
-use crate::hardware::Hardware;
-use crate::mapping::pack::{pack_genome, stride_for, PackedProblem};
-use crate::model::packed::evaluate_packed;
-use crate::search::{Space, SpaceOptions};
-use crate::workload::Layer;
+use super::named;
 use anyhow::{bail, Context};
 use clap::Args;
+use gammaflow::eval::{cpu_batch, BackendChoice, Evaluator, Item, Problem};
+use gammaflow::hardware::Hardware;
+use gammaflow::mapping::pack::{pack_genome, stride_for, PackedProblem};
+use gammaflow::model::packed::evaluate_packed;
+use gammaflow::search::{Space, SpaceOptions};
+use gammaflow::workload::Layer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -34,7 +35,7 @@ pub struct BenchArgs {
     /// Skip the single-thread CPU run (slow on large sizes).
     #[arg(long)]
     pub no_single_thread: bool,
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    #[arg(long, value_parser = named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// Print JSON instead of a table.
     #[arg(long)]

@@ -238,7 +238,8 @@ fn resolve_hwconfig(v: &str, root: &Path, notes: &mut Vec<String>) -> String {
 
 /// GAMMA reads `--model NAME` from `data/model/NAME.csv`; built-in names and paths are kept.
 fn resolve_gamma_model(v: &str, root: &Path, notes: &mut Vec<String>) -> String {
-    if crate::workload::builtin::builtin_model(v).is_some() || Path::new(v).extension().is_some() || v.contains('/') {
+    if gammaflow::workload::builtin::builtin_model(v).is_some() || Path::new(v).extension().is_some() || v.contains('/')
+    {
         return v.to_string();
     }
     let rel = format!("data/model/{v}.csv");

@@ -1,8 +1,8 @@
 //! `gammaflow import`: an ONNX graph's layers as a GAMMA model file.
 
-use crate::workload::onnx::import_onnx;
 use anyhow::Context;
 use clap::Args;
+use gammaflow::workload::onnx::import_onnx;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]

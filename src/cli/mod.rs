@@ -1,15 +1,24 @@
 //! The `gammaflow` command line.
 
 mod bench_cmd;
-pub mod checks;
-pub mod eval_cmd;
-pub mod gamma_args;
+mod checks;
+mod eval_cmd;
+mod gamma_args;
 mod import_cmd;
-pub mod search_cmd;
+mod search_cmd;
 mod slurm_cmd;
 mod sweep_cmd;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
+use gammaflow::schema::Named;
+
+/// The value parser of a flag that takes one of the library's named values (objectives,
+/// strategies, backends, PE draws): `--help` lists the names, anything else is refused.
+pub fn named<T: Named + Clone + Send + Sync>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::ALL.iter().map(|v| v.name()))
+        .map(|s| T::from_name(&s).expect("the parser accepts only listed names"))
+}
 
 #[derive(Parser, Debug)]
 #[command(

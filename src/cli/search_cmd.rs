@@ -1,21 +1,16 @@
 //! `gammaflow search`: GAMMA's search over a model's layers on one accelerator.
 
-use crate::energy::EnergyModel;
-use crate::eval::{BackendChoice, Evaluator};
-use crate::hardware::{load_hwconfig, AreaModel, Hardware};
-use crate::report::search_out::{totals, write_search_outputs_with, write_shared_report, OutputOptions};
-use crate::search::constraint::load_accel;
-use crate::search::shared::{best_design, candidate_designs, pareto_designs, search_shared, DesignResult};
-use crate::search::{
-    search_dedup, LayerResult, MapConstraint, Objective, PeDraw, Rates, SearchConfig, SpaceOptions, Strategy,
-};
-use crate::workload::builtin::resolve_model;
+use super::named;
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
+use gammaflow::eval::{BackendChoice, Evaluator};
+use gammaflow::hardware::Hardware;
+use gammaflow::report::search_out::{totals, write_search_outputs_with, write_shared_report, OutputOptions};
+use gammaflow::search::shared::{best_design, candidate_designs, pareto_designs, search_shared, DesignResult};
+use gammaflow::search::{LayerResult, Objective, PeDraw, Prepared, SearchConfig, SearchOptions, Strategy};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Parser, Debug)]
 #[command(name = "search")]
@@ -29,10 +24,10 @@ pub struct SearchOpts {
     /// Search strategy: `islands` (default: many small GAs with restarts in unexplored basins,
     /// neighbourhood polish and a loop-order phase for the second objective), `gamma` (GAMMA's GA
     /// as published) or `random` (the baseline).
-    #[arg(long, value_enum, default_value_t = Strategy::Islands)]
+    #[arg(long, value_parser = named::<Strategy>(), default_value = "islands")]
     pub strategy: Strategy,
     /// First objective.
-    #[arg(long, value_enum, default_value_t = Objective::Latency)]
+    #[arg(long, value_parser = named::<Objective>(), default_value = "latency")]
     pub fitness1: Objective,
     /// Second objective (breaks ties of the first; spans the Pareto front). `none` to disable.
     #[arg(long, default_value = "power")]
@@ -78,7 +73,7 @@ pub struct SearchOpts {
     pub seed: u64,
     #[arg(long, default_value = "out")]
     pub outdir: PathBuf,
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    #[arg(long, value_parser = named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// Evaluation budget per layer (each distinct layer shape gets it). A layer whose latency
     /// reaches the compute bound stops early once its second-objective phase is done.
@@ -151,7 +146,7 @@ pub struct SearchOpts {
     pub pe_rate: f64,
     /// How co-exploration redraws the PE count: joint (a target PE count reached by changing the
     /// parallel tiling with it), upper-half (DiGamma's; the default), uniform.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<PeDraw>())]
     pub pe_draw: Option<PeDraw>,
     /// Relative slack on the first objective within which the second decides: the reported
     /// mapping has the lowest second objective among the found mappings whose first is at most
@@ -185,188 +180,65 @@ pub struct SearchOpts {
 }
 
 impl SearchOpts {
-    pub fn hardware(&self) -> anyhow::Result<Hardware> {
-        let mut hw = match &self.hwconfig {
-            Some(p) => load_hwconfig(p)?,
-            None => Hardware::default(),
-        };
-        if let Some(v) = self.num_pe {
-            hw.num_pe = v;
-        }
-        if self.co_explores() {
-            hw.num_pe = self.pe_limit.unwrap_or(if hw.num_pe > 0 && self.num_pe.is_some_and(|v| v > 0) {
-                hw.num_pe
-            } else {
-                1024
-            });
-        }
-        if let Some(v) = self.l1_size {
-            hw.l1_size = v;
-        }
-        if let Some(v) = self.l2_size {
-            hw.l2_size = v;
-        }
-        if let Some(v) = self.noc_bw {
-            hw.noc_bw = v;
-        }
-        if let Some(v) = self.offchip_bw {
-            hw.offchip_bw = v;
-        }
-        hw.validate().map_err(|e| anyhow::anyhow!("accelerator: {e}"))?;
-        Ok(hw)
-    }
-
-    /// The selected layers of `model` (0-based index, layer, accelerator) from --layer and
-    /// --num-layers, each checked against the mapping constraint (impossible rules are reported
-    /// before any search starts).
-    pub fn tasks(
-        &self,
-        model: &crate::workload::Model,
-        hw: &Hardware,
-        cfg: &SearchConfig,
-    ) -> anyhow::Result<Vec<(usize, crate::workload::Layer, Hardware)>> {
-        let n = model.layers.len();
-        let selected: Vec<usize> = match (self.layer, self.num_layers) {
-            (Some(l), _) if l == 0 || l > n => bail!("--layer {l}: model {} has layers 1..{n}", model.name),
-            (Some(l), _) => vec![l - 1],
-            (None, Some(k)) => (0..k.min(n)).collect(),
-            (None, None) => (0..n).collect(),
-        };
-        let tasks: Vec<_> = selected.iter().map(|&i| (i, model.layers[i], *hw)).collect();
-        if let Some(c) = &cfg.space.constraint {
-            for (i, layer, hw) in &tasks {
-                c.check_layer(layer, hw.num_pe, &cfg.space).map_err(|e| anyhow::anyhow!("layer {}: {e}", i + 1))?;
-            }
-        }
-        Ok(tasks)
-    }
-
-    pub fn co_explores(&self) -> bool {
-        self.co_explore || self.num_pe.is_some_and(|v| v <= 0)
-    }
-
-    pub fn config(&self) -> anyhow::Result<SearchConfig> {
-        let fitness2 = match self.fitness2.to_ascii_lowercase().as_str() {
-            "none" | "" => None,
-            s => Some(
-                <Objective as clap::ValueEnum>::from_str(s, true)
-                    .map_err(|_| anyhow::anyhow!("--fitness2: unknown objective {s:?}"))?,
-            ),
-        };
-        if self.slevel_min < 1 || self.slevel_max < self.slevel_min || self.slevel_max > 4 {
-            bail!("--slevel-min/--slevel-max: need 1 <= min <= max <= 4, got {}..{}", self.slevel_min, self.slevel_max);
-        }
-        if self.num_pop.is_some_and(|p| p < 2) {
-            bail!("--num-pop must be at least 2");
-        }
-        if self.max_evals == Some(0) {
-            bail!("--max-evals must be at least 1");
-        }
-        for (name, r) in [
-            ("crossover-rate", self.crossover_rate),
-            ("order-rate", self.order_rate),
-            ("tile-rate", self.tile_rate),
-            ("par-swap-rate", self.par_swap_rate),
-            ("grow-rate", self.grow_rate),
-            ("aging-rate", self.aging_rate),
-            ("elite-ratio", self.elite_ratio),
-            ("parents-ratio", self.parents_ratio),
-            ("divisor-bias", self.divisor_bias),
-            ("pe-rate", self.pe_rate),
-            ("f1-tolerance", self.f1_tolerance.unwrap_or(0.0)),
-        ] {
-            if !(0.0..=1.0).contains(&r) {
-                bail!("--{name} must be within [0, 1], got {r}");
-            }
-        }
-        if let Some(z) = self.fixed_cluster {
-            if z < 1 {
-                bail!("--fixed-cluster must be positive, got {z}");
-            }
-        }
-        let constraint = match &self.mapping_cstr {
-            Some(name) => {
-                let c = MapConstraint::resolve(name).context("--mapping-cstr")?;
-                Some(Arc::new(match self.flex_class {
-                    Some(k) => c.with_class(k)?,
-                    None => c,
-                }))
-            }
-            None => None,
-        };
-        let constraint = match (constraint, &self.accel_cstr) {
-            (c, None) => c,
-            (None, Some(p)) => Some(Arc::new(load_accel(p).context("--accel-cstr")?)),
-            (Some(c), Some(p)) => {
-                let accel = load_accel(p).context("--accel-cstr")?;
-                Some(Arc::new(c.with_accel(&accel).map_err(anyhow::Error::msg)?))
-            }
-        };
-        // The budget is GAMMA's (epochs x population) unless --max-evals sets it; an island's
-        // population is smaller than GAMMA's, but the budget stays epochs x 100 by default.
-        let default_pop = if self.strategy == Strategy::Islands { 48 } else { 100 };
-        let num_pop = self.num_pop.unwrap_or(default_pop);
-        let (epochs, max_evals) = match (self.epochs, self.max_evals) {
-            (Some(e), m) => (e.max(1), m),
-            (None, Some(m)) => (0, Some(m)),
-            (None, None) => (100, Some(100 * self.num_pop.unwrap_or(100) as u64)),
-        };
-        Ok(SearchConfig {
+    /// The library's options these flags set (all but the output flags).
+    pub fn options(&self) -> SearchOptions {
+        SearchOptions {
             strategy: self.strategy,
             fitness1: self.fitness1,
-            fitness2,
-            num_pop,
-            epochs,
+            fitness2: self.fitness2.clone(),
+            model: self.model.clone(),
+            layer: self.layer,
+            num_layers: self.num_layers,
+            hwconfig: self.hwconfig.clone(),
+            num_pe: self.num_pe,
+            l1_size: self.l1_size,
+            l2_size: self.l2_size,
+            noc_bw: self.noc_bw,
+            offchip_bw: self.offchip_bw,
+            slevel_min: self.slevel_min,
+            slevel_max: self.slevel_max,
+            epochs: self.epochs,
+            num_pop: self.num_pop,
             seed: self.seed,
-            space: SpaceOptions {
-                slevel_min: self.slevel_min,
-                slevel_max: self.slevel_max,
-                par_rs: self.par_rs,
-                fixed_cluster: self.fixed_cluster,
-                factor_tiles: self.factor_tiles,
-                gamma_compat: self.gamma_compat,
-                rs_full: !self.free_rs,
-                divisor_bias: self.divisor_bias,
-                co_explore: self.co_explores(),
-                pe_draw: self.pe_draw,
-                factor_clusters: true,
-                constraint,
-            },
-            rates: Rates {
-                crossover: self.crossover_rate,
-                order: self.order_rate,
-                tile: self.tile_rate,
-                tile_loci: 3,
-                par_swap: self.par_swap_rate,
-                grow: self.grow_rate,
-                aging: self.aging_rate,
-                elite_ratio: self.elite_ratio,
-                parents_ratio: self.parents_ratio,
-            },
-            max_evals,
-            max_time: self.max_time.map(Duration::from_secs_f64),
-            area_model: AreaModel::resolve(&self.area_model).map_err(|e| anyhow::anyhow!("--area-model: {e}"))?,
-            area_budget_um2: match self.area_budget {
-                Some(b) if !(b.is_finite() && b > 0.0) => {
-                    bail!("--area-budget must be a positive number of mm^2, got {b}")
-                }
-                b => b.map(|mm2| mm2 * 1e6),
-            },
+            backend: self.backend,
+            max_evals: self.max_evals,
+            max_time: self.max_time,
+            par_rs: self.par_rs,
+            fixed_cluster: self.fixed_cluster,
+            factor_tiles: self.factor_tiles,
+            gamma_compat: self.gamma_compat,
+            divisor_bias: self.divisor_bias,
+            free_rs: self.free_rs,
+            crossover_rate: self.crossover_rate,
+            order_rate: self.order_rate,
+            tile_rate: self.tile_rate,
+            par_swap_rate: self.par_swap_rate,
+            grow_rate: self.grow_rate,
+            aging_rate: self.aging_rate,
+            elite_ratio: self.elite_ratio,
+            parents_ratio: self.parents_ratio,
+            co_explore: self.co_explore,
+            pe_limit: self.pe_limit,
+            area_budget: self.area_budget,
+            area_model: self.area_model.clone(),
+            energy_model: self.energy_model.clone(),
             pe_rate: self.pe_rate,
+            pe_draw: self.pe_draw,
             f1_tolerance: self.f1_tolerance,
-            energy_model: EnergyModel::resolve(&self.energy_model)
-                .map_err(|e| anyhow::anyhow!("--energy-model: {e}"))?,
-        })
+            mapping_cstr: self.mapping_cstr.clone(),
+            flex_class: self.flex_class,
+            accel_cstr: self.accel_cstr.clone(),
+        }
     }
 }
 
 pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let a = args.a;
-    crate::cli::checks::search_opts(&a)?;
-    let model = resolve_model(&a.model)?;
-    let hw = a.hardware()?;
-    let cfg = a.config()?;
-    let tasks = a.tasks(&model, &hw, &cfg)?;
+    let opts = a.options();
+    // Every option and the output folder are checked before a model is read or a device opened.
+    opts.check()?;
+    crate::cli::checks::outdir_writable(&a.outdir)?;
+    let Prepared { model, hw, cfg, tasks } = opts.prepare()?;
     let selected: Vec<usize> = tasks.iter().map(|t| t.0).collect();
     if let Some(c) = &cfg.space.constraint {
         let (name, src, levels) = (&c.name, &c.source, c.levels.len());
@@ -403,21 +275,23 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(1) };
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} evals {msg}").expect("valid template"));
     let start = Instant::now();
-    let mut results = search_dedup(&tasks, &cfg, &mut ev, |p| {
+    let f1_name = cfg.fitness1.name();
+    let prepared = Prepared { model, hw, cfg, tasks };
+    let results = prepared.run(&mut ev, |p| {
         bar.set_length(p.budget);
         bar.set_position(p.evaluations);
         let rate = p.evaluations as f64 / p.elapsed.as_secs_f64().max(1e-9);
         let best = p.total_best_f1.map(|b| format!("{b:.6e}")).unwrap_or_else(|| "none yet".into());
-        bar.set_message(format!("best {} {best} | {:.0} evals/s", cfg.fitness1.name(), rate));
+        bar.set_message(format!("best {f1_name} {best} | {rate:.0} evals/s"));
     });
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
-    LayerResult::set_strides(&mut results, &model);
+    let Prepared { model, hw, cfg, .. } = prepared;
     let out_opts = OutputOptions { png: !a.no_png };
     write_search_outputs_with(&a.outdir, &model.name, &cfg, &results, out_opts)
         .with_context(|| format!("writing results to {}", a.outdir.display()))?;
     if a.gamma_layout {
-        use crate::report::gamma_layout::{write_gamma_layout, GammaRun};
+        use gammaflow::report::gamma_layout::{write_gamma_layout, GammaRun};
         let run = GammaRun {
             model: &model.name,
             layer: a.layer,
@@ -454,7 +328,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         }
     }
     // The at-a-glance table last, so it is what the terminal shows when the search ends.
-    println!("\n{}", crate::report::summary::search_table(&model.name, &cfg, &results));
+    println!("\n{}", gammaflow::report::summary::search_table(&model.name, &cfg, &results));
     let t = totals(&results);
     println!(
         "total: runtime {} cycles, energy {:.6e} nJ over {} layer(s); {} evaluations in {:.2} s ({:.0}/s); results in {}",
@@ -475,8 +349,8 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
 /// `--shared-hw`: one accelerator for all selected layers.
 fn run_shared(
     a: &SearchOpts,
-    model: &crate::workload::Model,
-    layers: &[(usize, crate::workload::Layer)],
+    model: &gammaflow::workload::Model,
+    layers: &[(usize, gammaflow::workload::Layer)],
     hw: &Hardware,
     cfg: &SearchConfig,
     ev: &mut Evaluator,
@@ -584,7 +458,7 @@ fn write_shared_outputs(
     for r in results {
         let d = &r.design;
         // The model's bound at this design: every layer at ceil(MACs / the design's PEs).
-        let bound: i64 = r.layers.iter().map(|l| crate::search::compute_bound(&l.layer, d.num_pe)).sum();
+        let bound: i64 = r.layers.iter().map(|l| gammaflow::search::compute_bound(&l.layer, d.num_pe)).sum();
         w.write_record([
             d.num_pe.to_string(),
             d.l1.to_string(),
@@ -605,5 +479,61 @@ fn write_shared_outputs(
     if let Some(b) = best_design(results, cfg.fitness1) {
         write_search_outputs_with(&dir.join("best_design"), model, cfg, &b.layers, opts)?;
     }
-    write_shared_report(dir, model, cfg, results, opts)
+    Ok(write_shared_report(dir, model, cfg, results, opts)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flags' defaults are the library's: a CLI search and a library (or Python) search with
+    /// the same options left out run the same configuration.
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        let cli = SearchArgs::parse_from(["search"]).a.options();
+        assert_eq!(cli, SearchOptions::default());
+        // Every flag that is set reaches the options (one changed value per field type).
+        let cli = SearchArgs::parse_from([
+            "search",
+            "--strategy",
+            "gamma",
+            "--fitness1",
+            "latency-area",
+            "--pe-draw",
+            "upper-half",
+            "--tile-rate",
+            "0.25",
+            "--layer",
+            "3",
+            "--co-explore",
+            "--accel-cstr",
+            "a.toml",
+        ])
+        .a
+        .options();
+        assert_eq!(cli.strategy, Strategy::Gamma);
+        assert_eq!(cli.fitness1, Objective::LatencyArea);
+        assert_eq!(cli.pe_draw, Some(PeDraw::UpperHalf));
+        assert_eq!(cli.tile_rate, 0.25);
+        assert_eq!(cli.layer, Some(3));
+        assert!(cli.co_explore);
+        assert_eq!(cli.accel_cstr.as_deref(), Some("a.toml"));
+    }
+
+    #[test]
+    fn named_flags_accept_every_name_and_nothing_else() {
+        use gammaflow::schema::Named;
+        for o in Objective::ALL {
+            let a = SearchArgs::try_parse_from(["search", "--fitness1", o.name()]).unwrap();
+            assert_eq!(a.a.fitness1, *o);
+        }
+        for s in Strategy::ALL {
+            assert_eq!(SearchArgs::try_parse_from(["search", "--strategy", s.name()]).unwrap().a.strategy, *s);
+        }
+        for d in PeDraw::ALL {
+            assert_eq!(SearchArgs::try_parse_from(["search", "--pe-draw", d.name()]).unwrap().a.pe_draw, Some(*d));
+        }
+        let err = SearchArgs::try_parse_from(["search", "--fitness1", "latncy"]).unwrap_err().to_string();
+        assert!(err.contains("latency"), "{err}");
+    }
 }

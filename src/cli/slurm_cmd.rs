@@ -6,12 +6,13 @@
 //! means (resources, directives, submission), so sharing one flag set would leave half of each
 //! side meaningless.
 
-use crate::eval::BackendChoice;
-use crate::sweep::slurm::{scripts, Override, SlurmOptions, DEFAULT_SHARDS, MERGED_DIR, SLURM_DIR};
-use crate::sweep::store::{write_atomic, SweepMeta, META_FILE};
-use crate::sweep::{load_sweep, Shard};
+use super::named;
 use anyhow::{bail, Context};
 use clap::Args;
+use gammaflow::eval::BackendChoice;
+use gammaflow::sweep::slurm::{scripts, Override, SlurmOptions, DEFAULT_SHARDS, MERGED_DIR, SLURM_DIR};
+use gammaflow::sweep::store::{write_atomic, SweepMeta, META_FILE};
+use gammaflow::sweep::{load_sweep, Shard};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -47,7 +48,7 @@ pub struct SlurmArgs {
     pub shards: Option<usize>,
     /// Evaluator of the tasks; gpu also asks Slurm for one GPU per task (gres=gpu:1). Not auto by
     /// default: a node's GPU should be used only when the job asked for it.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    #[arg(long, value_parser = named::<BackendChoice>(), default_value = "cpu")]
     pub backend: BackendChoice,
     /// CPUs per array task (the CPU evaluator uses that many threads).
     #[arg(long)]

@@ -1,5 +1,5 @@
 //! `gammaflow sweep`, `gammaflow merge`, `gammaflow report`: many searches from one TOML file,
-//! resumable and shardable (see `crate::sweep`).
+//! resumable and shardable (see `gammaflow::sweep`).
 //!
 //! Slurm job array, one shard per array task (I is 1-based):
 //!
@@ -10,9 +10,11 @@
 //! #       gammaflow report --input runs/big/all
 //! ```
 
-use crate::eval::BackendChoice;
-use crate::sweep::{load_sweep, merge, report::report, Shard, SweepOptions, SLURM_HELP};
+use super::named;
 use clap::Args;
+use gammaflow::eval::BackendChoice;
+use gammaflow::sweep::{load_sweep, merge, report::report, Shard, SweepOptions, SLURM_HELP};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -28,7 +30,7 @@ pub struct SweepArgs {
     /// Run only slice I of N (I is 1-based): jobs whose 0-based position k has k mod N = I-1.
     #[arg(long)]
     pub shard: Option<String>,
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    #[arg(long, value_parser = named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// At most this many jobs share one batched search (results do not depend on it).
     #[arg(long, default_value_t = 64)]
@@ -93,7 +95,25 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
         job_dirs: !a.no_job_dirs,
         max_jobs: a.max_jobs,
     };
-    let s = crate::sweep::run_sweep(&sweep, &opts)?;
+    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(1) };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} jobs [{elapsed_precise}, ETA {eta}] {msg}")
+            .expect("valid template"),
+    );
+    let s = gammaflow::sweep::run_sweep(&sweep, &opts, |p| {
+        bar.set_length(p.jobs_total as u64);
+        bar.set_position(p.jobs_done as u64);
+        let of = if p.epochs > 0 { format!("/{}", p.epochs) } else { String::new() };
+        bar.set_message(format!(
+            "group {}/{} ({} jobs): generation {}{of}",
+            p.group + 1,
+            p.groups,
+            p.group_jobs,
+            p.generation + 1
+        ));
+    });
+    bar.finish_and_clear();
+    let s = s?;
     let rate = s.evaluations as f64 / s.seconds.max(1e-9);
     println!(
         "{} of {} job(s) finished ({} now, {} before){}{}; {} evaluations in {:.2} s ({rate:.0}/s); results in {}",

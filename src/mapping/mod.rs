@@ -122,6 +122,8 @@ pub enum GenomeError {
     BadCluster { level: usize, size: i64 },
     #[error("level {level}, gene {gene}: {msg}")]
     BadGene { level: usize, gene: usize, msg: String },
+    #[error("genome has {levels} cluster levels; the population's records hold {max}")]
+    TooManyLevels { levels: usize, max: usize },
 }
 
 impl Genome {

@@ -102,6 +102,85 @@ pub struct PackedResult {
     pub status: u32,
 }
 
+impl PackedResult {
+    /// Runtime in cycles (meaningful when [`PackedResult::completed`]).
+    pub fn runtime_cycles(&self) -> i64 {
+        join64(self.runtime)
+    }
+    /// MACs the mapping performs (the layer's when the mapping covers it exactly once).
+    pub fn num_macs(&self) -> i64 {
+        join64(self.macs)
+    }
+    /// L1 (per PE) and L2 requirements in elements, wrapped to 32 bits as MAESTRO does.
+    pub fn l1_size_req(&self) -> i32 {
+        self.l1
+    }
+    pub fn l2_size_req(&self) -> i32 {
+        self.l2
+    }
+    /// Whether MAESTRO would have produced its CSV (no crash, input in range). Validity against
+    /// the buffers, PEs and MACs, and energy, area and power, come from [`crate::eval::from_packed`].
+    pub fn completed(&self) -> bool {
+        self.status == 0
+    }
+}
+
+/// A population of genomes as packed records of one stride (the GPU buffer layout): built,
+/// evaluated, read and reused with no heap allocation per genome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Population {
+    stride: usize,
+    words: Vec<u32>,
+}
+
+impl Population {
+    /// An empty population whose records hold up to `max_levels` cluster levels.
+    pub fn new(max_levels: usize) -> Population {
+        Population { stride: stride_for(max_levels), words: Vec::new() }
+    }
+    /// As [`Population::new`], with room for `n` genomes.
+    pub fn with_capacity(max_levels: usize, n: usize) -> Population {
+        let stride = stride_for(max_levels);
+        Population { stride, words: Vec::with_capacity(n * stride) }
+    }
+    /// Words per record.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+    pub fn len(&self) -> usize {
+        self.words.len() / self.stride
+    }
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+    /// Appends `genome`, evaluated against problem `problem` with `num_pe` PEs. A genome with more
+    /// levels than the records hold is refused.
+    pub fn push(&mut self, genome: &Genome, problem: u32, num_pe: i64) -> Result<(), super::GenomeError> {
+        if genome.levels.len() * LEVEL_WORDS + HEADER_WORDS > self.stride {
+            let max = (self.stride - HEADER_WORDS) / LEVEL_WORDS;
+            return Err(super::GenomeError::TooManyLevels { levels: genome.levels.len(), max });
+        }
+        pack_genome(genome, problem, num_pe, self.stride, &mut self.words);
+        Ok(())
+    }
+    /// Record `i`'s words.
+    pub fn record(&self, i: usize) -> &[u32] {
+        &self.words[i * self.stride..(i + 1) * self.stride]
+    }
+    /// Record `i` as (problem, PE count, genome).
+    pub fn get(&self, i: usize) -> Option<(u32, i64, Genome)> {
+        unpack_genome(self.record(i))
+    }
+    /// Every record, back to back (what evaluators take).
+    pub fn words(&self) -> &[u32] {
+        &self.words
+    }
+    /// Empties the population, keeping its memory for the next batch.
+    pub fn clear(&mut self) {
+        self.words.clear();
+    }
+}
+
 pub fn join64(w: [u32; 2]) -> i64 {
     ((w[1] as u64) << 32 | w[0] as u64) as i64
 }

@@ -33,7 +33,7 @@ pub fn axis_label(o: Objective) -> String {
 
 /// An objective from its name as results files write it (`latency`, `edp`, ...).
 pub fn objective_named(name: &str) -> Option<Objective> {
-    <Objective as clap::ValueEnum>::from_str(name, true).ok()
+    <Objective as crate::schema::Named>::from_name(name)
 }
 
 /// Model totals are sums of the layers' values only for these (layers run one after another).

@@ -12,8 +12,9 @@
 //! without a valid mapping has empty values and `best_sol` `None`. GAMMA's pickle of the same
 //! values (`result_c.plt`) is not written.
 
+use crate::error::Context;
+use crate::report::OutputError;
 use crate::search::{LayerResult, Objective, SearchConfig};
-use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// The run settings that GAMMA's folder name records and [`SearchConfig`] does not hold, as
@@ -119,7 +120,7 @@ pub fn write_gamma_layout(
     run: &GammaRun,
     cfg: &SearchConfig,
     results: &[LayerResult],
-) -> anyhow::Result<PathBuf> {
+) -> Result<PathBuf, OutputError> {
     let dir = outdir.join(experiment_name(run, cfg));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut text = String::from(",runtime,area,pe_area_ratio,PE,L1_size,L2_size,PE_area,L1_area,L2_area,best_sol\n");

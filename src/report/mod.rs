@@ -13,6 +13,22 @@ pub mod html;
 pub mod search_out;
 pub mod summary;
 
+/// Why an output folder (results, charts, report page) could not be written. Every variant
+/// names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error(transparent)]
+    Failed(#[from] crate::error::Failed),
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    #[error("writing a CSV file: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("writing JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("writing: {0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// Why a chart could not be drawn or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {

@@ -5,10 +5,11 @@ use super::chart::{short, Figure};
 use super::html::{Cell, Page};
 use super::summary::thousands;
 use super::{draw, figures};
+use crate::error::Context;
 use crate::mapping::write_maestro;
+use crate::report::OutputError;
 use crate::search::{Candidate, LayerResult, SearchConfig};
 use crate::workload::stride_text;
-use anyhow::Context;
 use serde::Serialize;
 use serde_json::json;
 use std::fs;
@@ -164,7 +165,7 @@ pub fn write_search_outputs(
     model: &str,
     cfg: &SearchConfig,
     results: &[LayerResult],
-) -> anyhow::Result<()> {
+) -> Result<(), OutputError> {
     write_search_outputs_with(dir, model, cfg, results, OutputOptions::default())
 }
 
@@ -177,7 +178,7 @@ pub fn write_search_outputs_with(
     cfg: &SearchConfig,
     results: &[LayerResult],
     opts: OutputOptions,
-) -> anyhow::Result<()> {
+) -> Result<(), OutputError> {
     fs::create_dir_all(dir.join("mappings")).with_context(|| format!("creating {}", dir.display()))?;
     fs::create_dir_all(dir.join("pareto"))?;
     let mut w = csv::Writer::from_path(dir.join("results.csv"))?;
@@ -486,7 +487,7 @@ fn write_charts_and_page(
     cfg: &SearchConfig,
     results: &[LayerResult],
     opts: OutputOptions,
-) -> anyhow::Result<()> {
+) -> Result<(), OutputError> {
     let mut charts = Charts::new(dir, opts.png);
     charts.add(
         Some(figures::convergence(model, cfg, results)),
@@ -558,7 +559,7 @@ pub fn write_shared_report(
     cfg: &SearchConfig,
     results: &[crate::search::shared::DesignResult],
     opts: OutputOptions,
-) -> anyhow::Result<()> {
+) -> Result<(), OutputError> {
     use crate::search::shared::{best_design, pareto_designs};
     let mut charts = Charts::new(dir, opts.png);
     charts.add(

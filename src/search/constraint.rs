@@ -191,26 +191,53 @@ pub struct FixedAxes {
     pub shape: bool,
 }
 
+/// Why a constraint could not be read, combined or applied. Every message says where: the file,
+/// its line, the level (1 = outer) and the field, or the layer and the rule it cannot meet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConstraintError {
+    /// The file could not be read (or the name is neither a built-in nor a file).
+    #[error("{0}")]
+    Read(String),
+    /// A rule or key of the file is malformed or contradicts another.
+    #[error("{0}")]
+    Rule(String),
+    /// A flexibility class outside 0..=15.
+    #[error("--flex-class must be within 0..=15, got {0}")]
+    Class(u8),
+    /// A mapping and an accelerator constraint that cannot be combined.
+    #[error("{0}")]
+    Combine(String),
+    /// Rules that no mapping of this layer on this accelerator can meet.
+    #[error("{0}")]
+    Layer(String),
+    /// A genome that breaks a rule.
+    #[error("{0}")]
+    Genome(String),
+}
+
 impl MapConstraint {
     /// A built-in name (`nvdla`, `eyeriss`, `tpu`) or a TOML file path.
-    pub fn resolve(name_or_path: &str) -> anyhow::Result<MapConstraint> {
+    pub fn resolve(name_or_path: &str) -> Result<MapConstraint, ConstraintError> {
         if let Some(text) = builtin_text(&name_or_path.to_ascii_lowercase()) {
-            return Self::parse(text, &format!("{}.toml", name_or_path.to_ascii_lowercase()))
-                .map_err(anyhow::Error::msg);
+            return Self::parse(text, &format!("{}.toml", name_or_path.to_ascii_lowercase()));
         }
         let p = Path::new(name_or_path);
         let text = std::fs::read_to_string(p).map_err(|e| {
-            anyhow::anyhow!(
+            ConstraintError::Read(format!(
                 "mapping constraint {name_or_path:?}: not a built-in ({}) and not a readable file: {e}",
                 BUILTINS.join(", ")
-            )
+            ))
         })?;
         let file = p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| name_or_path.to_string());
-        Self::parse(&text, &file).map_err(anyhow::Error::msg)
+        Self::parse(&text, &file)
     }
 
-    /// Parses a constraint file; errors name the file, the level (1 = outer) and the field.
-    pub fn parse(text: &str, file: &str) -> Result<MapConstraint, String> {
+    /// Parses a constraint file; errors name the file, the line, the level (1 = outer) and the field.
+    pub fn parse(text: &str, file: &str) -> Result<MapConstraint, ConstraintError> {
+        Self::parse_rules(text, file).map_err(ConstraintError::Rule)
+    }
+
+    fn parse_rules(text: &str, file: &str) -> Result<MapConstraint, String> {
         let (name, levels, extra, lines) = parse_levels(text, file, &["rs_full"], |t, i, err| parse_level(t, i, err))?;
         let err = |lv: Option<usize>, field: &str, msg: String| field_error(file, &lines, lv, field, msg);
         if levels[0].sp_sz.is_some() {
@@ -233,13 +260,17 @@ impl MapConstraint {
             }
         }
         let c = MapConstraint { name, source: file.to_string(), levels, rs_full, class: 0, fixed: None, lines };
-        c.check_rules()?;
+        c.rules_consistent()?;
         Ok(c)
     }
 
     /// Layer-independent consistency of the rules: a fixed second spatial dim leaves the level a
     /// parallel dim other than itself.
-    pub fn check_rules(&self) -> Result<(), String> {
+    pub fn check_rules(&self) -> Result<(), ConstraintError> {
+        self.rules_consistent().map_err(ConstraintError::Rule)
+    }
+
+    fn rules_consistent(&self) -> Result<(), String> {
         for (li, lv) in self.levels.iter().enumerate() {
             if let Sp2Rule::Fixed(d) = lv.sp2 {
                 if lv.sp == [d] {
@@ -264,9 +295,9 @@ impl MapConstraint {
     }
 
     /// Flexibility class `class` (0-15) of this map: the rules of each flexible axis dropped.
-    pub fn with_class(&self, class: u8) -> anyhow::Result<MapConstraint> {
+    pub fn with_class(&self, class: u8) -> Result<MapConstraint, ConstraintError> {
         if class > 15 {
-            anyhow::bail!("--flex-class must be within 0..=15, got {class}");
+            return Err(ConstraintError::Class(class));
         }
         let base = self.fixed.as_deref().unwrap_or(self).clone();
         let mut c = base.clone();
@@ -314,8 +345,12 @@ impl MapConstraint {
 
     /// Checks the constraint against one layer before any search: every tile and cluster size
     /// that the rules determine must fit the layer, its enclosing tile, and the PEs.
-    pub fn check_layer(&self, layer: &Layer, num_pe: i64, opts: &SpaceOptions) -> Result<(), String> {
-        self.check_rules()?;
+    pub fn check_layer(&self, layer: &Layer, num_pe: i64, opts: &SpaceOptions) -> Result<(), ConstraintError> {
+        self.layer_fits(layer, num_pe, opts).map_err(ConstraintError::Layer)
+    }
+
+    fn layer_fits(&self, layer: &Layer, num_pe: i64, opts: &SpaceOptions) -> Result<(), String> {
+        self.rules_consistent()?;
         let bound = Space::new(layer, num_pe, SpaceOptions { constraint: None, ..opts.clone() }).bound;
         let rs_full = self.rs_rule(opts.rs_full);
         let st = self.statics(bound, rs_full);
@@ -432,7 +467,11 @@ impl MapConstraint {
     }
 
     /// Why `g` breaks the rules (for a layer with these bounds), or Ok.
-    pub fn check_genome(&self, g: &Genome, bound: [i64; 6]) -> Result<(), String> {
+    pub fn check_genome(&self, g: &Genome, bound: [i64; 6]) -> Result<(), ConstraintError> {
+        self.genome_fits(g, bound).map_err(ConstraintError::Genome)
+    }
+
+    fn genome_fits(&self, g: &Genome, bound: [i64; 6]) -> Result<(), String> {
         if g.levels.len() != self.levels.len() {
             return Err(format!("{} levels, the constraint has {}", g.levels.len(), self.levels.len()));
         }
@@ -505,7 +544,11 @@ impl SizeRule {
 /// forwarding delivers any operand: no rule); `reduction` = "temporal" (parallel dim in K, Y, X:
 /// no cross-PE sums) | "reduce-and-forward" | "adder-tree" (parallel dim in C, R, S: what they
 /// sum across PEs).
-pub fn parse_accel(text: &str, file: &str) -> Result<MapConstraint, String> {
+pub fn parse_accel(text: &str, file: &str) -> Result<MapConstraint, ConstraintError> {
+    parse_accel_rules(text, file).map_err(ConstraintError::Rule)
+}
+
+fn parse_accel_rules(text: &str, file: &str) -> Result<MapConstraint, String> {
     let (name, levels, _, lines) = parse_levels(text, file, &[], |t, i, err| {
         let l = Some(i + 1);
         let mut r = LevelRule::default();
@@ -556,17 +599,22 @@ pub fn parse_accel(text: &str, file: &str) -> Result<MapConstraint, String> {
 }
 
 /// Reads an accelerator-constraint file (see [`parse_accel`]).
-pub fn load_accel(path: &str) -> anyhow::Result<MapConstraint> {
+pub fn load_accel(path: &str) -> Result<MapConstraint, ConstraintError> {
     let p = Path::new(path);
-    let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("accelerator constraint {path:?}: {e}"))?;
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| ConstraintError::Read(format!("accelerator constraint {path:?}: {e}")))?;
     let file = p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.to_string());
-    parse_accel(&text, &file).map_err(anyhow::Error::msg)
+    parse_accel(&text, &file)
 }
 
 impl MapConstraint {
     /// This mapping constraint with an accelerator's rules added (they are hardware: a
     /// flexibility class never relaxes them). Parallel dims are intersected.
-    pub fn with_accel(&self, accel: &MapConstraint) -> Result<MapConstraint, String> {
+    pub fn with_accel(&self, accel: &MapConstraint) -> Result<MapConstraint, ConstraintError> {
+        self.combined(accel).map_err(ConstraintError::Combine)
+    }
+
+    fn combined(&self, accel: &MapConstraint) -> Result<MapConstraint, String> {
         if accel.levels.len() != self.levels.len() {
             return Err(format!(
                 "{} has {} levels but {} has {}",
@@ -607,7 +655,7 @@ impl MapConstraint {
             }
         }
         // The fixed map seeds each class only if this hardware can run it.
-        c.fixed = self.fixed.as_ref().and_then(|f| f.with_accel(accel).ok()).map(Box::new);
+        c.fixed = self.fixed.as_ref().and_then(|f| f.combined(accel).ok()).map(Box::new);
         Ok(c)
     }
 }

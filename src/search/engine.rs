@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// How a layer's map space is searched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// gammaflow's default: many small GA islands evaluated in one batch, restarts in
@@ -35,6 +35,13 @@ pub enum Strategy {
     Gamma,
     /// Random search at the same budget: a baseline for comparing methods.
     Random,
+}
+
+impl crate::schema::Named for Strategy {
+    const ALL: &'static [Self] = &[Strategy::Islands, Strategy::Gamma, Strategy::Random];
+    fn name(self) -> &'static str {
+        Strategy::name(self)
+    }
 }
 
 impl Strategy {

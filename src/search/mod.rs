@@ -7,6 +7,7 @@ pub mod engine;
 pub mod local;
 pub mod objective;
 pub mod operators;
+pub mod options;
 pub mod pareto;
 pub mod pool;
 pub mod shared;
@@ -21,4 +22,5 @@ pub use engine::{
 };
 pub use objective::{Fitness, Objective};
 pub use operators::Rates;
+pub use options::{OptionError, Prepared, SearchOptions};
 pub use space::{PeDraw, Space, SpaceOptions};

@@ -5,7 +5,7 @@ use crate::hardware::{AreaModel, Hardware};
 use crate::model::Evaluation;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Objective {
     /// Runtime in cycles.
@@ -25,6 +25,22 @@ pub enum Objective {
     LatencyArea,
     /// Energy × area (nJ · um^2).
     EnergyArea,
+}
+
+impl crate::schema::Named for Objective {
+    const ALL: &'static [Self] = &[
+        Objective::Latency,
+        Objective::Energy,
+        Objective::Power,
+        Objective::Edp,
+        Objective::Area,
+        Objective::Throughput,
+        Objective::LatencyArea,
+        Objective::EnergyArea,
+    ];
+    fn name(self) -> &'static str {
+        Objective::name(self)
+    }
 }
 
 impl Objective {
@@ -58,8 +74,8 @@ impl Objective {
 
     /// The name with the unit, `latency (cycles)`, for tables and labels.
     pub fn labelled(name: &str) -> String {
-        match <Objective as clap::ValueEnum>::from_str(name, true) {
-            Ok(o) if !o.unit().is_empty() => format!("{name} ({})", o.unit()),
+        match <Objective as crate::schema::Named>::from_name(name) {
+            Some(o) if !o.unit().is_empty() => format!("{name} ({})", o.unit()),
             _ => name.to_string(),
         }
     }

@@ -55,7 +55,7 @@ pub struct SpaceOptions {
 }
 
 /// The PE-count move of co-exploration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PeDraw {
     /// A number of top-level sub-clusters drawn uniformly up to what the top parallel dim's
@@ -69,6 +69,17 @@ pub enum PeDraw {
     /// cluster, with its parent tile grown to hold it. Reaches designs that need a larger
     /// parent tile and a larger cluster at once, which one-gene moves cannot.
     Joint,
+}
+
+impl crate::schema::Named for PeDraw {
+    const ALL: &'static [Self] = &[PeDraw::Uniform, PeDraw::UpperHalf, PeDraw::Joint];
+    fn name(self) -> &'static str {
+        match self {
+            PeDraw::Uniform => "uniform",
+            PeDraw::UpperHalf => "upper-half",
+            PeDraw::Joint => "joint",
+        }
+    }
 }
 
 fn yes() -> bool {

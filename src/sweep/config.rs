@@ -59,6 +59,7 @@
 use crate::energy::EnergyModel;
 use crate::hardware::AreaModel;
 use crate::hardware::{load_hwconfig, Hardware};
+use crate::schema::Named;
 use crate::search::constraint::{parse_accel, BUILTINS};
 use crate::search::{MapConstraint, Objective, Rates, SearchConfig, SpaceOptions};
 use crate::workload::builtin::{builtin_model, resolve_model};
@@ -219,9 +220,9 @@ pub struct Sweep {
 
 /// Reads and validates a sweep file. Relative model and hwconfig paths are taken relative to the
 /// file's folder, so a sweep file works from any working directory.
-pub fn load_sweep(path: &Path) -> anyhow::Result<Sweep> {
+pub fn load_sweep(path: &Path) -> Result<Sweep, super::SweepError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read sweep config: {e}", path.display()))?;
+        .map_err(|e| crate::error::Failed::msg(format!("{}: cannot read sweep config: {e}", path.display())))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let jobs = parse_sweep(&text, &path.display().to_string(), &base)?;
     let hash = sweep_hash(&jobs);
@@ -372,7 +373,7 @@ impl Ctx<'_> {
         }
         let err = |m: String| self.err(Some(s.span()), field, m);
         if let Some(text) = crate::search::constraint::builtin_text(&lower) {
-            let c = MapConstraint::parse(text, &format!("{lower}.toml")).map_err(err)?;
+            let c = MapConstraint::parse(text, &format!("{lower}.toml")).map_err(|e| err(e.to_string()))?;
             let ident = json!({ "builtin": lower, "text": text });
             return Ok(Some(CstrSrc { written: lower, ident, c, span: s.span(), field: field.to_string() }));
         }
@@ -387,7 +388,7 @@ impl Ctx<'_> {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| err(format!("cannot read mapping constraint file {}: {e}", path.display())))?;
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| w.to_string());
-        let c = MapConstraint::parse(&text, &file).map_err(err)?;
+        let c = MapConstraint::parse(&text, &file).map_err(|e| err(e.to_string()))?;
         let ident = json!({ "file": w, "text": text });
         Ok(Some(CstrSrc { written: w.to_string(), ident, c, span: s.span(), field: field.to_string() }))
     }
@@ -403,7 +404,7 @@ impl Ctx<'_> {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| err(format!("cannot read accelerator constraint file {}: {e}", path.display())))?;
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| w.to_string());
-        let c = parse_accel(&text, &file).map_err(err)?;
+        let c = parse_accel(&text, &file).map_err(|e| err(e.to_string()))?;
         let ident = json!({ "file": w, "text": text });
         Ok(Some(CstrSrc { written: w.to_string(), ident, c, span: s.span(), field: field.to_string() }))
     }
@@ -426,7 +427,9 @@ impl Ctx<'_> {
         let c = match (relaxed, accel) {
             (c, None) => c,
             (None, Some(a)) => Some(a.c.clone()),
-            (Some(c), Some(a)) => Some(c.with_accel(&a.c).map_err(|e| self.err(Some(a.span.clone()), &a.field, e))?),
+            (Some(c), Some(a)) => {
+                Some(c.with_accel(&a.c).map_err(|e| self.err(Some(a.span.clone()), &a.field, e.to_string()))?)
+            }
         };
         let class = map.map(|_| class.unwrap_or(0));
         let key = if map.is_none() && accel.is_none() {
@@ -521,10 +524,8 @@ impl Ctx<'_> {
             if allow_none && n == "none" {
                 return Ok(None);
             }
-            <Objective as clap::ValueEnum>::from_str(&n, true).map(Some).map_err(|_| {
-                let names: Vec<&str> =
-                    <Objective as clap::ValueEnum>::value_variants().iter().map(|o| o.name()).collect();
-                let known = names.join(", ");
+            <Objective as Named>::from_name(&n).map(Some).ok_or_else(|| {
+                let known = Objective::names().join(", ");
                 let extra = if allow_none { " or none" } else { "" };
                 self.err(
                     Some(s.span()),
@@ -629,7 +630,7 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
     }
     space.co_explore = raw.co_explore.unwrap_or(false);
     if let Some(v) = &raw.pe_draw {
-        let d = <crate::search::PeDraw as clap::ValueEnum>::from_str(v.get_ref(), true).map_err(|_| {
+        let d = <crate::search::PeDraw as Named>::from_name(v.get_ref()).ok_or_else(|| {
             cx.err(
                 Some(v.span()),
                 "pe_draw",

@@ -36,7 +36,30 @@ pub mod slurm;
 pub mod store;
 
 pub use config::{load_sweep, Accelerator, ConfigError, Job, Sweep};
-pub use run::{run_sweep, SweepOptions, SweepSummary};
+/// Why a sweep, a merge or a sweep report could not run. Messages name the file or folder.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The sweep file is invalid (file, line and field in the message).
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// A folder refused, a file unreadable or unwritable, results that do not match.
+    #[error(transparent)]
+    Failed(#[from] crate::error::Failed),
+    /// A job's output folder could not be written.
+    #[error(transparent)]
+    Output(#[from] crate::report::OutputError),
+    /// The evaluation backend could not be opened.
+    #[error(transparent)]
+    Eval(#[from] crate::eval::EvalError),
+    #[error("{0}")]
+    Csv(#[from] csv::Error),
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub use run::{run_sweep, SweepOptions, SweepProgress, SweepSummary};
 pub use store::{merge, Shard};
 
 /// Help text shown after `gammaflow sweep --help` (and copied into README by hand).

@@ -15,12 +15,13 @@
 //! groups; value axes are logarithmic when the values span a decade or more.
 
 use super::store::{read_rows, Row, SweepMeta, CSV_FILE, JSONL_FILE, META_FILE};
+use super::SweepError;
+use crate::error::Context;
 use crate::report::chart::{color, Axis, Figure, Mark, Panel, Series};
 use crate::report::figures::{self, grouped_bars, objective_named, Spread};
 use crate::report::html::{Cell, Page};
 use crate::report::search_out::Charts;
 use crate::search::Objective;
-use anyhow::Context;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::fs;
@@ -360,7 +361,7 @@ fn relative(from: &Path, to: &Path) -> String {
 
 /// Reads the results of `input` (a sweep, shard or merged folder) and writes `summary.md`,
 /// `plots/*.svg` and `*.png`, and `report.html` into `out`.
-pub fn report(input: &Path, out: &Path) -> anyhow::Result<ReportOutput> {
+pub fn report(input: &Path, out: &Path) -> Result<ReportOutput, SweepError> {
     let rows = read_rows(input)?;
     let meta = SweepMeta::read(input).ok();
     let mut jobs = totals(&rows);

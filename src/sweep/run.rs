@@ -22,13 +22,13 @@
 
 use super::config::{Job, Sweep};
 use super::store::{job_rows, Shard, Store};
+use super::SweepError;
+use crate::error::Context;
 use crate::eval::{BackendChoice, Evaluator};
 use crate::hardware::Hardware;
 use crate::report::search_out::{write_search_outputs_with, OutputOptions};
 use crate::search::{search, LayerResult, Progress};
 use crate::workload::Layer;
-use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -149,8 +149,30 @@ pub fn search_group(jobs: &[&Job], ev: &mut Evaluator, progress: impl FnMut(&Pro
         .collect()
 }
 
-/// Runs (or resumes) a sweep into `opts.outdir`.
-pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> anyhow::Result<SweepSummary> {
+/// Where a running sweep is, for a progress display: reported as each group's search advances
+/// and as each job's rows are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepProgress {
+    /// Jobs this run has to do (its share of the sweep not finished before).
+    pub jobs_total: usize,
+    /// Of those, jobs done so far.
+    pub jobs_done: usize,
+    /// The group being searched (0-based) and the number of groups.
+    pub group: usize,
+    pub groups: usize,
+    /// Jobs in that group.
+    pub group_jobs: usize,
+    /// The group's search round (generation) and its rounds in all (0 when it runs to a budget).
+    pub generation: usize,
+    pub epochs: usize,
+}
+
+/// Runs (or resumes) a sweep into `opts.outdir`, calling `progress` as it goes.
+pub fn run_sweep(
+    sweep: &Sweep,
+    opts: &SweepOptions,
+    mut progress: impl FnMut(&SweepProgress),
+) -> Result<SweepSummary, SweepError> {
     let start = Instant::now();
     let (mut store, found) = Store::open(&opts.outdir, sweep, opts.shard)?;
     let slice: Vec<&Job> = sweep.jobs.iter().filter(|j| opts.shard.is_none_or(|s| s.contains(j.index))).collect();
@@ -208,21 +230,21 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> anyhow::Result<SweepSumm
             ev.describe()
         );
     }
-    let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new(todo.len() as u64) };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} jobs [{elapsed_precise}, ETA {eta}] {msg}")
-            .expect("valid template"),
-    );
-    let ngroups = groups.len();
+    let mut at = SweepProgress {
+        jobs_total: todo.len(),
+        jobs_done: 0,
+        group: 0,
+        groups: groups.len(),
+        group_jobs: 0,
+        generation: 0,
+        epochs: 0,
+    };
     for (gi, group) in groups.iter().enumerate() {
-        let epochs = group[0].cfg.epochs;
+        at = SweepProgress { group: gi, group_jobs: group.len(), generation: 0, epochs: group[0].cfg.epochs, ..at };
+        progress(&at);
         let results = search_group(group, &mut ev, |p| {
-            bar.set_message(format!(
-                "group {}/{ngroups} ({} jobs): generation {}/{epochs}",
-                gi + 1,
-                group.len(),
-                p.generation + 1
-            ));
+            at.generation = p.generation;
+            progress(&at);
         });
         for (job, res) in group.iter().zip(results) {
             // The job's folder first: a row in results.* then implies its folder is complete.
@@ -233,16 +255,17 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> anyhow::Result<SweepSumm
                     .with_context(|| format!("writing {}", dir.display()))?;
             }
             if rebuild_ids.contains(job.id.as_str()) {
-                bar.inc(1);
+                at.jobs_done += 1;
+                progress(&at);
                 continue;
             }
             summary.evaluations += res.iter().map(|r| r.evaluations).sum::<u64>();
             store.append(&job_rows(job, &res))?;
             summary.ran += 1;
-            bar.inc(1);
+            at.jobs_done += 1;
+            progress(&at);
         }
     }
-    bar.finish_and_clear();
     summary.seconds = start.elapsed().as_secs_f64();
     Ok(summary)
 }

@@ -14,8 +14,9 @@
 //!   row order (merge and report sort by job and layer).
 
 use super::config::{Job, Sweep};
+use super::SweepError;
+use crate::error::{refuse, Context, Failed};
 use crate::search::LayerResult;
-use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
@@ -36,16 +37,16 @@ pub struct Shard {
 }
 
 impl Shard {
-    pub fn parse(s: &str) -> anyhow::Result<Shard> {
-        let bad = || anyhow::anyhow!("--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 3/8 (I is 1-based)");
+    pub fn parse(s: &str) -> Result<Shard, SweepError> {
+        let bad = || Failed::msg(format!("--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 3/8 (I is 1-based)"));
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count): (usize, usize) =
             (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
         if count == 0 || index > count {
-            return Err(bad());
+            return Err(bad().into());
         }
         if index == 0 {
-            bail!("--shard {s:?}: the shard index is 1-based (1..={count}); with a 0-based array index pass $((SLURM_ARRAY_TASK_ID + 1))/{count}");
+            refuse!("--shard {s:?}: the shard index is 1-based (1..={count}); with a 0-based array index pass $((SLURM_ARRAY_TASK_ID + 1))/{count}");
         }
         Ok(Shard { index, count })
     }
@@ -98,14 +99,14 @@ impl SweepMeta {
         }
     }
 
-    pub fn read(dir: &Path) -> anyhow::Result<SweepMeta> {
+    pub fn read(dir: &Path) -> Result<SweepMeta, SweepError> {
         let path = dir.join(META_FILE);
         let text = fs::read_to_string(&path)
             .with_context(|| format!("{}: not a sweep output folder (no readable {META_FILE})", dir.display()))?;
         let meta: SweepMeta =
             serde_json::from_str(&text).with_context(|| format!("{}: not a gammaflow sweep file", path.display()))?;
         if meta.format != FORMAT {
-            bail!("{}: format {:?}, this build reads {FORMAT:?}", path.display(), meta.format);
+            refuse!("{}: format {:?}, this build reads {FORMAT:?}", path.display(), meta.format);
         }
         Ok(meta)
     }
@@ -364,11 +365,11 @@ fn parse_key(kind: Kind, line: &str) -> Option<RowKey> {
 
 /// Reads the complete lines of a results file. Only text up to the last newline counts: a line
 /// without its newline is what a kill in the middle of a write leaves.
-fn scan(path: &Path, kind: Kind) -> anyhow::Result<ScannedFile> {
+fn scan(path: &Path, kind: Kind) -> Result<ScannedFile, SweepError> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ScannedFile::default()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        Err(e) => return Err(Failed { what: format!("reading {}", path.display()), cause: Some(Box::new(e)) }.into()),
     };
     let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let mut out = ScannedFile { rows: Vec::new(), damaged: end < bytes.len() };
@@ -378,7 +379,7 @@ fn scan(path: &Path, kind: Kind) -> anyhow::Result<ScannedFile> {
         match lines.next() {
             None => {}
             Some(h) if h == csv_header().trim_end() => {}
-            Some(_) => bail!(
+            Some(_) => refuse!(
                 "{}: unexpected header (written by another version of gammaflow?); use a new --outdir",
                 path.display()
             ),
@@ -426,7 +427,7 @@ struct FolderRows {
     damaged: bool,
 }
 
-fn read_folder(dir: &Path, expected: &HashMap<&str, (usize, usize)>) -> anyhow::Result<FolderRows> {
+fn read_folder(dir: &Path, expected: &HashMap<&str, (usize, usize)>) -> Result<FolderRows, SweepError> {
     let csv = scan(&dir.join(CSV_FILE), Kind::Csv)?;
     let jsonl = scan(&dir.join(JSONL_FILE), Kind::Jsonl)?;
     let a = complete_jobs(&csv, expected);
@@ -445,7 +446,7 @@ fn sync_dir(dir: &Path) {
 }
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
     // A uniquely named temporary file in the same folder, persisted (renamed) over the target
     // once complete: readers see the old file or the new one, never a torn one. Every failure
     // (a full disk included) names the file.
@@ -490,7 +491,7 @@ pub struct Store {
 impl Store {
     /// Opens (or starts) the folder of `sweep` (restricted to `shard`): refuses a folder of another
     /// config or shard, drops partial rows, and reports the finished jobs.
-    pub fn open(dir: &Path, sweep: &Sweep, shard: Option<Shard>) -> anyhow::Result<(Store, OpenReport)> {
+    pub fn open(dir: &Path, sweep: &Sweep, shard: Option<Shard>) -> Result<(Store, OpenReport), SweepError> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let lock_path = dir.join(".lock");
         let lock = OpenOptions::new()
@@ -500,13 +501,13 @@ impl Store {
             .open(&lock_path)
             .with_context(|| format!("opening {}", lock_path.display()))?;
         if lock.try_lock().is_err() {
-            anyhow::bail!("{}: another gammaflow sweep is writing this folder", dir.display());
+            refuse!("{}: another gammaflow sweep is writing this folder", dir.display());
         }
         let meta_path = dir.join(META_FILE);
         if meta_path.exists() {
             let meta = SweepMeta::read(dir)?;
             if meta.config_hash != sweep.hash {
-                bail!(
+                refuse!(
                     "{} holds results of a different sweep (config hash {} from {}, {} jobs); {} now gives hash {} ({} jobs). \
                      Refusing to mix results: use a new --outdir, or delete {} to start over",
                     dir.display(),
@@ -522,7 +523,7 @@ impl Store {
             if meta.shard != shard {
                 let show =
                     |s: Option<Shard>| s.map_or("the whole sweep (no --shard)".to_string(), |s| format!("shard {s}"));
-                bail!(
+                refuse!(
                     "{} was started for {}, not {}: use the same --shard or another --outdir",
                     dir.display(),
                     show(meta.shard),
@@ -531,7 +532,7 @@ impl Store {
             }
         } else {
             if dir.join(CSV_FILE).exists() || dir.join(JSONL_FILE).exists() {
-                bail!(
+                refuse!(
                     "{} has results but no {META_FILE}: not a folder this sweep started; use a new --outdir",
                     dir.display()
                 );
@@ -560,7 +561,7 @@ impl Store {
 
     /// Appends one finished job's rows to both files and forces them to disk. Each file gets one
     /// write, so an interruption leaves at most a partial last line, which resume drops.
-    pub fn append(&mut self, rows: &[Row]) -> anyhow::Result<()> {
+    pub fn append(&mut self, rows: &[Row]) -> Result<(), SweepError> {
         let mut csv = Vec::new();
         let mut jsonl = Vec::new();
         for r in rows {
@@ -588,14 +589,14 @@ pub struct MergeSummary {
 /// Combines shard folders of one sweep into `out`: checks that they come from the same config and
 /// together hold every job exactly once, then writes `results.csv` and `results.jsonl` with rows in
 /// job order (and layer order within a job), and a `sweep.json` without shard.
-pub fn merge(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<MergeSummary> {
+pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, SweepError> {
     if inputs.is_empty() {
-        bail!("merge: give at least one shard folder");
+        refuse!("merge: give at least one shard folder");
     }
-    let metas: Vec<SweepMeta> = inputs.iter().map(|d| SweepMeta::read(d)).collect::<anyhow::Result<_>>()?;
+    let metas: Vec<SweepMeta> = inputs.iter().map(|d| SweepMeta::read(d)).collect::<Result<_, SweepError>>()?;
     for (d, m) in inputs.iter().zip(&metas).skip(1) {
         if m.config_hash != metas[0].config_hash {
-            bail!(
+            refuse!(
                 "{} (config hash {}) and {} (config hash {}) come from different sweep configs: refusing to merge",
                 inputs[0].display(),
                 metas[0].config_hash,
@@ -606,7 +607,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<MergeSummary> {
     }
     let canon = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     if inputs.iter().any(|d| canon(d) == canon(out)) {
-        bail!("merge: --out {} is one of the inputs; write the merged results to a new folder", out.display());
+        refuse!("merge: --out {} is one of the inputs; write the merged results to a new folder", out.display());
     }
     let meta = &metas[0];
     let expected = meta.expected();
@@ -618,7 +619,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<MergeSummary> {
         for id in &f.finished {
             if let Some(prev) = owner.insert(id.clone(), k) {
                 let idx = expected[id.as_str()].0;
-                bail!(
+                refuse!(
                     "job #{idx} ({id}) is finished in both {} and {}: a folder was given twice or two shards overlap",
                     inputs[prev].display(),
                     d.display()
@@ -660,7 +661,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<MergeSummary> {
         for (i, id) in missing.iter().take(5) {
             msg += &format!("\n  e.g. job #{i} ({id})");
         }
-        bail!("{msg}");
+        refuse!("{msg}");
     }
     let order = |rows: &mut Vec<RawRow>| rows.sort_by_key(|r| (r.job, r.layer));
     order(&mut csv_rows);
@@ -669,7 +670,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<MergeSummary> {
     if out.join(META_FILE).exists() {
         let old = SweepMeta::read(out)?;
         if old.config_hash != meta.config_hash {
-            bail!(
+            refuse!(
                 "{} already holds another sweep (config hash {}); choose a new --out",
                 out.display(),
                 old.config_hash
@@ -684,17 +685,18 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<MergeSummary> {
 }
 
 /// Complete rows of `results.jsonl` in a folder (a partial last line is ignored), parsed.
-pub fn read_rows(dir: &Path) -> anyhow::Result<Vec<Row>> {
+pub fn read_rows(dir: &Path) -> Result<Vec<Row>, SweepError> {
     let path = dir.join(JSONL_FILE);
     let f = scan(&path, Kind::Jsonl)?;
     if !path.exists() {
-        bail!("{}: no {JSONL_FILE} (run `gammaflow sweep` or `gammaflow merge` first)", dir.display());
+        refuse!("{}: no {JSONL_FILE} (run `gammaflow sweep` or `gammaflow merge` first)", dir.display());
     }
     f.rows
         .iter()
         .map(|r| {
             serde_json::from_str(&r.line)
                 .with_context(|| format!("{}: row of job {} layer {}", path.display(), r.job_id, r.layer))
+                .map_err(SweepError::from)
         })
         .collect()
 }
