@@ -31,6 +31,16 @@ impl fmt::Display for Failed {
 
 impl std::error::Error for Failed {}
 
+/// A value out of range, naming its field (`num_pe`, `K`): what the `validate` methods of the
+/// plain data types return, so every reader can point at the line that set the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    /// The whole message, the field's name included.
+    pub message: String,
+}
+
 /// `.context("reading x")` and `.with_context(|| format!(...))` on any result whose error is a
 /// standard error: the error becomes a [`Failed`] saying what was being done.
 pub trait Context<T> {

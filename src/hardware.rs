@@ -1,5 +1,6 @@
 //! Accelerator configuration: PE count, buffer caps and bandwidths, as GAMMA passes them to MAESTRO.
 
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// What GAMMA uses for "unlimited": a non-positive cap or bandwidth becomes 2^30.
@@ -96,9 +97,11 @@ fn check_value(i: usize, name: &str, v: i64) -> Result<(), String> {
 impl Hardware {
     /// Checks the ranges MAESTRO and the cost model accept. Non-positive caps and bandwidths are
     /// valid: they mean unlimited.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FieldError> {
         let values = [self.num_pe, self.l1_size, self.l2_size, self.noc_bw, self.offchip_bw];
-        values.iter().enumerate().try_for_each(|(i, &v)| check_value(i, FIELDS[i], v))
+        values.iter().enumerate().try_for_each(|(i, &v)| {
+            check_value(i, FIELDS[i], v).map_err(|message| FieldError { field: FIELDS[i], message })
+        })
     }
 
     /// [`Hardware::validate`] naming the first out-of-range field and its value (no allocation).
@@ -112,17 +115,18 @@ impl Hardware {
 /// `slevel_min` levels their cluster product is `z^(slevel_min-1)`, which must not exceed the
 /// PEs (checked; past 64 bits it certainly does). Every genome would be MAESTRO's SIGFPE crash
 /// otherwise, and the search would find nothing.
-pub fn check_fixed_cluster(z: i64, slevel_min: usize, num_pe: i64) -> Result<(), String> {
+pub fn check_fixed_cluster(z: i64, slevel_min: usize, num_pe: i64) -> Result<(), FieldError> {
+    let err = |message| FieldError { field: "fixed_cluster", message };
     if z < 1 {
-        return Err(format!("fixed cluster size must be positive, got {z}"));
+        return Err(err(format!("fixed cluster size must be positive, got {z}")));
     }
     let inner = u32::try_from(slevel_min.saturating_sub(1)).unwrap_or(u32::MAX);
     match z.checked_pow(inner) {
         Some(p) if p <= num_pe => Ok(()),
-        p => Err(format!(
+        p => Err(err(format!(
             "fixed cluster size {z} over {inner} inner level(s) needs {} PEs, but the accelerator has {num_pe}",
             p.map(|p| p.to_string()).unwrap_or_else(|| "more than 2^63".into())
-        )),
+        ))),
     }
 }
 
@@ -300,9 +304,9 @@ mod tests {
         assert!(Hardware::default().validate().is_ok());
         let ok = Hardware { num_pe: MAX_NUM_PE, l1_size: MAX_HW_VALUE, l2_size: i64::MIN, noc_bw: 0, offchip_bw: -5 };
         assert!(ok.validate().is_ok());
-        assert!(Hardware { num_pe: 0, ..ok }.validate().unwrap_err().contains("num_pe"));
+        assert!(Hardware { num_pe: 0, ..ok }.validate().unwrap_err().message.contains("num_pe"));
         assert!(Hardware { num_pe: MAX_NUM_PE + 1, ..ok }.validate().is_err());
-        assert!(Hardware { offchip_bw: MAX_HW_VALUE + 1, ..ok }.validate().unwrap_err().contains("offchip_bw"));
+        assert!(Hardware { offchip_bw: MAX_HW_VALUE + 1, ..ok }.validate().unwrap_err().message.contains("offchip_bw"));
     }
 
     #[test]

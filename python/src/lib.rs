@@ -131,7 +131,7 @@ fn unlimited() -> i64 {
 
 fn parse_layer(json: &str) -> PyResult<Layer> {
     let layer: Layer = serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("layer: {e}")))?;
-    layer.validate().map_err(|(field, msg)| PyValueError::new_err(format!("layer field {field}: {msg}")))?;
+    layer.validate().map_err(|e| PyValueError::new_err(format!("layer field {}: {}", e.field, e.message)))?;
     Ok(layer)
 }
 

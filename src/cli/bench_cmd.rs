@@ -85,7 +85,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         bail!("--levels must be 1..4, got {}", a.levels);
     }
     let layer = Layer::conv(dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]);
-    layer.validate().map_err(|(f, m)| anyhow::anyhow!("--layer field {f}: {m}"))?;
+    layer.validate().map_err(|e| anyhow::anyhow!("--layer field {}: {}", e.field, e.message))?;
     if !(1..=4).contains(&a.levels) {
         bail!("--levels must be 1..4");
     }

@@ -91,7 +91,7 @@ pub fn parse_line(lineno: usize, line: &str) -> Parsed {
             return Err(err(id, if path == "." { msg } else { format!("field {path}: {msg}") }));
         }
     };
-    if let Err((field, msg)) = case.layer.validate() {
+    if let Err(crate::error::FieldError { field, message: msg }) = case.layer.validate() {
         return Err(err(case.id, format!("layer field {field}: {msg}")));
     }
     let hw = Hardware {
@@ -101,8 +101,8 @@ pub fn parse_line(lineno: usize, line: &str) -> Parsed {
         noc_bw: case.noc_bw,
         offchip_bw: case.offchip_bw,
     };
-    if let Err(msg) = hw.validate() {
-        return Err(err(case.id, msg));
+    if let Err(e) = hw.validate() {
+        return Err(err(case.id, e.message));
     }
     // A second spatial dim on the parallel dim itself is the same SpatialMap: almost surely a
     // mistake, and constraint files refuse it too.

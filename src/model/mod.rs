@@ -47,7 +47,7 @@ pub enum InputError {
 /// Products of cluster sizes are checked by the model itself (exceeding the PEs is MAESTRO's
 /// SIGFPE crash, overflow included).
 pub fn validate_input(layer: &Layer, levels: &[Level], hw: &Hardware) -> Result<(), InputError> {
-    if let Err((field, _)) = layer.validate() {
+    if let Err(crate::error::FieldError { field, .. }) = layer.validate() {
         let value = match field {
             "K" => layer.k,
             "C" => layer.c,

@@ -283,7 +283,7 @@ impl SearchOptions {
                 *slot = v;
             }
         }
-        hw.validate().map_err(|e| invalid("num_pe", format!("accelerator: {e}")))?;
+        hw.validate().map_err(|e| invalid(e.field, format!("accelerator: {e}")))?;
         Ok(hw)
     }
 

@@ -232,7 +232,7 @@ pub fn parse_model_csv_strides(text: &str, source: &str) -> Result<(Vec<Layer>, 
             });
         }
         let layer = parse_row(&fields, &layout, source, line)?;
-        if let Err((field, message)) = layer.validate() {
+        if let Err(crate::error::FieldError { field, message }) = layer.validate() {
             return Err(ModelError::InvalidLayer { file: source.into(), line, field: field.into(), message });
         }
         layers.push(layer);

@@ -9,6 +9,7 @@ pub mod onnx;
 
 pub use csv_loader::{load_model_file, parse_model_csv, parse_model_csv_strides, ModelError};
 
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// Layer type, with GAMMA's numeric codes (`T` column).
@@ -129,28 +130,29 @@ impl Layer {
 
     /// Checks that the layer can be evaluated: every dim positive, R ≤ Y and S ≤ X, and dims small
     /// enough that the model's 64-bit counts cannot overflow. Returns the offending field.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let err = |field: &'static str, message: String| Err(FieldError { field, message });
         let sh = self.shape();
         let names = ["K", "C", "Y", "X", "R", "S"];
         for (i, &v) in sh.dims.iter().enumerate() {
             if v <= 0 {
-                return Err((names[i], format!("{} must be a positive integer, got {v}", names[i])));
+                return err(names[i], format!("{} must be a positive integer, got {v}", names[i]));
             }
             if v > MAX_DIM {
-                return Err((names[i], format!("{} = {v} exceeds the supported maximum {MAX_DIM}", names[i])));
+                return err(names[i], format!("{} = {v} exceeds the supported maximum {MAX_DIM}", names[i]));
             }
         }
         if sh.dims[4] > sh.dims[2] {
-            return Err(("R", format!("R = {} is larger than the input height Y = {}", sh.dims[4], sh.dims[2])));
+            return err("R", format!("R = {} is larger than the input height Y = {}", sh.dims[4], sh.dims[2]));
         }
         if sh.dims[5] > sh.dims[3] {
-            return Err(("S", format!("S = {} is larger than the input width X = {}", sh.dims[5], sh.dims[3])));
+            return err("S", format!("S = {} is larger than the input width X = {}", sh.dims[5], sh.dims[3]));
         }
         // Checked: a count past 64 bits must not wrap into a small, plausible one.
         match sh.checked_true_macs() {
             Some(m) if m <= MAX_MACS => {}
-            Some(m) => return Err(("K", format!("layer has {m} MACs, above the supported maximum {MAX_MACS}"))),
-            None => return Err(("K", format!("layer's MAC count overflows 64 bits (maximum {MAX_MACS})"))),
+            Some(m) => return err("K", format!("layer has {m} MACs, above the supported maximum {MAX_MACS}")),
+            None => return err("K", format!("layer's MAC count overflows 64 bits (maximum {MAX_MACS})")),
         }
         Ok(())
     }

@@ -340,7 +340,7 @@ pub fn import_onnx_bytes(bytes: &[u8], source: &str, name: &str) -> Result<OnnxI
         if standard && matches!(node.op_type.as_str(), "Conv" | "Gemm" | "MatMul") {
             let (outs, new) = g.mac_node(&n).map_err(node_err)?;
             for l in &new {
-                if let Err((field, message)) = l.layer.validate() {
+                if let Err(crate::error::FieldError { field, message }) = l.layer.validate() {
                     return Err(node_err(format!("the layer {field} is out of range: {message}")));
                 }
             }
