@@ -171,13 +171,13 @@ impl Evaluator {
         problems: &[PackedProblem],
         words: &[u32],
         stride: usize,
-    ) -> Result<(f64, usize), EvalError> {
+    ) -> Result<(f64, &[PackedResult]), EvalError> {
         let Backend::Gpu(gpu) = &mut self.backend else {
             return Err(EvalError::NotOnGpu);
         };
         let t = std::time::Instant::now();
         gpu.evaluate(problems, words, stride, &mut self.results)?;
-        Ok((t.elapsed().as_secs_f64(), self.results.len()))
+        Ok((t.elapsed().as_secs_f64(), &self.results))
     }
 
     /// Evaluates packed genomes (layout in [`crate::mapping::pack`]) into `out` (cleared first;

@@ -244,7 +244,8 @@ impl SearchOptions {
     /// is evaluated yet.
     pub fn prepare(&self) -> Result<Prepared, OptionError> {
         self.check()?;
-        let model = resolve_model(&self.model).map_err(|e| invalid("model", format!("--model: {e:#}")))?;
+        // The model reader's message names the file (and line) itself: it is the whole error.
+        let model = resolve_model(&self.model).map_err(|e| invalid("model", e.to_string()))?;
         let hw = self.hardware()?;
         let cfg = self.config()?;
         let tasks = self.tasks(&model, &hw, &cfg)?;
@@ -576,7 +577,9 @@ mod tests {
         for (o, option) in cases {
             let e = o.prepare().unwrap_err();
             assert_eq!(e.option, option, "{e}");
-            assert!(e.message.contains(&format!("--{}", option.replace('_', "-"))), "{e}");
+            let named =
+                if option == "model" { "no-such-model".to_string() } else { format!("--{}", option.replace('_', "-")) };
+            assert!(e.message.contains(&named), "{e}");
         }
     }
 
