@@ -181,3 +181,22 @@ fn random_budgets_and_limits_are_never_exceeded() {
     }
     assert!(checked > 20, "only {checked} designs checked");
 }
+
+#[test]
+fn islands_is_strictly_lexicographic_unless_loop_orders_decide_the_second_objective() {
+    use gammaflow::search::Strategy;
+    let mut cfg = co_cfg(None, 0);
+    // Latency then area (DiGamma's co-exploration): no slack on the latency.
+    assert_eq!(cfg.f1_tolerance(), 0.0);
+    assert!(!cfg.orders_matter());
+    cfg.fitness2 = Some(Objective::Energy);
+    assert_eq!(cfg.f1_tolerance(), 1e-4);
+    assert!(cfg.orders_matter());
+    cfg.fitness2 = Some(Objective::Power);
+    assert_eq!(cfg.f1_tolerance(), 1e-4);
+    // GAMMA's GA stays strict; an explicit tolerance wins.
+    cfg.strategy = Strategy::Gamma;
+    assert_eq!(cfg.f1_tolerance(), 0.0);
+    cfg.f1_tolerance = Some(1e-3);
+    assert_eq!(cfg.f1_tolerance(), 1e-3);
+}

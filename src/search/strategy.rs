@@ -455,7 +455,9 @@ impl Islands {
                 proposed: 0,
             })
             .collect();
-        let reserve = if cfg.fitness2.is_some() { budget / 10 } else { budget / 20 };
+        // The order phase's reserve: loop orders for the second objective where they matter,
+        // else only the final polish of the best, the rest going to the search.
+        let reserve = if cfg.fitness2.is_some() && cfg.orders_matter() { budget / 10 } else { budget / 20 };
         Islands {
             init,
             pop,
@@ -552,7 +554,7 @@ impl Islands {
         for (g, f) in cands {
             pack_into(&g, 0, cx.num_pe(&g), &mut rec);
             if self.refined.insert(exact_key(&rec, true)) {
-                out.push(Climb::new(g, f, true));
+                out.push(Climb::new(g, f, cx.cfg.orders_matter()));
             }
         }
         out
