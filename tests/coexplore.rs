@@ -181,3 +181,50 @@ fn random_budgets_and_limits_are_never_exceeded() {
     }
     assert!(checked > 20, "only {checked} designs checked");
 }
+
+#[test]
+fn islands_is_strictly_lexicographic_unless_loop_orders_decide_the_second_objective() {
+    use gammaflow::search::Strategy;
+    let mut cfg = co_cfg(None, 0);
+    // Latency then area (DiGamma's co-exploration): no slack on the latency.
+    assert_eq!(cfg.f1_tolerance(), 0.0);
+    assert!(!cfg.orders_matter());
+    cfg.fitness2 = Some(Objective::Energy);
+    assert_eq!(cfg.f1_tolerance(), 1e-4);
+    assert!(cfg.orders_matter());
+    cfg.fitness2 = Some(Objective::Power);
+    assert_eq!(cfg.f1_tolerance(), 1e-4);
+    // GAMMA's GA stays strict; an explicit tolerance wins.
+    cfg.strategy = Strategy::Gamma;
+    assert_eq!(cfg.f1_tolerance(), 0.0);
+    cfg.f1_tolerance = Some(1e-3);
+    assert_eq!(cfg.f1_tolerance(), 1e-3);
+}
+
+#[test]
+fn islands_is_not_worse_than_gamma_at_a_small_budget_where_pes_and_tiling_must_move_together() {
+    use gammaflow::search::Strategy;
+    // MnasNet layer 30's shape at the edge setting (0.5 mm^2, at most 1,024 PEs): designs that
+    // fill the PEs need a cluster size and the PE count changed together.
+    let layer = [(0, Layer::conv(80, 480, 14, 14, 1, 1), Hardware { num_pe: 1024, ..Hardware::default() })];
+    let mut ev = Evaluator::new(BackendChoice::Cpu).unwrap();
+    let median = |strategy: Strategy, pop: usize, ev: &mut Evaluator| {
+        let mut v: Vec<i64> = (0..5)
+            .map(|seed| {
+                let cfg = SearchConfig {
+                    strategy,
+                    num_pop: pop,
+                    epochs: 0,
+                    max_evals: Some(10_000),
+                    ..co_cfg(Some(0.5), seed)
+                };
+                let r = search(&layer, &cfg, ev, |_| {});
+                r[0].best.as_ref().unwrap().eval.metrics.unwrap().runtime_cycles
+            })
+            .collect();
+        v.sort();
+        v[2]
+    };
+    let (islands, gamma) = (median(Strategy::Islands, 48, &mut ev), median(Strategy::Gamma, 100, &mut ev));
+    assert!(islands <= gamma, "islands {islands} vs gamma {gamma}");
+}

@@ -433,3 +433,21 @@ fn the_search_takes_any_batch_evaluator() {
     assert_eq!(key(&plain), key(&want));
     assert_eq!(counting.0, want.iter().map(|r| r.evaluations).sum::<u64>());
 }
+
+#[test]
+fn islands_first_populations_are_a_random_one_and_one_inside_a_basin() {
+    // 1e4 evaluations at 48 per island: two islands, whose first round is 2 x (48 random + 48
+    // seeded inside one structural basin) on a fixed accelerator and 2 x 48 when co-exploring.
+    let layer = [Layer::conv(64, 64, 56, 56, 3, 3)];
+    let cfg = SearchConfig { num_pop: 48, epochs: 0, max_evals: Some(10_000), seed: 3, ..SearchConfig::default() };
+    let r = run(&layer, Hardware::default(), &cfg);
+    assert_eq!(r[0].history[0].evaluations, 192);
+    assert_eq!(r[0].evaluations, 10_000);
+    let co = SearchConfig {
+        fitness2: Some(Objective::Area),
+        space: SpaceOptions { co_explore: true, ..SpaceOptions::default() },
+        ..cfg
+    };
+    let r = run(&layer, Hardware::default(), &co);
+    assert_eq!(r[0].history[0].evaluations, 96);
+}

@@ -123,21 +123,39 @@ impl Default for SearchConfig {
     }
 }
 
+/// Whether loop order can change an objective by itself: those built on energy (and power,
+/// energy over runtime) do through buffer accesses. Runtime, area and throughput change with loop
+/// order only through bandwidth stalls, which the neighbourhood polish's adjacent swaps reach;
+/// area (PEs and buffer sizes) not at all where the buffers are sized from the tiles.
+pub fn order_sensitive(o: Objective) -> bool {
+    matches!(o, Objective::Energy | Objective::Power | Objective::Edp | Objective::EnergyArea)
+}
+
 impl SearchConfig {
-    /// The slack on the first objective in effect: the configured one, else the strategy's
-    /// default ([`ISLANDS_F1_TOLERANCE`] for `islands`; strictly lexicographic for `gamma`, which
-    /// reproduces GAMMA, and `random`).
     /// The co-exploration PE move in effect: the configured one, else DiGamma's
     /// [`PeDraw::UpperHalf`], which did best at 1e4 evaluations (BENCHMARKS.md).
     pub fn pe_draw(&self) -> PeDraw {
         self.space.pe_draw.unwrap_or(PeDraw::UpperHalf)
     }
 
+    /// The slack on the first objective in effect: the configured one, else the strategy's
+    /// default: for `islands` [`ISLANDS_F1_TOLERANCE`] when the second objective is
+    /// [`order_sensitive`] (energy and its kin, where runtimes a few cycles apart differ
+    /// several-fold), strictly lexicographic otherwise (latency then area, DiGamma's
+    /// co-exploration: the area of a design is no accident of its loop order, and a slower design
+    /// is what the user asked not to get); strictly lexicographic for `gamma`, which reproduces
+    /// GAMMA, and `random`.
     pub fn f1_tolerance(&self) -> f64 {
         self.f1_tolerance.unwrap_or(match self.strategy {
-            Strategy::Islands => ISLANDS_F1_TOLERANCE,
-            Strategy::Gamma | Strategy::Random => 0.0,
+            Strategy::Islands if self.fitness2.is_some_and(order_sensitive) => ISLANDS_F1_TOLERANCE,
+            Strategy::Islands | Strategy::Gamma | Strategy::Random => 0.0,
         })
+    }
+
+    /// Whether the search should spend budget on loop orders for their own sake (the order
+    /// phase of `islands`): only when an objective is [`order_sensitive`].
+    pub fn orders_matter(&self) -> bool {
+        order_sensitive(self.fitness1) || self.fitness2.is_some_and(order_sensitive)
     }
 
     /// The evaluation budget of one layer.

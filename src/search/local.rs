@@ -35,10 +35,24 @@ pub fn tile_values(extent: i64, current: i64, out: &mut Vec<i64>) {
 pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut Vec<i64>) {
     out.clear();
     let mut seen = HashSet::new();
-    let mut push = |mut c: Genome, out: &mut Vec<Genome>| {
+    // Co-exploration: a move that changes the parallel tiling (a cluster size, a parallel dim,
+    // the top parallel dim's tile) changes how many PEs the design can keep busy, and keeping the
+    // old PE count then often scores worse than either design alone; so each such move
+    // (`widen`) is also tried with the design grown to as many sub-clusters as the new tiling,
+    // the PE limit and the area budget allow (two coordinated gene changes in one step).
+    let widen_pe = space.opts.co_explore;
+    let mut push_any = |mut c: Genome, out: &mut Vec<Genome>, widen: bool| {
         space.repair(&mut c);
         if c != *g && seen.insert(c) {
             out.push(c);
+        }
+        if widen && widen_pe {
+            let inner: i64 = c.levels[1..].iter().map(|l| l.size.max(1)).product();
+            c.levels[0].size = space.max_subclusters(&c) * inner;
+            space.repair(&mut c);
+            if c != *g && seen.insert(c) {
+                out.push(c);
+            }
         }
     };
     let rs_fixed = |d: Dim| space.opts.rs_full && matches!(d, Dim::R | Dim::S);
@@ -52,11 +66,12 @@ pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut 
             }
             let extent = if li == 0 { space.bound[d.index()] } else { g.levels[li - 1].tile(d) };
             tile_values(extent, t, scratch);
+            let top_par = li == 0 && d == g.levels[0].par;
             for &v in scratch.iter() {
                 if v != t {
                     let mut c = *g;
                     c.levels[li].order[pos].1 = v;
-                    push(c, out);
+                    push_any(c, out, top_par);
                 }
             }
         }
@@ -65,11 +80,11 @@ pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut 
             if p != g.levels[li].par {
                 let mut c = *g;
                 c.levels[li].par = p;
-                push(c, out);
+                push_any(c, out, true);
                 if li > 0 {
                     let m = c.levels[li - 1].tile(p).min(space.num_pe).max(1);
                     c.levels[li].size = largest_divisor_upto(m, c.levels[li].size);
-                    push(c, out);
+                    push_any(c, out, true);
                 }
             }
         }
@@ -91,7 +106,7 @@ pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut 
                 if v != g.levels[li].size {
                     let mut c = *g;
                     c.levels[li].size = v;
-                    push(c, out);
+                    push_any(c, out, true);
                 }
             }
         }
@@ -99,7 +114,7 @@ pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut 
         for pos in 0..5 {
             let mut c = *g;
             c.levels[li].order.swap(pos, pos + 1);
-            push(c, out);
+            push_any(c, out, false);
         }
     }
     // The co-explored PE count, as a number of top-level sub-clusters.
@@ -112,7 +127,7 @@ pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut 
             if v != n0 {
                 let mut c = *g;
                 c.levels[0].size = v * inner;
-                push(c, out);
+                push_any(c, out, false);
             }
         }
     }
@@ -218,6 +233,36 @@ mod tests {
             let folds = (56 + n - 1) / n;
             assert!(v.iter().any(|&t| (56 + t - 1) / t == folds), "{n}");
         }
+    }
+
+    #[test]
+    fn co_explored_tiling_moves_also_grow_the_design() {
+        use crate::search::SpaceOptions;
+        use crate::workload::Layer;
+        // MnasNet layer 30's shape: C (480) spread at the top with clusters of 2 fills 960 of
+        // 1,024 PEs; a cluster of 10 fills 1,020 only with the PE count raised at the same time.
+        let layer = Layer::conv(80, 480, 14, 14, 1, 1);
+        let opts = SpaceOptions { co_explore: true, ..SpaceOptions::default() };
+        let space = Space::new(&layer, 1024, opts.clone());
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3);
+        let mut g = space.random_genome(&mut rng);
+        g.levels[0].par = Dim::C;
+        g.levels[0].set_tile(Dim::C, 1);
+        g.levels[1].par = Dim::K;
+        g.levels[0].set_tile(Dim::K, 80);
+        g.levels[1].size = 2;
+        g.levels[0].size = 960;
+        space.repair(&mut g);
+        assert_eq!((g.levels[0].size, g.levels[1].size), (960, 2));
+        let (mut ones, mut s) = (Vec::new(), Vec::new());
+        one_gene(&space, &g, &mut ones, &mut s);
+        assert!(ones.iter().all(|c| space.contains(c)));
+        // Cluster 10 with 102 sub-clusters (the most the limit allows) is one step away...
+        assert!(ones.iter().any(|c| c.levels[1].size == 10 && c.levels[0].size == 1020));
+        // ...and is not without co-exploration's widened moves.
+        let fixed = Space::new(&layer, 1024, SpaceOptions { co_explore: false, ..opts });
+        one_gene(&fixed, &g, &mut ones, &mut s);
+        assert!(ones.iter().all(|c| c.levels[0].size == 1024));
     }
 
     #[test]
