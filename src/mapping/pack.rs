@@ -238,28 +238,41 @@ pub fn unpack_into(words: &[u32], g: &mut Genome) -> Option<()> {
     if !(1..=super::MAX_LEVELS).contains(&nl) {
         return None;
     }
+    let blocks = words.get(HEADER_WORDS..HEADER_WORDS + LEVEL_WORDS * nl)?;
     g.levels.truncate(0);
-    for l in 0..nl {
-        g.levels.push(unpack_level(words, l)?);
+    for b in blocks.chunks_exact(LEVEL_WORDS) {
+        g.levels.push(decode_level(b)?);
     }
     Some(())
+}
+
+/// Dims by 3-bit code; codes 6 and 7 name none (rejected before lookup).
+const CODE_DIM: [Dim; 8] = [Dim::K, Dim::C, Dim::Y, Dim::X, Dim::R, Dim::S, Dim::K, Dim::K];
+
+/// One level block (its `LEVEL_WORDS` words), or `None` when a dim code is not one of the six.
+#[inline]
+fn decode_level(b: &[u32]) -> Option<Level> {
+    let w = b[0];
+    // Seven 3-bit dim codes (parallel, then six loop positions), each at most 5, and the second
+    // spatial dim's code at most 6.
+    let mut bad = false;
+    for i in 0..7 {
+        bad |= (w >> (3 * i)) & 7 > 5;
+    }
+    let c2 = (w >> SP2_SHIFT) & 7;
+    if bad || c2 > 6 {
+        return None;
+    }
+    let dim = |shift: u32| CODE_DIM[((w >> shift) & 7) as usize];
+    let order = std::array::from_fn(|i| (dim(3 + 3 * i as u32), i64::from(b[2 + i])));
+    let sp2 = if c2 == 0 { None } else { Some(CODE_DIM[c2 as usize - 1]) };
+    Some(Level { par: dim(0), size: i64::from(b[1]), order, sp2 })
 }
 
 /// Cluster level `l` of a packed genome, or `None` when its words are missing or a dim code is
 /// not one of the six (codes 6 and 7 fit in 3 bits but name no dim).
 pub fn unpack_level(words: &[u32], l: usize) -> Option<Level> {
-    let b = words.get(HEADER_WORDS + LEVEL_WORDS * l..HEADER_WORDS + LEVEL_WORDS * (l + 1))?;
-    let code = |shift: u32| (b[0] >> shift) & 7;
-    let dim = |shift: u32| Dim::ALL.get(code(shift) as usize).copied();
-    let mut order = [(Dim::K, 0i64); 6];
-    for (i, o) in order.iter_mut().enumerate() {
-        *o = (dim(3 + 3 * i as u32)?, i64::from(b[2 + i]));
-    }
-    let sp2 = match code(SP2_SHIFT) {
-        0 => None,
-        i => Some(*Dim::ALL.get(i as usize - 1)?),
-    };
-    Some(Level { par: dim(0)?, size: i64::from(b[1]), order, sp2 })
+    decode_level(words.get(HEADER_WORDS + LEVEL_WORDS * l..HEADER_WORDS + LEVEL_WORDS * (l + 1))?)
 }
 
 #[cfg(test)]
@@ -278,6 +291,26 @@ mod tests {
         let (p, pe, back) = unpack_genome(&w).unwrap();
         assert_eq!((p, pe), (7, 1024));
         assert_eq!(back, g);
+    }
+
+    #[test]
+    fn bad_dim_codes_do_not_decode() {
+        let g: Genome = serde_json::from_str(r#"[["C",130],["Y",32],["C",16],["R",3],["K",33],["X",49],["S",3]]"#).unwrap();
+        let mut w = Vec::new();
+        pack_genome(&g, 0, 64, stride_for(1), &mut w);
+        for shift in (0..21).step_by(3) {
+            for code in [6u32, 7] {
+                let mut v = w.clone();
+                v[HEADER_WORDS] = (v[HEADER_WORDS] & !(7 << shift)) | code << shift;
+                assert!(unpack_genome(&v).is_none());
+            }
+        }
+        let mut v = w.clone();
+        v[HEADER_WORDS] |= 7 << SP2_SHIFT;
+        assert!(unpack_genome(&v).is_none());
+        v[HEADER_WORDS] = w[HEADER_WORDS] | 6 << SP2_SHIFT;
+        assert_eq!(unpack_genome(&v).unwrap().2.levels[0].sp2, Some(Dim::S));
+        assert!(unpack_genome(&w[..w.len() - 1]).is_none());
     }
 
     #[test]

@@ -411,19 +411,18 @@ impl Space {
             return;
         }
         g.levels.truncate(self.opts.slevel_max.max(1));
+        let rs_full = self.opts.rs_full;
+        // The enclosing tiles by dim, carried down level by level.
+        let mut enclosing = self.bound;
         for lv in g.levels.iter_mut() {
             lv.sp2 = None;
             if !self.opts.par_rs && matches!(lv.par, Dim::R | Dim::S) {
                 lv.par = Dim::K;
             }
-        }
-        // The enclosing tiles by dim, carried down level by level.
-        let mut enclosing = self.bound;
-        for li in 0..g.levels.len() {
-            for gi in 0..6 {
-                let (d, mut t) = g.levels[li].order[gi];
+            for gene in lv.order.iter_mut() {
+                let (d, mut t) = *gene;
                 let hi = enclosing[d.index()];
-                if self.opts.rs_full && matches!(d, Dim::R | Dim::S) {
+                if rs_full && matches!(d, Dim::R | Dim::S) {
                     t = hi;
                 }
                 t = t.clamp(1, hi.max(1));
@@ -432,17 +431,24 @@ impl Space {
                     let n = ds.partition_point(|&v| v <= t).max(1);
                     t = ds[n - 1];
                 }
-                g.levels[li].order[gi].1 = t;
+                gene.1 = t;
             }
-            enclosing = g.levels[li].tiles();
+            enclosing = lv.tiles();
         }
+        // Cluster sizes: within the parent tile of the parallel dim and the PEs left by the
+        // outer clusters (as [`Space::cluster_cap`]).
+        let mut outer = 1i64;
         for li in 1..g.levels.len() {
-            let cap = self.cluster_cap(g, li);
             let z = match self.opts.fixed_cluster {
                 Some(z) => z,
-                None => g.levels[li].size.clamp(1, cap),
+                None => {
+                    let parent_tile = g.levels[li - 1].tile(g.levels[li].par);
+                    let cap = (self.num_pe / outer.max(1)).min(parent_tile).max(1);
+                    g.levels[li].size.clamp(1, cap)
+                }
             };
             g.levels[li].size = z;
+            outer *= z.max(1);
         }
         self.repair_top_size(g);
     }
@@ -577,8 +583,55 @@ impl Space {
     }
 }
 
+/// Numbers up to this have their divisors listed in [`divisor_table`].
+const TABLE_MAX: i64 = 4096;
+
+/// Divisors of every n in 1..=[`TABLE_MAX`], each listed small ones ascending then large ones
+/// descending (the order trial division finds them in): `offsets[n]..offsets[n + 1]` of `divs`.
+fn divisor_table() -> &'static (Vec<u32>, Vec<u16>) {
+    static T: std::sync::OnceLock<(Vec<u32>, Vec<u16>)> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut offsets = vec![0u32; TABLE_MAX as usize + 2];
+        let mut divs = Vec::new();
+        let mut large = Vec::new();
+        for n in 1..=TABLE_MAX {
+            offsets[n as usize] = divs.len() as u32;
+            large.clear();
+            let mut d = 1;
+            while d * d <= n {
+                if n % d == 0 {
+                    divs.push(d as u16);
+                    if n / d != d {
+                        large.push((n / d) as u16);
+                    }
+                }
+                d += 1;
+            }
+            divs.extend_from_slice(&large);
+        }
+        offsets[TABLE_MAX as usize + 1] = divs.len() as u32;
+        (offsets, divs)
+    })
+}
+
+/// The divisors of `n` (small ascending, then large descending) when `n` is in the table.
+fn listed_divisors(n: i64) -> Option<&'static [u16]> {
+    if !(1..=TABLE_MAX).contains(&n) {
+        return None;
+    }
+    let (offsets, divs) = divisor_table();
+    Some(&divs[offsets[n as usize] as usize..offsets[n as usize + 1] as usize])
+}
+
 /// The largest divisor of `n` that is at most `cap` (1 at least).
 pub(crate) fn largest_divisor_upto(n: i64, cap: i64) -> i64 {
+    if let Some(ds) = listed_divisors(n) {
+        return ds.iter().map(|&d| d as i64).filter(|&d| d <= cap).max().unwrap_or(1).max(1);
+    }
+    largest_divisor_upto_slow(n, cap)
+}
+
+fn largest_divisor_upto_slow(n: i64, cap: i64) -> i64 {
     let mut best = 1;
     let mut d = 1;
     while d * d <= n {
@@ -598,6 +651,22 @@ pub(crate) fn largest_divisor_upto(n: i64, cap: i64) -> i64 {
 /// ones ascending then large ones descending (the order the draws were first recorded with).
 /// Numbers with more than 256 divisors (none below 10^7) draw among the first 256 found.
 fn random_divisor_upto(n: i64, cap: i64, rng: &mut impl Rng) -> i64 {
+    if let Some(ds) = listed_divisors(n) {
+        // The same list and draw as trial division below, read from the table.
+        let count = if cap >= n { ds.len() } else { ds.iter().filter(|&&d| d as i64 <= cap).count() };
+        if count == 0 {
+            return 1;
+        }
+        let i = rng.random_range(0..count);
+        if cap >= n {
+            return ds[i] as i64;
+        }
+        return ds.iter().filter(|&&d| d as i64 <= cap).nth(i).map_or(1, |&d| d as i64);
+    }
+    random_divisor_upto_slow(n, cap, rng)
+}
+
+fn random_divisor_upto_slow(n: i64, cap: i64, rng: &mut impl Rng) -> i64 {
     let (mut small, mut large) = ([0i64; 128], [0i64; 128]);
     let (mut ns, mut nl) = (0, 0);
     let mut d = 1;
@@ -629,4 +698,25 @@ fn random_divisor_upto(n: i64, cap: i64, rng: &mut impl Rng) -> i64 {
 /// A uniformly chosen divisor of `n` (≥ 1), by trial division up to √n.
 fn random_divisor(n: i64, rng: &mut impl Rng) -> i64 {
     random_divisor_upto(n, n, rng)
+}
+
+#[cfg(test)]
+mod divisor_tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn table_matches_trial_division() {
+        for n in 1..=TABLE_MAX {
+            for cap in [0, 1, 2, 3, 7, 16, 31, 64, 100, 168, 1000, n - 1, n, n + 5] {
+                assert_eq!(largest_divisor_upto(n, cap), largest_divisor_upto_slow(n, cap), "n {n} cap {cap}");
+                let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(n as u64), ChaCha8Rng::seed_from_u64(n as u64));
+                for _ in 0..3 {
+                    assert_eq!(random_divisor_upto(n, cap, &mut a), random_divisor_upto_slow(n, cap, &mut b));
+                }
+                assert_eq!(a.random::<u64>(), b.random::<u64>());
+            }
+        }
+    }
 }
