@@ -47,6 +47,15 @@ impl Pool {
         &self.words[i * self.stride..(i + 1) * self.stride]
     }
 
+    /// Starts loading record `i` (a random parent, read soon after): its first and last words
+    /// are read and dropped, so both cache lines are in flight while the caller goes on.
+    #[inline]
+    pub fn prefetch(&self, i: usize) {
+        if let Some(rec) = self.words.get(i * self.stride..(i + 1) * self.stride) {
+            std::hint::black_box(rec[0] ^ rec[rec.len() - 1]);
+        }
+    }
+
     pub fn genome(&self, i: usize) -> Genome {
         unpack_genome(self.record(i)).expect("pool records are packed by the search").2
     }
@@ -95,12 +104,12 @@ impl Pool {
         keys.clear();
         keys.extend(scratch.kept.iter().map(|&i| {
             let (f, k) = at(i as usize);
-            SortKey { f1: f.f1, f2: f.f2, key: k, idx: i }
+            SortKey { f1: total_order(f.f1), f2: total_order(f.f2), key: k, idx: i }
         }));
         let n = n.min(keys.len());
-        let cmp = |a: &SortKey, b: &SortKey| {
-            a.f1.total_cmp(&b.f1).then(a.f2.total_cmp(&b.f2)).then(a.key.cmp(&b.key)).then(a.idx.cmp(&b.idx))
-        };
+        // (f1, f2) by `f64::total_cmp`, then key, then position: a total order (positions are
+        // distinct), so unstable selection and sorting are deterministic.
+        let cmp = |a: &SortKey, b: &SortKey| (a.f1, a.f2, a.key, a.idx).cmp(&(b.f1, b.f2, b.key, b.idx));
         if n < keys.len() {
             keys.select_nth_unstable_by(n, cmp);
             keys.truncate(n);
@@ -127,10 +136,17 @@ impl Pool {
     }
 }
 
+/// An integer that orders as [`f64::total_cmp`] orders its argument (the same transform).
+#[inline]
+fn total_order(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ (((b >> 63) as u64) >> 1) as i64
+}
+
 #[derive(Debug, Clone, Copy)]
 struct SortKey {
-    f1: f64,
-    f2: f64,
+    f1: i64,
+    f2: i64,
     key: u64,
     idx: u32,
 }
@@ -284,6 +300,16 @@ mod tests {
         rd[5] = 32;
         assert_eq!(exact_key(&ra, false), exact_key(&rd, false));
         assert_ne!(exact_key(&ra, true), exact_key(&rd, true));
+    }
+
+    #[test]
+    fn total_order_matches_total_cmp() {
+        let xs = [f64::NEG_INFINITY, -1e300, -1.0, -0.0, 0.0, 1e-300, 1.0, 2.5, f64::MAX, f64::INFINITY, f64::NAN, -f64::NAN];
+        for a in xs {
+            for b in xs {
+                assert_eq!(total_order(a).cmp(&total_order(b)), a.total_cmp(&b), "{a} {b}");
+            }
+        }
     }
 
     #[test]

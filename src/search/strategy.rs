@@ -91,12 +91,16 @@ fn breed_chunk(cx: &Cx, parents: &Pool, out: &mut [u32], rng: &mut ChaCha8Rng) {
     let (mut a, mut b) = (parents.genome(0), parents.genome(0));
     loop {
         let i = rng.random_range(0..np);
+        parents.prefetch(i);
         let mut j = rng.random_range(0..np);
         if np > 1 {
             while j == i {
                 j = rng.random_range(0..np);
             }
         }
+        // Parents are drawn at random from a pool larger than the caches: both loads are in
+        // flight together before either is read.
+        parents.prefetch(j);
         parents.genome_into(i, &mut a);
         parents.genome_into(j, &mut b);
         if tiles_free && rng.random_bool(r.crossover) {
