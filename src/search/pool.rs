@@ -5,6 +5,7 @@
 use super::objective::Fitness;
 use crate::mapping::pack::{pack_into, unpack_genome, unpack_into, HEADER_WORDS, LEVEL_WORDS};
 use crate::mapping::Genome;
+use rayon::slice::ParallelSliceMut;
 use std::cmp::Ordering;
 
 /// A population of packed genomes with their fitness and keys.
@@ -118,7 +119,12 @@ impl Pool {
         if front > 0 && front < n {
             keys.select_nth_unstable_by(front, cmp);
         }
-        keys[..front].sort_unstable_by(cmp);
+        // The order is total, so sorting on every core gives the same result as on one.
+        if front > 1 << 14 {
+            keys[..front].par_sort_unstable_by(cmp);
+        } else {
+            keys[..front].sort_unstable_by(cmp);
+        }
         let out = &mut scratch.out;
         out.clear();
         out.stride = self.stride;

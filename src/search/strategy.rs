@@ -179,15 +179,13 @@ fn valid_count(p: &Pool) -> usize {
 
 /// Keys of freshly evaluated records (the records themselves are selected from in place).
 fn fresh_keys(into: &mut Vec<u64>, cx: &Cx, recs: &[u32], fits: &[Fitness], by_tiling: bool) {
-    into.clear();
     let co = cx.cfg.space.co_explore;
-    into.extend(recs.chunks_exact(cx.stride).zip(fits).map(|(r, f)| {
-        if by_tiling {
-            tiling_key(r, co, f.f1)
-        } else {
-            exact_key(r, co)
-        }
-    }));
+    // On every core for large batches (each key depends on its record alone).
+    recs.par_chunks_exact(cx.stride)
+        .zip(fits)
+        .with_min_len(4096)
+        .map(|(r, f)| if by_tiling { tiling_key(r, co, f.f1) } else { exact_key(r, co) })
+        .collect_into_vec(into);
 }
 
 /// GAMMA's GA: one population; parents are the best 40% of the unique genomes, the best 5%
