@@ -295,7 +295,8 @@ mod tests {
 
     #[test]
     fn bad_dim_codes_do_not_decode() {
-        let g: Genome = serde_json::from_str(r#"[["C",130],["Y",32],["C",16],["R",3],["K",33],["X",49],["S",3]]"#).unwrap();
+        let g: Genome =
+            serde_json::from_str(r#"[["C",130],["Y",32],["C",16],["R",3],["K",33],["X",49],["S",3]]"#).unwrap();
         let mut w = Vec::new();
         pack_genome(&g, 0, 64, stride_for(1), &mut w);
         for shift in (0..21).step_by(3) {

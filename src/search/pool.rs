@@ -310,7 +310,20 @@ mod tests {
 
     #[test]
     fn total_order_matches_total_cmp() {
-        let xs = [f64::NEG_INFINITY, -1e300, -1.0, -0.0, 0.0, 1e-300, 1.0, 2.5, f64::MAX, f64::INFINITY, f64::NAN, -f64::NAN];
+        let xs = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.0,
+            -0.0,
+            0.0,
+            1e-300,
+            1.0,
+            2.5,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
         for a in xs {
             for b in xs {
                 assert_eq!(total_order(a).cmp(&total_order(b)), a.total_cmp(&b), "{a} {b}");
