@@ -47,8 +47,7 @@ pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut 
             out.push(c);
         }
         if widen && widen_pe {
-            let inner: i64 = c.levels[1..].iter().map(|l| l.size.max(1)).product();
-            c.levels[0].size = space.max_subclusters(&c) * inner;
+            c.levels[0].size = space.largest_design(&c);
             space.repair(&mut c);
             if c != *g && seen.insert(c) {
                 out.push(c);
@@ -119,7 +118,7 @@ pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut 
     }
     // The co-explored PE count, as a number of top-level sub-clusters.
     if space.opts.co_explore {
-        let inner: i64 = g.levels[1..].iter().map(|l| l.size.max(1)).product();
+        let inner = Space::inner_product(g);
         let n0 = g.levels[0].size / inner.max(1);
         let max = space.max_subclusters(g);
         tile_values(max, n0, scratch);

@@ -178,8 +178,14 @@ impl Space {
     }
 
     /// Product of the inner levels' cluster sizes: PEs per top-level sub-cluster.
-    fn inner_product(g: &Genome) -> i64 {
+    pub(crate) fn inner_product(g: &Genome) -> i64 {
         g.levels[1..].iter().map(|l| l.size.max(1)).product()
+    }
+
+    /// The top level's size (the design's PE count) of the largest design `g`'s tiling allows:
+    /// [`Space::max_subclusters`] sub-clusters of the inner clusters.
+    pub(crate) fn largest_design(&self, g: &Genome) -> i64 {
+        self.max_subclusters(g) * Self::inner_product(g)
     }
 
     /// Largest number of top-level sub-clusters a design may have: within the PE limit, the
@@ -374,7 +380,7 @@ impl Space {
             // Half the initial designs start as large as the limits allow, so the search begins
             // where a fixed accelerator of the limit would, and shrinks from there.
             if rng.random_bool(0.5) {
-                g.levels[0].size = self.max_subclusters(&g) * Self::inner_product(&g);
+                g.levels[0].size = self.largest_design(&g);
             } else {
                 self.random_pe(&mut g, rng);
             }

@@ -671,8 +671,7 @@ impl Islands {
                     for rec in out[bred..].chunks_exact_mut(cx.stride) {
                         if rng.random_bool(WIDEN_RATE) {
                             let mut g = unpack_genome(rec).expect("bred by the search").2;
-                            let inner: i64 = g.levels[1..].iter().map(|l| l.size.max(1)).product();
-                            g.levels[0].size = cx.space.max_subclusters(&g) * inner;
+                            g.levels[0].size = cx.space.largest_design(&g);
                             cx.space.repair(&mut g);
                             pack_into(&g, 0, cx.num_pe(&g), rec);
                         }
