@@ -19,23 +19,20 @@ pub trait Named: Sized + Copy + 'static {
     }
 }
 
+/// The [`Named`] value `s` names, or serde's error listing the names.
+fn named_value<T: Named, E: serde::de::Error>(s: &str) -> Result<T, E> {
+    T::from_name(s)
+        .ok_or_else(|| E::custom(format!("unknown value {s:?} (expected one of: {})", T::names().join(", "))))
+}
+
 /// Serde's reader of a [`Named`] value (case-insensitive; the error lists the names).
 pub fn de_named<'de, D: serde::Deserializer<'de>, T: Named>(d: D) -> Result<T, D::Error> {
-    let s = <String as serde::Deserialize>::deserialize(d)?;
-    T::from_name(&s).ok_or_else(|| {
-        serde::de::Error::custom(format!("unknown value {s:?} (expected one of: {})", T::names().join(", ")))
-    })
+    named_value(&<String as serde::Deserialize>::deserialize(d)?)
 }
 
 /// [`de_named`] for an optional value (`null` is None).
 pub fn de_named_opt<'de, D: serde::Deserializer<'de>, T: Named>(d: D) -> Result<Option<T>, D::Error> {
-    let s = <Option<String> as serde::Deserialize>::deserialize(d)?;
-    s.map(|s| {
-        T::from_name(&s).ok_or_else(|| {
-            serde::de::Error::custom(format!("unknown value {s:?} (expected one of: {})", T::names().join(", ")))
-        })
-    })
-    .transpose()
+    <Option<String> as serde::Deserialize>::deserialize(d)?.map(|s| named_value(&s)).transpose()
 }
 
 /// The known name closest to `name` (case-insensitive Jaro-Winkler similarity of at least 0.7),

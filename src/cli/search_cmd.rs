@@ -234,11 +234,11 @@ impl SearchOpts {
 
 pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let a = args.a;
-    let opts = a.options();
-    // Every option and the output folder are checked before a model is read or a device opened.
-    opts.check()?;
+    // The output folder and every option (in `prepare`) are checked before a model is read or a
+    // device opened.
     crate::cli::checks::outdir_writable(&a.outdir)?;
-    let Prepared { model, hw, cfg, tasks } = opts.prepare()?;
+    let prepared = a.options().prepare()?;
+    let Prepared { model, hw, cfg, tasks } = &prepared;
     let selected: Vec<usize> = tasks.iter().map(|t| t.0).collect();
     if let Some(c) = &cfg.space.constraint {
         let (name, src, levels) = (&c.name, &c.source, c.levels.len());
@@ -251,10 +251,10 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     if a.shared_hw {
         return run_shared(
             &a,
-            &model,
+            model,
             &selected.iter().map(|&i| (i, model.layers[i])).collect::<Vec<_>>(),
-            &hw,
-            &cfg,
+            hw,
+            cfg,
             &mut ev,
         );
     }
@@ -276,7 +276,6 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} evals {msg}").expect("valid template"));
     let start = Instant::now();
     let f1_name = cfg.fitness1.name();
-    let prepared = Prepared { model, hw, cfg, tasks };
     let results = prepared.run(&mut ev, |p| {
         bar.set_length(p.budget);
         bar.set_position(p.evaluations);
@@ -286,9 +285,8 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     });
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
-    let Prepared { model, hw, cfg, .. } = prepared;
     let out_opts = OutputOptions { png: !a.no_png };
-    write_search_outputs_with(&a.outdir, &model.name, &cfg, &results, out_opts)
+    write_search_outputs_with(&a.outdir, &model.name, cfg, &results, out_opts)
         .with_context(|| format!("writing results to {}", a.outdir.display()))?;
     if a.gamma_layout {
         use gammaflow::report::gamma_layout::{write_gamma_layout, GammaRun};
@@ -302,7 +300,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
             area_budget_mm2: a.area_budget,
             pe_limit: a.pe_limit,
         };
-        write_gamma_layout(&a.outdir, &run, &cfg, &results).context("writing GAMMA's output layout")?;
+        write_gamma_layout(&a.outdir, &run, cfg, &results).context("writing GAMMA's output layout")?;
     }
     for r in &results {
         match &r.best {
@@ -328,7 +326,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         }
     }
     // The at-a-glance table last, so it is what the terminal shows when the search ends.
-    println!("\n{}", gammaflow::report::summary::search_table(&model.name, &cfg, &results));
+    println!("\n{}", gammaflow::report::summary::search_table(&model.name, cfg, &results));
     let t = totals(&results);
     println!(
         "total: runtime {} cycles, energy {:.6e} nJ over {} layer(s); {} evaluations in {:.2} s ({:.0}/s); results in {}",

@@ -147,6 +147,10 @@ impl Population {
     pub fn stride(&self) -> usize {
         self.stride
     }
+    /// The most cluster levels a record holds.
+    pub fn max_levels(&self) -> usize {
+        (self.stride - HEADER_WORDS) / LEVEL_WORDS
+    }
     pub fn len(&self) -> usize {
         self.words.len() / self.stride
     }
@@ -156,9 +160,8 @@ impl Population {
     /// Appends `genome`, evaluated against problem `problem` with `num_pe` PEs. A genome with more
     /// levels than the records hold is refused.
     pub fn push(&mut self, genome: &Genome, problem: u32, num_pe: i64) -> Result<(), super::GenomeError> {
-        if genome.levels.len() * LEVEL_WORDS + HEADER_WORDS > self.stride {
-            let max = (self.stride - HEADER_WORDS) / LEVEL_WORDS;
-            return Err(super::GenomeError::TooManyLevels { levels: genome.levels.len(), max });
+        if genome.levels.len() > self.max_levels() {
+            return Err(super::GenomeError::TooManyLevels { levels: genome.levels.len(), max: self.max_levels() });
         }
         pack_genome(genome, problem, num_pe, self.stride, &mut self.words);
         Ok(())
