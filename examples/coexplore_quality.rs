@@ -3,6 +3,7 @@
 //! writes every run; `benches/coexplore_table.py` turns the files into BENCHMARKS.md's table.
 //!
 //! `cargo run --release --example coexplore_quality -- --budgets 1e4,1e6 --seeds 10 --csv c.csv`
+//! (`--setting edge|mid|cloud` and `--layer vgg16#2` narrow the run)
 
 #[path = "common/args.rs"]
 mod args;
@@ -32,6 +33,8 @@ fn main() -> anyhow::Result<()> {
     let seeds = args::seeds()?;
     let strategies = args::strategies()?;
     let which = arg("--setting").unwrap_or_else(|| "all".into());
+    // `--layer vgg16#2` runs one of the layers only.
+    let only = arg("--layer");
     let pe_draw = arg("--pe-draw").map(|s| args::named::<gammaflow::search::PeDraw>(&s)).transpose()?;
     let mut csv = arg("--csv").map(std::fs::File::create).transpose()?;
     if let Some(f) = csv.as_mut() {
@@ -48,7 +51,12 @@ fn main() -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     for &(setting, mm2, limit) in SETTINGS.iter().filter(|s| which == "all" || s.0 == which) {
         let hw = Hardware { num_pe: limit, ..Hardware::default() };
-        let t: Vec<_> = tasks.iter().enumerate().map(|(i, (_, l))| (i, *l, hw)).collect();
+        let t: Vec<_> = tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| only.as_ref().is_none_or(|o| o == name))
+            .map(|(i, (_, l))| (i, *l, hw))
+            .collect();
         for &strategy in &strategies {
             for &budget in &budgets {
                 for seed in 0..seeds {
