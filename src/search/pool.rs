@@ -125,20 +125,26 @@ impl Pool {
         } else {
             keys[..front].sort_unstable_by(cmp);
         }
-        let out = &mut scratch.out;
-        out.clear();
-        out.stride = self.stride;
-        out.words.reserve(n * self.stride);
+        // The selection is written into the pool's own buffers, so no second population-sized
+        // buffer is kept: the members it had are set aside first (in a GA step these are the
+        // few elites; the offspring are read from `extra` in place).
+        let kept_own = &mut scratch.own;
+        kept_own.stride = stride;
+        kept_own.clear();
+        kept_own.words.extend_from_slice(&self.words);
+        kept_own.fit.extend_from_slice(&self.fit);
+        kept_own.key.extend_from_slice(&self.key);
+        self.clear();
+        self.words.reserve(n * stride);
         for k in keys.iter() {
             let i = k.idx as usize;
             if i < own {
-                out.push_record(self.record(i), self.fit[i], self.key[i]);
+                self.push_record(kept_own.record(i), kept_own.fit[i], kept_own.key[i]);
             } else {
                 let j = i - own;
-                out.push_record(&extra.words[j * stride..(j + 1) * stride], extra.fit[j], extra.key[j]);
+                self.push_record(&extra.words[j * stride..(j + 1) * stride], extra.fit[j], extra.key[j]);
             }
         }
-        std::mem::swap(self, out);
     }
 }
 
@@ -186,7 +192,8 @@ pub struct Select {
     table: Vec<u32>,
     kept: Vec<u32>,
     keys: Vec<SortKey>,
-    out: Pool,
+    /// The pool's previous members during a selection.
+    own: Pool,
 }
 
 impl Select {
