@@ -414,3 +414,54 @@ fn co_exploration_reports_bounds_and_budget_use() {
         assert!((share - col(r, "area_um2") / 2e6).abs() < 1e-9);
     }
 }
+
+/// A results folder whose rows were edited (a row cut down to its key, a layer number the job
+/// does not have) does not count those jobs as finished: merge refuses the folder and a resumed
+/// sweep reruns them, ending with the files of an untouched run.
+#[test]
+fn tampered_sweep_rows_are_rerun_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sweep.toml");
+    fs::write(
+        &cfg,
+        "models = [\"toy\"]\nlayers = [1, 2]\nnum_pop = [8]\nepochs = [2]\nseeds = [1, 2]\n\
+         [[accelerators]]\nname = \"edge\"\nnum_pe = 64\n",
+    )
+    .unwrap();
+    let sw = dir.path().join("sw");
+    let sweep = || {
+        run_ok(
+            bin()
+                .args(["sweep", "--backend", "cpu", "-q", "--no-job-dirs", "--config"])
+                .arg(&cfg)
+                .arg("--outdir")
+                .arg(&sw),
+        )
+    };
+    sweep();
+    let (csv, jsonl) = (sw.join("results.csv"), sw.join("results.jsonl"));
+    let (clean_csv, clean_jsonl) = (fs::read_to_string(&csv).unwrap(), fs::read_to_string(&jsonl).unwrap());
+    let mut j: Vec<String> = clean_jsonl.lines().map(String::from).collect();
+    let mut c: Vec<String> = clean_csv.lines().map(String::from).collect();
+    assert_eq!((j.len(), c.len()), (4, 5), "2 jobs x 2 layers (+ header)");
+    // Job 0, layer 2: only the key fields left, in the JSONL file.
+    let v: serde_json::Value = serde_json::from_str(&j[1]).unwrap();
+    j[1] = serde_json::json!({"job": v["job"], "job_id": v["job_id"], "layer": v["layer"]}).to_string();
+    // Job 1, layer 2 renumbered 7 (the job has layers 1 and 2) in both files.
+    j[3] = j[3].replace("\"layer\":2,", "\"layer\":7,");
+    let id1 = serde_json::from_str::<serde_json::Value>(&j[3]).unwrap()["job_id"].as_str().unwrap().to_string();
+    c[4] = c[4].replace(&format!(",{id1},2,"), &format!(",{id1},7,"));
+    assert!(j[3].contains("\"layer\":7,") && c[4].contains(&format!(",{id1},7,")));
+    fs::write(&jsonl, j.join("\n") + "\n").unwrap();
+    fs::write(&csv, c.join("\n") + "\n").unwrap();
+
+    let m = bin().arg("merge").arg("--out").arg(dir.path().join("all")).arg(&sw).output().unwrap();
+    let err = String::from_utf8_lossy(&m.stderr);
+    assert!(!m.status.success(), "merge accepted tampered rows");
+    assert!(err.contains("2 of 2 jobs are not finished"), "{err}");
+
+    let (so, se) = sweep();
+    assert!(format!("{so}{se}").contains("2 now, 0 before"), "{so}{se}");
+    assert_eq!(fs::read_to_string(&csv).unwrap(), clean_csv);
+    assert_eq!(fs::read_to_string(&jsonl).unwrap(), clean_jsonl);
+}
