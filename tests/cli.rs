@@ -415,6 +415,74 @@ fn co_exploration_reports_bounds_and_budget_use() {
     }
 }
 
+/// Options another option would silently override, and budgets no design can meet, are refused
+/// before any work starts, naming both options; the output folder is not created.
+#[test]
+fn conflicting_or_impossible_search_options_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let search = |args: &[&str]| {
+        bin()
+            .args(["search", "--backend", "cpu", "-q", "--model", "resnet18", "--layer", "2", "--max-evals", "50"])
+            .arg("--outdir")
+            .arg(&out)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for (args, must) in [
+        // nvdla fixes its inner cluster size (16) and its level count (2).
+        (&["--mapping-cstr", "nvdla", "--fixed-cluster", "4"][..], &["--fixed-cluster 4", "nvdla", "16"][..]),
+        (&["--mapping-cstr", "nvdla", "--slevel-min", "3", "--slevel-max", "3"], &["--slevel-min", "nvdla", "2"]),
+        (&["--mapping-cstr", "eyeriss", "--slevel-min", "1", "--slevel-max", "1"], &["--slevel-max", "eyeriss"]),
+        // MAESTRO's area is known only after an evaluation: shared-hw designs cannot be sized by it.
+        (&["--shared-hw", "--area-model", "maestro"], &["--shared-hw", "--area-model", "maestro"]),
+        (&["--shared-hw", "--area-model", "maestro", "--area-budget", "1e-9"], &["--shared-hw", "maestro"]),
+        // Below the area of the PEs alone (282 um^2 each under the default model).
+        (&["--co-explore", "--area-budget", "1e-9"], &["--area-budget", "1 PE"]),
+        (&["--num-pe", "1024", "--area-budget", "0.01"], &["--area-budget", "1024 PE"]),
+    ] {
+        let o = search(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} accepted:\n{err}");
+        assert!(o.status.code() == Some(1) && !err.contains("panicked"), "{args:?}: {err}");
+        for m in must {
+            assert!(err.contains(m), "{args:?}: the error does not name {m:?}:\n{err}");
+        }
+        assert!(!out.exists(), "{args:?} created the output folder");
+    }
+    // Not conflicts: flexibility class 15 frees the cluster size and 16 is nvdla's own; the
+    // default level range with a constraint; a budget that fits one co-explored PE.
+    for args in [
+        &["--mapping-cstr", "nvdla", "--flex-class", "15", "--fixed-cluster", "4"][..],
+        &["--mapping-cstr", "nvdla", "--fixed-cluster", "16"],
+        &["--mapping-cstr", "eyeriss", "--slevel-max", "4"],
+        &["--co-explore", "--area-budget", "0.01"],
+        &["--shared-hw", "--area-budget", "0.1"],
+    ] {
+        let o = search(args);
+        assert!(o.status.success(), "{args:?} refused:\n{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // An area model name that is neither built in nor a file says what it expected.
+    let o = search(&["--area-model", "gama"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("not gamma or maestro") && !err.contains("hardware"), "{err}");
+
+    // A sweep's scalar options apply to every job: a constraint may not silently replace them.
+    let cfg = dir.path().join("sweep.toml");
+    for (key, field) in [("fixed_cluster = 4", "fixed_cluster"), ("slevel_min = 3\nslevel_max = 3", "slevel_min")] {
+        let text = format!(
+            "models = [\"toy\"]\nmapping_constraints = [\"none\", \"nvdla\"]\n{key}\n\
+             [[accelerators]]\nname = \"edge\"\nnum_pe = 64\n"
+        );
+        fs::write(&cfg, text).unwrap();
+        let o = bin().args(["sweep", "--dry-run", "--config"]).arg(&cfg).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{key} with nvdla accepted:\n{err}");
+        assert!(err.contains("sweep.toml line 3") && err.contains(field) && err.contains("nvdla"), "{err}");
+    }
+}
+
 /// A results folder whose rows were edited (a row cut down to its key, a layer number the job
 /// does not have) does not count those jobs as finished: merge refuses the folder and a resumed
 /// sweep reruns them, ending with the files of an untouched run.
