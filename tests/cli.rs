@@ -533,3 +533,29 @@ fn tampered_sweep_rows_are_rerun_not_trusted() {
     assert_eq!(fs::read_to_string(&csv).unwrap(), clean_csv);
     assert_eq!(fs::read_to_string(&jsonl).unwrap(), clean_jsonl);
 }
+
+/// The population's memory is checked against the model's real layer count (its distinct
+/// shapes), not only the guess made before the model is read: a model of 20,000 distinct layers
+/// at a population of 250,000 is 5e9 individuals, refused with a message, not an allocation
+/// failure mid-search.
+#[test]
+fn a_large_model_is_checked_against_memory_before_the_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("many.csv");
+    let mut text = String::from("K,C,Y,X,R,S,T\n");
+    for i in 1..=20_000 {
+        text += &format!("{i},1,4,4,1,1,1\n");
+    }
+    fs::write(&model, text).unwrap();
+    let out = bin()
+        .args(["search", "--backend", "cpu", "-q", "--num-pop", "250000", "--max-evals", "1000000", "--model"])
+        .arg(&model)
+        .arg("--outdir")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--num-pop 250000") && !err.contains("allocation"), "{err}");
+    assert!(!dir.path().join("out").exists());
+}

@@ -255,6 +255,10 @@ impl SearchOptions {
         let cfg = self.config()?;
         self.budget_fits(&hw, &cfg)?;
         let tasks = self.tasks(&model, &hw, &cfg)?;
+        // `check` could only guess the layer count: the population's memory again, on the
+        // distinct shapes actually searched (a repeated shape is searched once).
+        let shapes: std::collections::HashSet<Layer> = tasks.iter().map(|t| t.1).collect();
+        population_fits(self.num_pop.unwrap_or(100), shapes.len())?;
         Ok(Prepared { model, hw, cfg, tasks })
     }
 
