@@ -58,9 +58,11 @@ pub const MAX_HW_VALUE: i64 = i32::MAX as i64;
 /// A hardware configuration file could not be read or is invalid.
 #[derive(thiserror::Error, Debug)]
 pub enum HardwareError {
-    #[error("{path}: cannot read hardware config: {source}")]
+    #[error("{path}: cannot read {what}: {source}")]
     Io {
         path: String,
+        /// What the file was to hold (`hardware config`, `area model (not gamma or maestro)`).
+        what: &'static str,
         #[source]
         source: std::io::Error,
     },
@@ -224,7 +226,11 @@ pub fn parse_hardware_toml(text: &str, source: &str) -> Result<Hardware, Hardwar
 /// Loads a hardware file: `.toml` files as TOML, anything else (GAMMA uses `.m`) as GAMMA text.
 pub fn load_hwconfig(path: &std::path::Path) -> Result<Hardware, HardwareError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| HardwareError::Io { path: shown.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| HardwareError::Io {
+        path: shown.clone(),
+        what: "hardware config",
+        source,
+    })?;
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
         parse_hardware_toml(&text, &shown)
     } else {
@@ -382,8 +388,11 @@ impl AreaModel {
             "maestro" => return Ok(AreaModel::Maestro),
             _ => {}
         }
-        let text =
-            std::fs::read_to_string(spec).map_err(|e| HardwareError::Io { path: spec.to_string(), source: e })?;
+        let text = std::fs::read_to_string(spec).map_err(|e| HardwareError::Io {
+            path: spec.to_string(),
+            what: "area model (not gamma or maestro, nor a readable TOML file)",
+            source: e,
+        })?;
         parse_area_model(&text, spec)
     }
 }

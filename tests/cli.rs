@@ -414,3 +414,148 @@ fn co_exploration_reports_bounds_and_budget_use() {
         assert!((share - col(r, "area_um2") / 2e6).abs() < 1e-9);
     }
 }
+
+/// Options another option would silently override, and budgets no design can meet, are refused
+/// before any work starts, naming both options; the output folder is not created.
+#[test]
+fn conflicting_or_impossible_search_options_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let search = |args: &[&str]| {
+        bin()
+            .args(["search", "--backend", "cpu", "-q", "--model", "resnet18", "--layer", "2", "--max-evals", "50"])
+            .arg("--outdir")
+            .arg(&out)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for (args, must) in [
+        // nvdla fixes its inner cluster size (16) and its level count (2).
+        (&["--mapping-cstr", "nvdla", "--fixed-cluster", "4"][..], &["--fixed-cluster 4", "nvdla", "16"][..]),
+        (&["--mapping-cstr", "nvdla", "--slevel-min", "3", "--slevel-max", "3"], &["--slevel-min", "nvdla", "2"]),
+        (&["--mapping-cstr", "eyeriss", "--slevel-min", "1", "--slevel-max", "1"], &["--slevel-max", "eyeriss"]),
+        // MAESTRO's area is known only after an evaluation: shared-hw designs cannot be sized by it.
+        (&["--shared-hw", "--area-model", "maestro"], &["--shared-hw", "--area-model", "maestro"]),
+        (&["--shared-hw", "--area-model", "maestro", "--area-budget", "1e-9"], &["--shared-hw", "maestro"]),
+        // Below the area of the PEs alone (282 um^2 each under the default model).
+        (&["--co-explore", "--area-budget", "1e-9"], &["--area-budget", "1 PE"]),
+        (&["--num-pe", "1024", "--area-budget", "0.01"], &["--area-budget", "1024 PE"]),
+    ] {
+        let o = search(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} accepted:\n{err}");
+        assert!(o.status.code() == Some(1) && !err.contains("panicked"), "{args:?}: {err}");
+        for m in must {
+            assert!(err.contains(m), "{args:?}: the error does not name {m:?}:\n{err}");
+        }
+        assert!(!out.exists(), "{args:?} created the output folder");
+    }
+    // Not conflicts: flexibility class 15 frees the cluster size and 16 is nvdla's own; the
+    // default level range with a constraint; a budget that fits one co-explored PE.
+    for args in [
+        &["--mapping-cstr", "nvdla", "--flex-class", "15", "--fixed-cluster", "4"][..],
+        &["--mapping-cstr", "nvdla", "--fixed-cluster", "16"],
+        &["--mapping-cstr", "eyeriss", "--slevel-max", "4"],
+        &["--co-explore", "--area-budget", "0.01"],
+        &["--shared-hw", "--area-budget", "0.1"],
+    ] {
+        let o = search(args);
+        assert!(o.status.success(), "{args:?} refused:\n{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // An area model name that is neither built in nor a file says what it expected.
+    let o = search(&["--area-model", "gama"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("not gamma or maestro") && !err.contains("hardware"), "{err}");
+
+    // A sweep's scalar options apply to every job: a constraint may not silently replace them.
+    let cfg = dir.path().join("sweep.toml");
+    for (key, field) in [("fixed_cluster = 4", "fixed_cluster"), ("slevel_min = 3\nslevel_max = 3", "slevel_min")] {
+        let text = format!(
+            "models = [\"toy\"]\nmapping_constraints = [\"none\", \"nvdla\"]\n{key}\n\
+             [[accelerators]]\nname = \"edge\"\nnum_pe = 64\n"
+        );
+        fs::write(&cfg, text).unwrap();
+        let o = bin().args(["sweep", "--dry-run", "--config"]).arg(&cfg).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{key} with nvdla accepted:\n{err}");
+        assert!(err.contains("sweep.toml line 3") && err.contains(field) && err.contains("nvdla"), "{err}");
+    }
+}
+
+/// A results folder whose rows were edited (a row cut down to its key, a layer number the job
+/// does not have) does not count those jobs as finished: merge refuses the folder and a resumed
+/// sweep reruns them, ending with the files of an untouched run.
+#[test]
+fn tampered_sweep_rows_are_rerun_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sweep.toml");
+    fs::write(
+        &cfg,
+        "models = [\"toy\"]\nlayers = [1, 2]\nnum_pop = [8]\nepochs = [2]\nseeds = [1, 2]\n\
+         [[accelerators]]\nname = \"edge\"\nnum_pe = 64\n",
+    )
+    .unwrap();
+    let sw = dir.path().join("sw");
+    let sweep = || {
+        run_ok(
+            bin()
+                .args(["sweep", "--backend", "cpu", "-q", "--no-job-dirs", "--config"])
+                .arg(&cfg)
+                .arg("--outdir")
+                .arg(&sw),
+        )
+    };
+    sweep();
+    let (csv, jsonl) = (sw.join("results.csv"), sw.join("results.jsonl"));
+    let (clean_csv, clean_jsonl) = (fs::read_to_string(&csv).unwrap(), fs::read_to_string(&jsonl).unwrap());
+    let mut j: Vec<String> = clean_jsonl.lines().map(String::from).collect();
+    let mut c: Vec<String> = clean_csv.lines().map(String::from).collect();
+    assert_eq!((j.len(), c.len()), (4, 5), "2 jobs x 2 layers (+ header)");
+    // Job 0, layer 2: only the key fields left, in the JSONL file.
+    let v: serde_json::Value = serde_json::from_str(&j[1]).unwrap();
+    j[1] = serde_json::json!({"job": v["job"], "job_id": v["job_id"], "layer": v["layer"]}).to_string();
+    // Job 1, layer 2 renumbered 7 (the job has layers 1 and 2) in both files.
+    j[3] = j[3].replace("\"layer\":2,", "\"layer\":7,");
+    let id1 = serde_json::from_str::<serde_json::Value>(&j[3]).unwrap()["job_id"].as_str().unwrap().to_string();
+    c[4] = c[4].replace(&format!(",{id1},2,"), &format!(",{id1},7,"));
+    assert!(j[3].contains("\"layer\":7,") && c[4].contains(&format!(",{id1},7,")));
+    fs::write(&jsonl, j.join("\n") + "\n").unwrap();
+    fs::write(&csv, c.join("\n") + "\n").unwrap();
+
+    let m = bin().arg("merge").arg("--out").arg(dir.path().join("all")).arg(&sw).output().unwrap();
+    let err = String::from_utf8_lossy(&m.stderr);
+    assert!(!m.status.success(), "merge accepted tampered rows");
+    assert!(err.contains("2 of 2 jobs are not finished"), "{err}");
+
+    let (so, se) = sweep();
+    assert!(format!("{so}{se}").contains("2 now, 0 before"), "{so}{se}");
+    assert_eq!(fs::read_to_string(&csv).unwrap(), clean_csv);
+    assert_eq!(fs::read_to_string(&jsonl).unwrap(), clean_jsonl);
+}
+
+/// The population's memory is checked against the model's real layer count (its distinct
+/// shapes), not only the guess made before the model is read: a model of 20,000 distinct layers
+/// at a population of 250,000 is 5e9 individuals, refused with a message, not an allocation
+/// failure mid-search.
+#[test]
+fn a_large_model_is_checked_against_memory_before_the_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("many.csv");
+    let mut text = String::from("K,C,Y,X,R,S,T\n");
+    for i in 1..=20_000 {
+        text += &format!("{i},1,4,4,1,1,1\n");
+    }
+    fs::write(&model, text).unwrap();
+    let out = bin()
+        .args(["search", "--backend", "cpu", "-q", "--num-pop", "250000", "--max-evals", "1000000", "--model"])
+        .arg(&model)
+        .arg("--outdir")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--num-pop 250000") && !err.contains("allocation"), "{err}");
+    assert!(!dir.path().join("out").exists());
+}

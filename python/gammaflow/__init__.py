@@ -180,7 +180,7 @@ def evaluate_array(
 
 # search(): keyword -> kind. Every keyword is the CLI flag with '-' written '_'.
 _SEARCH_FLAGS = {
-    "model": str,
+    "model": "path",
     "layer": int,
     "num_layers": int,
     "hwconfig": "path",
@@ -217,12 +217,12 @@ _SEARCH_FLAGS = {
     "co_explore": bool,
     "pe_limit": int,
     "area_budget": float,
-    "area_model": str,
+    "area_model": "path",
     "energy_model": "path",
     "pe_rate": float,
     "pe_draw": str,
     "f1_tolerance": float,
-    "mapping_cstr": str,
+    "mapping_cstr": "path",
     "flex_class": int,
     "accel_cstr": "path",
 }

@@ -30,7 +30,7 @@ def evaluate_array(
     """Evaluates an int64 (N, levels, 7, 2) genome array; one array of length N per field."""
 
 def search(
-    model: str = "resnet18",
+    model: Union[str, PathLike[str]] = "resnet18",
     layer: Optional[int] = None,
     num_layers: Optional[int] = None,
     *,
@@ -68,12 +68,12 @@ def search(
     co_explore: bool = False,
     pe_limit: Optional[int] = None,
     area_budget: Optional[float] = None,
-    area_model: Optional[str] = None,
+    area_model: Optional[Union[str, PathLike[str]]] = None,
     energy_model: Optional[Union[str, PathLike[str]]] = None,
     pe_rate: Optional[float] = None,
     pe_draw: Optional[str] = None,
     f1_tolerance: Optional[float] = None,
-    mapping_cstr: Optional[str] = None,
+    mapping_cstr: Optional[Union[str, PathLike[str]]] = None,
     flex_class: Optional[int] = None,
     accel_cstr: Optional[Union[str, PathLike[str]]] = None,
 ) -> Dict[str, Any]:

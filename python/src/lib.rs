@@ -7,8 +7,8 @@
 //! - [`search_json`]: a search from the library's `SearchOptions` as JSON (the CLI's options, defaults and checks),
 //!   returning what `results.json` holds.
 
-use gammaflow::eval::cases::{evaluation_json, parse_line};
 use gammaflow::energy::EnergyModel;
+use gammaflow::eval::cases::{evaluation_json, parse_line};
 use gammaflow::eval::{from_packed, BackendChoice, Evaluator, Item};
 use gammaflow::hardware::Hardware;
 use gammaflow::mapping::pack::{pack_into, stride_for, PackedProblem, PackedResult};
@@ -130,7 +130,14 @@ fn unlimited() -> i64 {
 }
 
 fn parse_layer(json: &str) -> PyResult<Layer> {
-    let layer: Layer = serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("layer: {e}")))?;
+    // Unknown keys are refused (a misspelt `k` must not read as a missing `K`), as in
+    // `evaluate`'s cases and `gammaflow eval`'s lines.
+    let value: Value = serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("layer: {e}")))?;
+    if let Some(k) = value.as_object().and_then(|m| m.keys().find(|k| !Layer::FIELDS.contains(&k.as_str()))) {
+        let msg = gammaflow::schema::unknown_field(k, &Layer::FIELDS);
+        return Err(PyValueError::new_err(format!("layer: {msg}")));
+    }
+    let layer: Layer = serde_json::from_value(value).map_err(|e| PyValueError::new_err(format!("layer: {e}")))?;
     layer.validate().map_err(|e| PyValueError::new_err(format!("layer field {}: {}", e.field, e.message)))?;
     Ok(layer)
 }

@@ -328,6 +328,14 @@ def _repeat_dim():
         ({**LAYER, "K": 0}, HW, good_genomes(), r"layer field K"),
         ({k: v for k, v in LAYER.items() if k != "T"}, HW, good_genomes(), r"layer: missing field `T`"),
         ({**LAYER, "R": 9}, HW, good_genomes(), r"layer field R"),
+        # A misspelt or extra layer key is an error, as in `evaluate` and `gammaflow eval`.
+        ({**LAYER, "Q": 1}, HW, good_genomes(), r'layer: unknown field "Q"'),
+        (
+            {**{k: v for k, v in LAYER.items() if k != "K"}, "k": LAYER["K"]},
+            HW,
+            good_genomes(),
+            r'layer: unknown field "k" \(did you mean "K"',
+        ),
         ("conv", HW, good_genomes(), r"layer: expected a dict"),
         (LAYER, {}, good_genomes(), r"hw: missing field `num_pe`"),
         (LAYER, {"num_pe": 16, "l3_size": 4}, good_genomes(), r"hw: unknown field `l3_size`"),
@@ -384,12 +392,30 @@ def test_evaluate_rejects(cases):
         (dict(backend="tpu"), r"backend"),
         (dict(f1_tolerance=2.0), r"f1_tolerance"),
         (dict(pe_draw="sideways", co_explore=True), r"pe_draw"),
+        # Options the mapping constraint would silently override, budgets no design meets.
+        (dict(mapping_cstr="nvdla", fixed_cluster=4), r"fixed_cluster 4 conflicts with mapping constraint nvdla"),
+        (dict(mapping_cstr="nvdla", slevel_min=3, slevel_max=3), r"slevel_min/slevel_max conflict"),
+        (dict(co_explore=True, area_budget=1e-9), r"area_budget .* below the area of 1 PE"),
+        (dict(model=3), r"model: expected a path"),
     ],
 )
 def test_search_rejects(kwargs, match):
     kwargs = {"layer": 1, "max_evals": 10, "backend": "cpu", **kwargs}
     with pytest.raises(ValueError, match=match):
         gammaflow.search(**kwargs)
+
+
+def test_search_takes_path_objects_for_files():
+    # Every file argument takes a path object (model CSVs and constraint files as hwconfig does).
+    r = gammaflow.search(
+        model=ROOT / "data" / "models" / "toy.csv",
+        layer=1,
+        max_evals=20,
+        backend="cpu",
+        mapping_cstr=ROOT / "data" / "constraints" / "eyeriss.toml",
+        flex_class=15,
+    )
+    assert r["totals"]["layers"] == 1 and r["mapping_constraint"] is not None
 
 
 # --- energy tables, strides, ONNX errors ---------------------------------------------------

@@ -228,6 +228,7 @@ impl SearchOpts {
             mapping_cstr: self.mapping_cstr.clone(),
             flex_class: self.flex_class,
             accel_cstr: self.accel_cstr.clone(),
+            shared_hw: self.shared_hw,
         }
     }
 }

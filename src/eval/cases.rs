@@ -38,7 +38,6 @@ pub type Parsed = Result<(Option<Value>, Problem, Genome), Value>;
 /// can be fed as they are; their content is not read).
 const CASE_FIELDS: [&str; 8] = ["id", "layer", "genome", "num_pe", "l1_size", "l2_size", "noc_bw", "offchip_bw"];
 const ORACLE_FIELDS: [&str; 4] = ["category", "source", "maestro", "expect"];
-const LAYER_FIELDS: [&str; 7] = ["K", "C", "Y", "X", "R", "S", "T"];
 
 /// A serde_json message without its own " at line L column C" suffix (the caller says where),
 /// with any echoed value cut short.
@@ -78,8 +77,8 @@ pub fn parse_line(lineno: usize, line: &str) -> Parsed {
         return Err(err(id, crate::schema::unknown_field(k, &CASE_FIELDS)));
     }
     if let Some(Value::Object(layer)) = obj.get("layer") {
-        if let Some(k) = layer.keys().find(|k| !LAYER_FIELDS.contains(&k.as_str())) {
-            return Err(err(id, format!("field layer: {}", crate::schema::unknown_field(k, &LAYER_FIELDS))));
+        if let Some(k) = layer.keys().find(|k| !Layer::FIELDS.contains(&k.as_str())) {
+            return Err(err(id, format!("field layer: {}", crate::schema::unknown_field(k, &Layer::FIELDS))));
         }
     }
     // The path of the offending value (`layer.K`, `genome[3][1]`), not only serde's message.

@@ -69,9 +69,25 @@ pub fn svg(fig: &Figure) -> Result<String, ChartError> {
     Ok(out)
 }
 
-/// The figure as PNG bytes (8-bit RGB) at `scale`.
+/// Most pixels a PNG gets (192 MiB of RGB while drawing): a figure that would be larger (a model
+/// with hundreds of layer shapes makes one) is drawn at a smaller scale; its SVG keeps the size.
+pub const MAX_PNG_PIXELS: u64 = 1 << 26;
+
+/// The figure as PNG bytes (8-bit RGB) at `scale`, or at the largest smaller scale that keeps it
+/// within [`MAX_PNG_PIXELS`].
 pub fn png(fig: &Figure, scale: f64) -> Result<Vec<u8>, ChartError> {
     let face = font::ensure()?.face();
+    let pixels = |s: f64| {
+        let (w, h) = size(fig, s);
+        w as u64 * h as u64
+    };
+    let mut scale = scale;
+    if pixels(scale) > MAX_PNG_PIXELS {
+        scale *= (MAX_PNG_PIXELS as f64 / pixels(scale) as f64).sqrt();
+        while pixels(scale) > MAX_PNG_PIXELS {
+            scale *= 0.99; // rounding to whole pixels
+        }
+    }
     let (w, h) = size(fig, scale);
     let mut pixels = vec![0u8; w as usize * h as usize * 3];
     {
@@ -596,4 +612,34 @@ where
         .map_err(derr)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::chart::{Axis, Panel};
+
+    /// A figure far larger than any screen (a model with thousands of layer shapes makes one) is
+    /// rasterised within the pixel cap instead of allocating gigabytes.
+    #[test]
+    fn huge_figures_are_rasterised_within_the_pixel_cap() {
+        if font::ensure().is_err() {
+            eprintln!("skipped: no font for charts");
+            return;
+        }
+        let mut fig = Figure::single("huge", Panel::new(Axis::linear("x"), Axis::linear("y")));
+        fig.panel_size = (40_000, 60_000);
+        let (w, h) = size(&fig, PNG_SCALE);
+        assert!(w as u64 * h as u64 > 100 * MAX_PNG_PIXELS);
+        let bytes = png(&fig, PNG_SCALE).unwrap();
+        let (w, h) = (
+            u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+            u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+        );
+        assert!(w as u64 * h as u64 <= MAX_PNG_PIXELS && w > 1000 && h > 1000, "{w} x {h}");
+        // An ordinary figure keeps its scale.
+        let small = Figure::single("small", Panel::new(Axis::linear("x"), Axis::linear("y")));
+        let bytes = png(&small, PNG_SCALE).unwrap();
+        assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), size(&small, PNG_SCALE).0);
+    }
 }

@@ -213,6 +213,9 @@ pub enum ConstraintError {
     /// A genome that breaks a rule.
     #[error("{0}")]
     Genome(String),
+    /// Search options that the constraint would override (its level count, its cluster sizes).
+    #[error("{0}")]
+    Options(String),
 }
 
 impl MapConstraint {
@@ -341,6 +344,43 @@ impl MapConstraint {
             par: ls.iter().all(|l| l.sp.len() == 1 && l.sp2 != Sp2Rule::Free),
             shape: ls[1..].iter().all(|l| l.sp_sz.is_some()),
         }
+    }
+
+    /// Refuses a cluster-level range `slevel_min..=slevel_max` without this constraint's level
+    /// count, which the constraint would otherwise silently replace.
+    pub fn check_level_range(&self, slevel_min: usize, slevel_max: usize) -> Result<(), ConstraintError> {
+        let n = self.levels.len();
+        if (slevel_min..=slevel_max).contains(&n) {
+            return Ok(());
+        }
+        Err(ConstraintError::Options(format!(
+            "mapping constraint {} ({}) fixes {n} cluster level(s), outside the range {slevel_min}..{slevel_max}: \
+             leave the range out or include {n}",
+            self.name, self.source
+        )))
+    }
+
+    /// Refuses a fixed cluster size `z` where an inner level sets its own size, which would
+    /// otherwise silently win over `z`.
+    pub fn check_fixed_cluster(&self, z: i64) -> Result<(), ConstraintError> {
+        for (li, lv) in self.levels.iter().enumerate().skip(1) {
+            let size = match lv.sp_sz {
+                Some(SizeRule::Fixed(v)) if v == z => continue,
+                Some(SizeRule::Fixed(v)) => v.to_string(),
+                Some(SizeRule::Same(d)) => format!("the enclosing {d} tile"),
+                None => continue,
+            };
+            let msg = format!(
+                "the cluster size is {size} here, not {z}: leave the fixed cluster size out, or free the cluster \
+                 sizes (flexibility class +{FLEX_SHAPE})"
+            );
+            return Err(ConstraintError::Options(format!(
+                "mapping constraint {}: {}",
+                self.name,
+                field_error(&self.source, &self.lines, Some(li + 1), "sp_sz", msg)
+            )));
+        }
+        Ok(())
     }
 
     /// Checks the constraint against one layer before any search: every tile and cluster size

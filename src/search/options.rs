@@ -164,6 +164,10 @@ pub struct SearchOptions {
     /// bus|tree|systolic, reduction temporal|reduce-and-forward|adder-tree), turned into mapping
     /// rules and added to --mapping-cstr (never relaxed by --flex-class).
     pub accel_cstr: Option<String>,
+    /// The CLI's `--shared-hw` (one accelerator for every layer, searched by
+    /// [`crate::search::shared`]): only the checks depend on it here. Not part of the JSON form.
+    #[serde(skip)]
+    pub shared_hw: bool,
 }
 
 impl Default for SearchOptions {
@@ -214,6 +218,7 @@ impl Default for SearchOptions {
             mapping_cstr: None,
             flex_class: None,
             accel_cstr: None,
+            shared_hw: false,
         }
     }
 }
@@ -248,8 +253,32 @@ impl SearchOptions {
         let model = resolve_model(&self.model).map_err(|e| invalid("model", e.to_string()))?;
         let hw = self.hardware()?;
         let cfg = self.config()?;
+        self.budget_fits(&hw, &cfg)?;
         let tasks = self.tasks(&model, &hw, &cfg)?;
+        // `check` could only guess the layer count: the population's memory again, on the
+        // distinct shapes actually searched (a repeated shape is searched once).
+        let shapes: std::collections::HashSet<Layer> = tasks.iter().map(|t| t.1).collect();
+        population_fits(self.num_pop.unwrap_or(100), shapes.len())?;
         Ok(Prepared { model, hw, cfg, tasks })
+    }
+
+    /// Refuses an area budget below the area of the fewest PEs a design can have (one when the
+    /// PE count is searched, else the accelerator's), buffers left out: no design could meet it.
+    /// MAESTRO's area is known only per evaluated mapping, so it is not checked here.
+    fn budget_fits(&self, hw: &Hardware, cfg: &SearchConfig) -> Result<(), OptionError> {
+        let (Some(budget), AreaModel::Table { .. }) = (cfg.area_budget_um2, cfg.area_model) else { return Ok(()) };
+        let pes = if self.co_explores() || self.shared_hw { 1 } else { hw.num_pe };
+        let least = cfg.area_model.breakdown(pes, 0, 0, 0.0).total;
+        if least > budget {
+            bail_opt!(
+                "area_budget",
+                "--area-budget {} mm^2 is below the area of {pes} PE(s) alone ({} mm^2 under --area-model {}): no design fits",
+                budget / 1e6,
+                least / 1e6,
+                self.area_model
+            );
+        }
+        Ok(())
     }
 
     /// Whether the PE count is searched (`co_explore`, or `num_pe` <= 0 as in GAMMA).
@@ -436,6 +465,18 @@ impl SearchOptions {
                 Some(Arc::new(c.with_accel(&accel).map_err(|e| accel_err(e.to_string()))?))
             }
         };
+        if let Some(c) = &constraint {
+            // The default range (2..=2) is the one a constraint replaces without a conflict.
+            if (self.slevel_min, self.slevel_max) != (2, 2) {
+                c.check_level_range(self.slevel_min, self.slevel_max).map_err(|e| {
+                    invalid("slevel_min", format!("--slevel-min/--slevel-max conflict with --mapping-cstr: {e}"))
+                })?;
+            }
+            if let Some(z) = self.fixed_cluster {
+                c.check_fixed_cluster(z)
+                    .map_err(|e| invalid("fixed_cluster", format!("--fixed-cluster {z} conflicts with {e}")))?;
+            }
+        }
         // The budget is GAMMA's (epochs x population) unless max_evals sets it; an island's
         // population is smaller than GAMMA's, but the budget stays epochs x 100 by default.
         let default_pop = if self.strategy == Strategy::Islands { 48 } else { 100 };
@@ -445,6 +486,15 @@ impl SearchOptions {
             (None, Some(m)) => (0, Some(m)),
             (None, None) => (100, Some(100 * self.num_pop.unwrap_or(100) as u64)),
         };
+        let area_model =
+            AreaModel::resolve(&self.area_model).map_err(|e| invalid("area_model", format!("--area-model: {e}")))?;
+        if self.shared_hw && area_model == AreaModel::Maestro {
+            bail_opt!(
+                "area_model",
+                "--shared-hw sizes its candidate designs by area before any evaluation, which --area-model maestro \
+                 (MAESTRO's area of each evaluated mapping) cannot do: use gamma or a table"
+            );
+        }
         let area_budget_um2 = match self.area_budget {
             Some(b) if !(b.is_finite() && b > 0.0) => {
                 bail_opt!("area_budget", "--area-budget must be a positive number of mm^2, got {b}")
@@ -485,8 +535,7 @@ impl SearchOptions {
             },
             max_evals,
             max_time: self.max_time.map(Duration::from_secs_f64),
-            area_model: AreaModel::resolve(&self.area_model)
-                .map_err(|e| invalid("area_model", format!("--area-model: {e}")))?,
+            area_model,
             area_budget_um2,
             pe_rate: self.pe_rate,
             f1_tolerance: self.f1_tolerance,

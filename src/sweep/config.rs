@@ -936,6 +936,19 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
             })?;
         }
     }
+    // A scalar level range or fixed cluster size applies to every job: a job's constraint must
+    // not silently replace it.
+    for j in &jobs {
+        let Some(c) = &j.cfg.space.constraint else { continue };
+        let range = raw.slevel_min.as_ref().or(raw.slevel_max.as_ref());
+        if let Some(v) = range {
+            c.check_level_range(j.cfg.space.slevel_min, j.cfg.space.slevel_max)
+                .map_err(|e| cx.err(Some(v.span()), "slevel_min", e.to_string()))?;
+        }
+        if let (Some(z), Some(v)) = (j.cfg.space.fixed_cluster, &raw.fixed_cluster) {
+            c.check_fixed_cluster(z).map_err(|e| cx.err(Some(v.span()), "fixed_cluster", e.to_string()))?;
+        }
+    }
     // Two equal jobs would share an id and make "finished" ambiguous.
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for j in &jobs {

@@ -1,13 +1,15 @@
 //! The sweep output folder and its crash safety.
 //!
 //! - `sweep.json`: written (atomically) before any result; names the config by its hash, the
-//!   shard, and the full job list (id and row count of every job), which is what resume and merge
-//!   check against.
+//!   shard, and the full job list (id, row count and layer numbers of every job), which is what
+//!   resume and merge check against.
 //! - `results.csv`, `results.jsonl`: the same rows (one per job and layer) in two formats, only
 //!   ever appended to. A job's rows go out as one write per file followed by fsync, so a crash
 //!   leaves at most one partial line at the end of each file and possibly a job whose rows are
 //!   in one file but not the other.
-//! - On resume a job counts as finished only when all of its rows are complete in *both* files;
+//! - On resume a job counts as finished only when all of its rows are complete in *both* files
+//!   (a CSV line with every column, a JSON line that parses as a whole row, each with one of the
+//!   job's layers);
 //!   anything else (partial last line, rows of an unfinished job, rows of another shard) is
 //!   dropped by rewriting both files atomically (temp file, fsync, rename), and the job reruns.
 //!   Reruns are deterministic, so the final files are the same as an uninterrupted run's, up to
@@ -72,6 +74,10 @@ pub struct JobMeta {
     pub id: String,
     /// Number of result rows (layers) of the job.
     pub rows: usize,
+    /// The 1-based layer numbers of those rows (absent in folders of older builds, where only
+    /// the count is checked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<usize>,
 }
 
 /// Contents of `sweep.json`.
@@ -95,7 +101,11 @@ impl SweepMeta {
             shard,
             num_jobs: sweep.jobs.len(),
             config_text: sweep.text.clone(),
-            jobs: sweep.jobs.iter().map(|j| JobMeta { id: j.id.clone(), rows: j.layers.len() }).collect(),
+            jobs: sweep
+                .jobs
+                .iter()
+                .map(|j| JobMeta { id: j.id.clone(), rows: j.layers.len(), layers: row_layers(j) })
+                .collect(),
         }
     }
 
@@ -111,10 +121,30 @@ impl SweepMeta {
         Ok(meta)
     }
 
-    /// Job id -> (index, rows).
-    fn expected(&self) -> HashMap<&str, (usize, usize)> {
-        self.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), (i, j.rows))).collect()
+    /// Job id -> what its rows must be.
+    fn expected(&self) -> HashMap<&str, Expected> {
+        self.jobs
+            .iter()
+            .enumerate()
+            .map(|(i, j)| {
+                let layers = (!j.layers.is_empty()).then(|| j.layers.iter().copied().collect());
+                (j.id.as_str(), Expected { index: i, rows: j.rows, layers })
+            })
+            .collect()
     }
+}
+
+/// The 1-based layer numbers of a job's rows.
+fn row_layers(job: &Job) -> Vec<usize> {
+    job.layers.iter().map(|&l| l + 1).collect()
+}
+
+/// What the rows of one job must be: its index in the job list, its row count and, when known,
+/// its layer numbers (a row with another layer is not one of its rows).
+struct Expected {
+    index: usize,
+    rows: usize,
+    layers: Option<BTreeSet<usize>>,
 }
 
 /// One result row: a layer of a job. The field order is the CSV column order and the JSON key
@@ -343,23 +373,29 @@ enum Kind {
     Jsonl,
 }
 
-#[derive(Deserialize)]
 struct RowKey {
     job: usize,
     job_id: String,
     layer: usize,
 }
 
+/// The key of a complete row, or None when the line is not a whole row: a CSV line must have
+/// every column, a JSON line must parse as a [`Row`] (a line cut down or edited to its key fields
+/// is not a result, and its job is rerun).
 fn parse_key(kind: Kind, line: &str) -> Option<RowKey> {
     match kind {
-        // The first three columns are plain numbers and hex: never quoted.
         Kind::Csv => {
-            let mut it = line.splitn(4, ',');
-            let (job, id, layer) = (it.next()?.parse().ok()?, it.next()?.to_string(), it.next()?.parse().ok()?);
-            it.next()?;
-            Some(RowKey { job, job_id: id, layer })
+            let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes());
+            let rec = r.records().next()?.ok()?;
+            if rec.len() != COLUMNS.len() {
+                return None;
+            }
+            Some(RowKey { job: rec[0].parse().ok()?, job_id: rec[1].to_string(), layer: rec[2].parse().ok()? })
         }
-        Kind::Jsonl => serde_json::from_str(line).ok(),
+        Kind::Jsonl => {
+            let row: Row = serde_json::from_str(line).ok()?;
+            Some(RowKey { job: row.job, job_id: row.job_id, layer: row.layer })
+        }
     }
 }
 
@@ -394,24 +430,40 @@ fn scan(path: &Path, kind: Kind) -> Result<ScannedFile, SweepError> {
     Ok(out)
 }
 
-/// Jobs complete in a file: every expected layer present once, with the expected job index.
-fn complete_jobs(f: &ScannedFile, expected: &HashMap<&str, (usize, usize)>) -> HashSet<String> {
+/// Jobs complete in a file: every expected layer present once, with the expected job index; a
+/// row with a layer the job does not have makes its job incomplete.
+fn complete_jobs(f: &ScannedFile, expected: &HashMap<&str, Expected>) -> HashSet<String> {
     let mut layers: HashMap<&str, BTreeSet<usize>> = HashMap::new();
+    let mut foreign: HashSet<&str> = HashSet::new();
     for r in &f.rows {
-        if expected.get(r.job_id.as_str()).is_some_and(|&(idx, _)| idx == r.job) {
+        let Some(e) = expected.get(r.job_id.as_str()).filter(|e| e.index == r.job) else { continue };
+        if e.layers.as_ref().is_some_and(|ls| !ls.contains(&r.layer)) {
+            foreign.insert(&r.job_id);
+        } else {
             layers.entry(&r.job_id).or_default().insert(r.layer);
         }
     }
-    layers.into_iter().filter(|(id, ls)| ls.len() == expected[id].1).map(|(id, _)| id.to_string()).collect()
+    layers
+        .into_iter()
+        .filter(|(id, ls)| ls.len() == expected[id].rows && !foreign.contains(id))
+        .map(|(id, _)| id.to_string())
+        .collect()
 }
 
-/// Rows of finished jobs, first copy of each (job, layer), in file order; and whether anything
-/// else was there.
-fn keep_finished(f: &ScannedFile, finished: &HashSet<String>) -> (Vec<RawRow>, bool) {
+/// Rows of finished jobs (with the job's index and one of its layers), first copy of each
+/// (job, layer), in file order; and whether anything else was there.
+fn keep_finished(
+    f: &ScannedFile,
+    finished: &HashSet<String>,
+    expected: &HashMap<&str, Expected>,
+) -> (Vec<RawRow>, bool) {
     let mut seen = HashSet::new();
     let mut kept = Vec::new();
     for r in &f.rows {
-        if finished.contains(&r.job_id) && seen.insert((r.job_id.as_str(), r.layer)) {
+        let own = expected
+            .get(r.job_id.as_str())
+            .is_some_and(|e| e.index == r.job && e.layers.as_ref().is_none_or(|ls| ls.contains(&r.layer)));
+        if own && finished.contains(&r.job_id) && seen.insert((r.job_id.as_str(), r.layer)) {
             kept.push(r.clone());
         }
     }
@@ -427,14 +479,14 @@ struct FolderRows {
     damaged: bool,
 }
 
-fn read_folder(dir: &Path, expected: &HashMap<&str, (usize, usize)>) -> Result<FolderRows, SweepError> {
+fn read_folder(dir: &Path, expected: &HashMap<&str, Expected>) -> Result<FolderRows, SweepError> {
     let csv = scan(&dir.join(CSV_FILE), Kind::Csv)?;
     let jsonl = scan(&dir.join(JSONL_FILE), Kind::Jsonl)?;
     let a = complete_jobs(&csv, expected);
     let b = complete_jobs(&jsonl, expected);
     let finished: HashSet<String> = a.intersection(&b).cloned().collect();
-    let (csv_rows, d1) = keep_finished(&csv, &finished);
-    let (jsonl_rows, d2) = keep_finished(&jsonl, &finished);
+    let (csv_rows, d1) = keep_finished(&csv, &finished, expected);
+    let (jsonl_rows, d2) = keep_finished(&jsonl, &finished, expected);
     Ok(FolderRows { finished, csv: csv_rows, jsonl: jsonl_rows, damaged: d1 || d2 })
 }
 
@@ -540,11 +592,14 @@ impl Store {
             write_atomic(&meta_path, (serde_json::to_string_pretty(&SweepMeta::new(sweep, shard))? + "\n").as_bytes())?;
         }
 
-        let expected: HashMap<&str, (usize, usize)> = sweep
+        let expected: HashMap<&str, Expected> = sweep
             .jobs
             .iter()
             .filter(|j| shard.is_none_or(|s| s.contains(j.index)))
-            .map(|j| (j.id.as_str(), (j.index, j.layers.len())))
+            .map(|j| {
+                let layers = Some(row_layers(j).into_iter().collect());
+                (j.id.as_str(), Expected { index: j.index, rows: j.layers.len(), layers })
+            })
             .collect();
         let found = read_folder(dir, &expected)?;
         let (csv_path, jsonl_path) = (dir.join(CSV_FILE), dir.join(JSONL_FILE));
@@ -618,7 +673,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, SweepError>
         let f = read_folder(d, &expected)?;
         for id in &f.finished {
             if let Some(prev) = owner.insert(id.clone(), k) {
-                let idx = expected[id.as_str()].0;
+                let idx = expected[id.as_str()].index;
                 refuse!(
                     "job #{idx} ({id}) is finished in both {} and {}: a folder was given twice or two shards overlap",
                     inputs[prev].display(),

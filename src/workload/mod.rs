@@ -111,6 +111,9 @@ impl ModelShape {
 }
 
 impl Layer {
+    /// The keys of a layer's JSON form (the model CSV's columns).
+    pub const FIELDS: [&'static str; 7] = ["K", "C", "Y", "X", "R", "S", "T"];
+
     pub fn new(k: i64, c: i64, y: i64, x: i64, r: i64, s: i64, kind: LayerKind) -> Self {
         Layer { k, c, y, x, r, s, kind }
     }
