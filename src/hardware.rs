@@ -433,12 +433,18 @@ pub fn parse_area_model(text: &str, source: &str) -> Result<AreaModel, HardwareE
         let Some(x) = crate::schema::toml_number(v) else {
             return Err(err(line, Some(name), format!("{name} must be a number (found {})", v.type_str())));
         };
+        // A PE has area (at zero any PE count fits every budget); free buffers are a valid model.
         let ok = match i {
             3 => (1.0..=1024.0).contains(&x) && x.fract() == 0.0,
+            1 => x.is_finite() && x > 0.0,
             _ => x.is_finite() && x >= 0.0,
         };
         if !ok {
-            let want = if i == 3 { "a whole number of bits from 1 to 1024" } else { "a finite, non-negative number" };
+            let want = match i {
+                3 => "a whole number of bits from 1 to 1024",
+                1 => "a finite, positive number (a PE has area)",
+                _ => "a finite, non-negative number",
+            };
             return Err(err(line, Some(name), format!("{name} must be {want}, got {x}")));
         }
         nums[i - 1] = Some(x);
@@ -505,6 +511,10 @@ mod area_tests {
         locate("kind = \"table\"\npe_um2 = 1.0\nbit_um2 = 0.1\nword_bits = 0\n", 4, "word_bits");
         locate("kind = \"table\"\npe_um2 = 1.0\nbit_um2 = 0.1\nword_bits = 8.5\n", 4, "word_bits");
         locate("kind = \"table\"\n\n\npe_um2 = nan\nbit_um2 = 0.1\nword_bits = 8\n", 4, "pe_um2");
+        // Zero-area PEs would let any PE count fit every budget; zero-area buffers are allowed.
+        let e = locate("kind = \"table\"\npe_um2 = 0\nbit_um2 = 0.1\nword_bits = 8\n", 2, "pe_um2");
+        assert!(e.contains("positive"), "{e}");
+        assert!(parse("kind = \"table\"\npe_um2 = 1\nbit_um2 = 0\nword_bits = 8\n").is_ok());
         let e = locate("kind = \"table\"\npe_um2 = 1.0\nbit_um = 0.1\nword_bits = 8\n", 3, "bit_um");
         assert!(e.contains("did you mean \"bit_um2\""), "{e}");
         locate("kind = \"table\"\npe_um2 = 1.0\nword_bits = 8\n", 1, "bit_um2");

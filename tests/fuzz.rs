@@ -347,6 +347,7 @@ fn fuzz_area_models(seed: u64, n: usize) -> Tally {
         let bad_value = match *key {
             "word_bits" => *["0", "0.0", "-8", "8.5", "4096", "nan", "inf", "\"8\""].choose(&mut rng).unwrap(),
             "kind" => "\"tabel\"",
+            "pe_um2" => *["0", "0.0", "-1.0", "nan", "inf", "-inf", "\"1\"", "[1]"].choose(&mut rng).unwrap(),
             _ => *["-1.0", "nan", "inf", "-inf", "\"1\"", "[1]"].choose(&mut rng).unwrap(),
         };
         let mut bad_lines = lines.clone();
