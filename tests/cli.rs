@@ -559,3 +559,43 @@ fn a_large_model_is_checked_against_memory_before_the_search() {
     assert!(err.contains("--num-pop 250000") && !err.contains("allocation"), "{err}");
     assert!(!dir.path().join("out").exists());
 }
+
+/// A search into the folder of an earlier, larger one leaves no per-layer file of a layer it
+/// does not have, and leaves files that are not gammaflow's alone.
+#[test]
+fn rerun_into_a_used_folder_drops_the_old_per_layer_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = |layers: &str| {
+        run_ok(
+            bin()
+                .args([
+                    "search",
+                    "--model",
+                    "resnet18",
+                    "--num-layers",
+                    layers,
+                    "--max-evals",
+                    "200",
+                    "--backend",
+                    "cpu",
+                    "-q",
+                    "--no-png",
+                    "--outdir",
+                ])
+                .arg(&out),
+        );
+    };
+    run("3");
+    assert!(out.join("mappings/layer_003.m").is_file() && out.join("pareto/layer_003.svg").is_file());
+    fs::write(out.join("mappings/notes.m"), "mine").unwrap();
+    fs::write(out.join("pareto/layer_x.svg"), "mine").unwrap();
+    run("1");
+    let mut left: Vec<String> = walk(&out.join("mappings"))
+        .into_iter()
+        .chain(walk(&out.join("pareto")))
+        .map(|p| p.strip_prefix(&out).unwrap().to_string_lossy().replace('\\', "/"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["mappings/layer_001.m", "mappings/notes.m", "pareto/layer_001.svg", "pareto/layer_x.svg"]);
+}

@@ -169,9 +169,29 @@ pub fn write_search_outputs(
     write_search_outputs_with(dir, model, cfg, results, OutputOptions::default())
 }
 
+/// Removes the per-layer files of an earlier search in `dir` (`mappings/layer_NNN.m`,
+/// `pareto/layer_NNN.svg|png`): files of layers this search does not have would otherwise sit
+/// beside its own and read as its results. Other files are left alone.
+fn remove_previous_layer_files(dir: &Path) -> Result<(), OutputError> {
+    for (sub, exts) in [("mappings", &["m"][..]), ("pareto", &["svg", "png"][..])] {
+        let folder = dir.join(sub);
+        for entry in fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))? {
+            let path = entry?.path();
+            let ours = path.file_stem().and_then(|s| s.to_str()).is_some_and(|s| {
+                s.strip_prefix("layer_").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            }) && path.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.contains(&e));
+            if ours && path.is_file() {
+                fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes results.csv, results.json, history.csv, pareto.csv, mappings/*.m, the charts (SVG, and
-/// PNG with `opts.png`) and report.html. A chart that cannot be drawn (no font) is a warning, not
-/// an error: the results are written regardless and the page says what is missing.
+/// PNG with `opts.png`) and report.html; an earlier search's per-layer files in `dir` are removed
+/// first. A chart that cannot be drawn (no font) is a warning, not an error: the results are
+/// written regardless and the page says what is missing.
 pub fn write_search_outputs_with(
     dir: &Path,
     model: &str,
@@ -181,6 +201,7 @@ pub fn write_search_outputs_with(
 ) -> Result<(), OutputError> {
     fs::create_dir_all(dir.join("mappings")).with_context(|| format!("creating {}", dir.display()))?;
     fs::create_dir_all(dir.join("pareto"))?;
+    remove_previous_layer_files(dir)?;
     let mut w = csv::Writer::from_path(dir.join("results.csv"))?;
     w.write_record(CSV_HEADER)?;
     for r in results {
