@@ -2,6 +2,7 @@
 
 use super::space::Space;
 use crate::mapping::{Dim, Genome};
+use rand::distr::{Bernoulli, Distribution};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,49 @@ impl Default for Rates {
     }
 }
 
+/// The rates of one brood as coins, made once: a flip is then one comparison of a random word
+/// (what `random_bool` does after turning the rate into a threshold on every call), so a
+/// brood flips exactly as it would with `random_bool` and the same stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Coins {
+    pub crossover: Bernoulli,
+    pub order: Bernoulli,
+    pub tile: Bernoulli,
+    /// The tile mutation's per-locus coin; none at a rate of 1 or more (every locus, no draw).
+    pub tile_locus: Option<Bernoulli>,
+    pub par_swap: Bernoulli,
+    pub grow: Bernoulli,
+    pub aging: Bernoulli,
+    /// Flipped only when co-exploring, so a PE rate out of range matters only then.
+    pe: Option<Bernoulli>,
+}
+
+impl Coins {
+    /// Panics on a rate outside [0, 1], as `random_bool` would (options are checked first).
+    pub fn new(r: &Rates, pe_rate: f64) -> Coins {
+        let c = |p: f64| Bernoulli::new(p).unwrap_or_else(|_| panic!("rate {p} is outside [0, 1]"));
+        Coins {
+            crossover: c(r.crossover),
+            order: c(r.order),
+            tile: c(r.tile),
+            tile_locus: locus_coin(r.tile),
+            par_swap: c(r.par_swap),
+            grow: c(r.grow),
+            aging: c(r.aging),
+            pe: Bernoulli::new(pe_rate).ok(),
+        }
+    }
+
+    /// The co-exploration PE redraw's coin.
+    pub fn pe(&self, rng: &mut impl Rng) -> bool {
+        self.pe.expect("the PE rate is within [0, 1]").sample(rng)
+    }
+}
+
+fn locus_coin(rate: f64) -> Option<Bernoulli> {
+    (rate < 1.0).then(|| Bernoulli::new(rate).unwrap_or_else(|_| panic!("rate {rate} is outside [0, 1]")))
+}
+
 /// Tile crossover: pick one dim and swap its tile between the parents at every shared level.
 pub fn crossover(a: &mut Genome, b: &mut Genome, rng: &mut impl Rng) {
     let d = Dim::ALL[rng.random_range(0..6)];
@@ -60,8 +104,13 @@ pub fn mutate_order(g: &mut Genome, rng: &mut impl Rng) {
 /// and, below the top, the cluster size as a factor of min(parent tile, PEs). A cluster size
 /// whose parent tile or dim changed is refitted to stay a factor.
 pub fn mutate_tiles(g: &mut Genome, space: &Space, loci: usize, rate: f64, rng: &mut impl Rng) {
+    mutate_tiles_with(g, space, loci, locus_coin(rate), rng)
+}
+
+/// [`mutate_tiles`] with its per-locus coin made ([`Coins::tile_locus`]).
+pub fn mutate_tiles_with(g: &mut Genome, space: &Space, loci: usize, coin: Option<Bernoulli>, rng: &mut impl Rng) {
     for _ in 0..loci {
-        if rate < 1.0 && !rng.random_bool(rate) {
+        if coin.is_some_and(|c| !c.sample(rng)) {
             continue;
         }
         let li = rng.random_range(0..g.levels.len());
@@ -112,5 +161,34 @@ pub fn grow(g: &mut Genome, space: &Space, rng: &mut impl Rng) {
 pub fn age(g: &mut Genome, space: &Space) {
     if g.levels.len() > space.opts.slevel_min.max(1) {
         g.levels.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    /// The coins replace `random_bool` in breeding, whose results are recorded: the same stream
+    /// must give the same flips and leave the stream at the same place, at every rate.
+    #[test]
+    fn coins_flip_as_random_bool() {
+        for p in [0.0, 1e-9, 0.1, 0.27, 0.47, 0.53, 0.57, 0.999, 1.0] {
+            let r = Rates { crossover: p, order: p, tile: p, par_swap: p, grow: p, aging: p, ..Rates::default() };
+            let coins = Coins::new(&r, p);
+            let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(7), ChaCha8Rng::seed_from_u64(7));
+            for _ in 0..2000 {
+                let flips = [coins.crossover, coins.order, coins.tile, coins.par_swap, coins.grow, coins.aging]
+                    .map(|c| c.sample(&mut a));
+                let expect = [(); 6].map(|_| b.random_bool(p));
+                assert_eq!(flips, expect, "p {p}");
+                assert_eq!(coins.pe(&mut a), b.random_bool(p), "p {p}");
+                // The locus coin skips a locus as `rate < 1 && !random_bool(rate)` did.
+                let skip = coins.tile_locus.is_some_and(|c| !c.sample(&mut a));
+                assert_eq!(skip, p < 1.0 && !b.random_bool(p), "p {p}");
+            }
+            assert_eq!(a.random::<u64>(), b.random::<u64>(), "p {p}: streams diverged");
+        }
     }
 }

@@ -5,6 +5,7 @@ use crate::hardware::AreaModel;
 use crate::mapping::{Dim, Genome, Level, Levels};
 use crate::model::l1_requirement;
 use crate::workload::Layer;
+use rand::distr::{Bernoulli, Distribution};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -120,6 +121,9 @@ pub struct Space {
     area_cap: Option<(AreaModel, f64)>,
     /// The constraint and what its rules determine for this layer.
     cstr: Option<(Arc<MapConstraint>, Statics)>,
+    /// `opts.divisor_bias` and its coin, computed once: a draw then costs one comparison, and
+    /// flips exactly as `random_bool` would (checked against the share, which is public).
+    divisor_coin: (f64, Option<Bernoulli>),
 }
 
 impl Space {
@@ -136,7 +140,8 @@ impl Space {
             let st = c.statics(bound, opts.rs_full);
             (c, st)
         });
-        Space { opts, bound, num_pe, divisors, layer: *layer, area_cap: None, cstr }
+        let divisor_coin = (opts.divisor_bias, divisor_coin(opts.divisor_bias));
+        Space { opts, bound, num_pe, divisors, layer: *layer, area_cap: None, cstr, divisor_coin }
     }
 
     /// Which axes the constraint fixes completely; None without a constraint.
@@ -300,7 +305,12 @@ impl Space {
 
     /// Uniform in `[1, hi]`, or with probability `divisor_bias` a random divisor of `hi`.
     fn biased_draw(&self, hi: i64, rng: &mut impl Rng) -> i64 {
-        if self.opts.divisor_bias > 0.0 && rng.random_bool(self.opts.divisor_bias.min(1.0)) {
+        let coin = if self.divisor_coin.0 == self.opts.divisor_bias {
+            self.divisor_coin.1
+        } else {
+            divisor_coin(self.opts.divisor_bias)
+        };
+        if coin.is_some_and(|c| c.sample(rng)) {
             random_divisor(hi, rng)
         } else {
             rng.random_range(1..=hi)
@@ -630,6 +640,11 @@ fn listed_divisors(n: i64) -> Option<&'static [u16]> {
 }
 
 /// The largest divisor of `n` that is at most `cap` (1 at least).
+/// The coin of a divisor share: none at 0 (no draw is made), certain from 1 up.
+fn divisor_coin(bias: f64) -> Option<Bernoulli> {
+    (bias > 0.0).then(|| Bernoulli::new(bias.min(1.0)).expect("the divisor share is checked"))
+}
+
 pub(crate) fn largest_divisor_upto(n: i64, cap: i64) -> i64 {
     if let Some(ds) = listed_divisors(n) {
         return ds.iter().map(|&d| d as i64).filter(|&d| d <= cap).max().unwrap_or(1).max(1);

@@ -14,11 +14,12 @@ use super::constraint::{self, FixedAxes};
 use super::engine::{Cx, SearchConfig, Strategy};
 use super::local;
 use super::objective::Fitness;
-use super::operators::{self, Rates};
+use super::operators::{self, Coins, Rates};
 use super::pool::{exact_key, mix, tiling_key, Pool, Select, View};
 use super::space::Space;
 use crate::mapping::pack::{pack_into, unpack_genome, HEADER_WORDS, LEVEL_WORDS};
 use crate::mapping::Genome;
+use rand::distr::Distribution;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -83,7 +84,7 @@ pub fn breed(cx: &Cx, parents: &Pool, n: usize, rng: &mut ChaCha8Rng, out: &mut 
 fn breed_chunk(cx: &Cx, parents: &Pool, out: &mut [u32], rng: &mut ChaCha8Rng) {
     let np = parents.len();
     let stride = cx.stride;
-    let r = &cx.cfg.rates;
+    let coins = Coins::new(&cx.cfg.rates, cx.cfg.pe_rate);
     // Tile crossover can only break fixed tiles, so a constraint that fixes them skips it.
     let tiles_free = cx.space.fixed_axes().is_none_or(|f| !f.tiles);
     let mut recs = out.chunks_exact_mut(stride);
@@ -103,36 +104,37 @@ fn breed_chunk(cx: &Cx, parents: &Pool, out: &mut [u32], rng: &mut ChaCha8Rng) {
         parents.prefetch(j);
         parents.genome_into(i, &mut a);
         parents.genome_into(j, &mut b);
-        if tiles_free && rng.random_bool(r.crossover) {
+        if tiles_free && coins.crossover.sample(rng) {
             operators::crossover(&mut a, &mut b, rng);
         }
         for child in [&mut a, &mut b] {
             let Some(rec) = recs.next() else { return };
-            mutate(child, cx.space, r, cx.cfg.pe_rate, rng);
+            mutate(child, cx.space, &cx.cfg.rates, &coins, rng);
             pack_into(child, 0, cx.num_pe(child), rec);
         }
     }
 }
 
-/// GAMMA's mutations (per-locus tile rate, factor cluster sizes), then repair.
-pub fn mutate(g: &mut Genome, space: &Space, r: &Rates, pe_rate: f64, rng: &mut impl Rng) {
+/// GAMMA's mutations (per-locus tile rate, factor cluster sizes), then repair. `coins` are
+/// `r` made once per brood ([`Coins::new`]).
+pub fn mutate(g: &mut Genome, space: &Space, r: &Rates, coins: &Coins, rng: &mut impl Rng) {
     if let Some(fixed) = space.fixed_axes() {
-        return mutate_constrained(g, space, fixed, r, pe_rate, rng);
+        return mutate_constrained(g, space, fixed, r, coins, rng);
     }
-    if rng.random_bool(r.order) {
+    if coins.order.sample(rng) {
         operators::mutate_order(g, rng);
     }
-    operators::mutate_tiles(g, space, r.tile_loci, r.tile, rng);
-    if rng.random_bool(r.par_swap) {
+    operators::mutate_tiles_with(g, space, r.tile_loci, coins.tile_locus, rng);
+    if coins.par_swap.sample(rng) {
         operators::mutate_par_swap(g, space);
     }
-    if rng.random_bool(r.grow) {
+    if coins.grow.sample(rng) {
         operators::grow(g, space, rng);
     }
-    if rng.random_bool(r.aging) {
+    if coins.aging.sample(rng) {
         operators::age(g, space);
     }
-    if space.opts.co_explore && rng.random_bool(pe_rate) {
+    if space.opts.co_explore && coins.pe(rng) {
         space.random_pe(g, rng);
     }
     space.repair(g);
@@ -140,7 +142,7 @@ pub fn mutate(g: &mut Genome, space: &Space, r: &Rates, pe_rate: f64, rng: &mut 
 
 /// Mutation under a mapping constraint: only operators that can change a flexible axis, never a
 /// level added or removed. A class with one flexible axis uses GAMMA's per-class operator set.
-fn mutate_constrained(g: &mut Genome, space: &Space, fixed: FixedAxes, r: &Rates, pe_rate: f64, rng: &mut impl Rng) {
+fn mutate_constrained(g: &mut Genome, space: &Space, fixed: FixedAxes, r: &Rates, coins: &Coins, rng: &mut impl Rng) {
     let flex = [!fixed.tiles, !fixed.order, !fixed.par, !fixed.shape];
     match flex {
         [true, false, false, false] => operators::mutate_tiles(g, space, 3, 1.0, rng),
@@ -148,26 +150,26 @@ fn mutate_constrained(g: &mut Genome, space: &Space, fixed: FixedAxes, r: &Rates
         [false, false, true, false] => constraint::mutate_par(g, space, rng),
         [false, false, false, true] => constraint::mutate_cluster(g, space, rng),
         [tiles, order, par, shape] => {
-            if order && rng.random_bool(r.order) {
+            if order && coins.order.sample(rng) {
                 operators::mutate_order(g, rng);
             }
             if tiles {
-                operators::mutate_tiles(g, space, r.tile_loci, r.tile, rng);
+                operators::mutate_tiles_with(g, space, r.tile_loci, coins.tile_locus, rng);
             }
             // Without a constraint the tile mutation's gene 0 redraws the parallel dim and the
             // cluster size; here they are separate so that fixed tiles do not freeze them.
-            if par && rng.random_bool(r.tile) {
+            if par && coins.tile.sample(rng) {
                 constraint::mutate_par(g, space, rng);
             }
-            if par && rng.random_bool(r.par_swap) {
+            if par && coins.par_swap.sample(rng) {
                 operators::mutate_par_swap(g, space);
             }
-            if shape && rng.random_bool(r.tile) {
+            if shape && coins.tile.sample(rng) {
                 constraint::mutate_cluster(g, space, rng);
             }
         }
     }
-    if space.opts.co_explore && rng.random_bool(pe_rate) {
+    if space.opts.co_explore && coins.pe(rng) {
         space.random_pe(g, rng);
     }
     space.repair(g);
