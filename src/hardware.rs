@@ -189,8 +189,16 @@ pub fn parse_gamma_hwconfig(text: &str, source: &str) -> Result<Hardware, Hardwa
         check_value(i, key, v).map_err(|m| err(line, Some(key), m))?;
         *field_mut(&mut hw, i) = v;
     }
+    if seen.iter().all(Option::is_none) {
+        return Err(err(text.lines().count().max(1), None, NO_SETTINGS.to_string()));
+    }
     Ok(hw)
 }
+
+/// An accelerator file that sets nothing is refused: it is far more often a wrong or truncated
+/// file than a wish for the defaults, which running without `--hwconfig` gives anyway.
+const NO_SETTINGS: &str =
+    "the file sets no accelerator parameter (expected at least one of NumPEs, L1Size, L2Size, NoC_BW, OffChip_BW); run without a hardware file for the defaults";
 
 /// Parses the TOML form: top-level integer keys `num_pe`, `l1_size`, `l2_size`, `noc_bw`,
 /// `offchip_bw`. Missing keys keep the defaults; unknown keys are rejected so that a typo cannot
@@ -219,6 +227,10 @@ pub fn parse_hardware_toml(text: &str, source: &str) -> Result<Hardware, Hardwar
             .map_err(|_| err(line, Some(name), format!("{name} = {} is out of range", int.as_str())))?;
         check_value(i, name, v).map_err(|m| err(line, Some(name), m))?;
         *field_mut(&mut hw, i) = v;
+    }
+    if keys.is_empty() {
+        let msg = NO_SETTINGS.replace("NumPEs, L1Size, L2Size, NoC_BW, OffChip_BW", &FIELDS.join(", "));
+        return Err(err(text.lines().count().max(1), None, msg));
     }
     Ok(hw)
 }
@@ -258,7 +270,13 @@ mod tests {
         assert_eq!(hw, Hardware { num_pe: 168, l1_size: 512, l2_size: 108000, noc_bw: 81920000, offchip_bw: -1 });
         let hw = parse_gamma_hwconfig("numpes:64\noffchip_bw : 50\nl2_size_cstr: 3000", "hw.m").unwrap();
         assert_eq!((hw.num_pe, hw.offchip_bw, hw.l2_size, hw.l1_size), (64, 50, 3000, -1));
-        assert_eq!(parse_gamma_hwconfig("", "hw.m").unwrap(), Hardware::default());
+        // A file that sets nothing is refused (both forms), naming the file.
+        for text in ["", "# only a comment\n\n# and another\n"] {
+            let e = parse_gamma_hwconfig(text, "hw.m").unwrap_err();
+            assert!(e.to_string().starts_with("hw.m line ") && e.to_string().contains("sets no accelerator"), "{e}");
+            let e = parse_hardware_toml(text, "hw.toml").unwrap_err();
+            assert!(e.to_string().starts_with("hw.toml line ") && e.to_string().contains("num_pe"), "{e}");
+        }
     }
 
     #[test]
@@ -282,7 +300,6 @@ mod tests {
         let text = "# cloud\nnum_pe = 1_024\nl2_size = 0x100\nnoc_bw = -1\n";
         let hw = parse_hardware_toml(text, "hw.toml").unwrap();
         assert_eq!(hw, Hardware { num_pe: 1024, l1_size: -1, l2_size: 256, noc_bw: -1, offchip_bw: -1 });
-        assert_eq!(parse_hardware_toml("", "hw.toml").unwrap(), Hardware::default());
     }
 
     #[test]
