@@ -279,6 +279,16 @@ fn fuzz_hwconfig(seed: u64, n: usize) -> (Tally, Tally) {
             parse_hardware_toml(&text, "hw.toml")
         });
     }
+    // A file that sets nothing (empty, a byte-order mark, comments only) would silently mean
+    // the defaults: refused, naming the file.
+    for text in ["", "\u{feff}", "// accelerator\r\n\r\n# none yet\r\n"] {
+        let must = ["hw.m".to_string(), "sets no accelerator parameter".into()];
+        bad(&mut text_t, text, &must, || parse_gamma_hwconfig(text, "hw.m"));
+    }
+    for text in ["", "\u{feff}", "# accelerator\n\n# none yet\n"] {
+        let must = ["hw.toml".to_string(), "sets no accelerator parameter".into()];
+        bad(&mut toml_t, text, &must, || parse_hardware_toml(text, "hw.toml"));
+    }
     (text_t, toml_t)
 }
 
