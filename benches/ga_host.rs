@@ -52,7 +52,7 @@ fn generation(c: &mut Criterion) {
         let (mut fits, mut keys) = (Vec::new(), Vec::new());
         let mut sel = Select::default();
         let mut gen = 0u64;
-        pool.select(Pool::new(stride).view(), n, n_parents, &mut sel);
+        pool.select_front(Pool::new(stride).view(), n, n_parents, &mut sel);
         b.iter(|| {
             one.install(|| {
                 gen += 1;
@@ -67,8 +67,9 @@ fn generation(c: &mut Criterion) {
                     fits.push(Fitness { f1: 1.0 + ((k ^ gen) % 977) as f64 + i as f64 * 1e-9, f2: 0.0 });
                     keys.push(k);
                 }
-                // Selected straight from the bred buffer, as the engine does.
-                pool.select(View { words: &out, fit: &fits, key: &keys }, n, n_parents, &mut sel);
+                // Selected straight from the bred buffer, keeping only the parents, as the engine
+                // does.
+                pool.select_front(View { words: &out, fit: &fits, key: &keys }, n, n_parents, &mut sel);
                 pool.len()
             })
         })

@@ -95,6 +95,17 @@ impl Pool {
     /// the evaluated batch itself: no copy of it is made). A key seen twice keeps its better
     /// member. Deterministic: ties are broken by key, then by position.
     pub fn select(&mut self, extra: View, n: usize, front: usize, scratch: &mut Select) {
+        self.select_impl(extra, n, front, false, scratch);
+    }
+
+    /// As [`Pool::select`], but only the first `front` of the `n` selected are kept (a GA breeds
+    /// from them and drops the rest, so the rest are not copied); returns how many of all `n`
+    /// are valid, what the GA's parent count is drawn from.
+    pub fn select_front(&mut self, extra: View, n: usize, front: usize, scratch: &mut Select) -> usize {
+        self.select_impl(extra, n, front, true, scratch)
+    }
+
+    fn select_impl(&mut self, extra: View, n: usize, front: usize, front_only: bool, scratch: &mut Select) -> usize {
         let own = self.len();
         let total = own + extra.len();
         let stride = self.stride;
@@ -105,7 +116,7 @@ impl Pool {
         keys.clear();
         keys.extend(scratch.kept.iter().map(|&i| {
             let (f, k) = at(i as usize);
-            SortKey { f1: total_order(f.f1), f2: total_order(f.f2), key: k, idx: i }
+            SortKey { f1: total_order(f.f1), f2: total_order(f.f2), key: k, idx: i, valid: f.is_valid() }
         }));
         let n = n.min(keys.len());
         // (f1, f2) by `f64::total_cmp`, then key, then position: a total order (positions are
@@ -125,6 +136,11 @@ impl Pool {
         } else {
             keys[..front].sort_unstable_by(cmp);
         }
+        let valid = keys.iter().filter(|k| k.valid).count();
+        if front_only {
+            keys.truncate(front);
+        }
+        let n = keys.len();
         // The selection is written into the pool's own buffers, so no second population-sized
         // buffer is kept: the members it had are set aside first (in a GA step these are the
         // few elites; the offspring are read from `extra` in place).
@@ -145,6 +161,7 @@ impl Pool {
                 self.push_record(&extra.words[j * stride..(j + 1) * stride], extra.fit[j], extra.key[j]);
             }
         }
+        valid
     }
 }
 
@@ -161,6 +178,8 @@ struct SortKey {
     f2: i64,
     key: u64,
     idx: u32,
+    /// Not compared: counted after selection.
+    valid: bool,
 }
 
 /// Borrowed records with their fitness and keys (one of each per record).
@@ -282,6 +301,39 @@ mod tests {
 
     fn g(text: &str) -> Genome {
         serde_json::from_str(text).unwrap()
+    }
+
+    /// `select_front` keeps exactly the first `front` members `select` keeps, and counts the
+    /// valid members among all `n` (valid and invalid members interleave: an infinite second
+    /// objective with a finite first sorts among valid ones).
+    #[test]
+    fn select_front_is_the_front_of_select() {
+        let stride = 3;
+        let mk = |seed: u64, n: usize| {
+            let mut p = Pool::new(stride);
+            for i in 0..n as u64 {
+                let h = mix(seed ^ i);
+                let f1 = if h % 7 == 0 { f64::INFINITY } else { (h % 50) as f64 };
+                let f2 = if h % 5 == 0 { f64::INFINITY } else { (h >> 8 & 15) as f64 };
+                // Some keys repeat so that duplicates are removed too.
+                p.push_record(&[i as u32, h as u32, 7], Fitness { f1, f2 }, h % 300);
+            }
+            p
+        };
+        for (n, front) in [(40, 10), (40, 40), (500, 1), (500, 333), (1000, 64)] {
+            let (own, fresh) = (mk(1, 17), mk(2, 600));
+            let (mut a, mut b) = (own.clone(), own);
+            let (mut sa, mut sb) = (Select::default(), Select::default());
+            a.select(fresh.view(), n, front, &mut sa);
+            let valid = b.select_front(fresh.view(), n, front, &mut sb);
+            let want_valid = a.fit.iter().filter(|f| f.is_valid()).count();
+            assert_eq!(valid, want_valid, "n {n} front {front}");
+            let f = front.min(a.len());
+            assert_eq!(b.len(), f, "n {n} front {front}");
+            assert_eq!(b.words, a.words[..f * stride], "n {n} front {front}");
+            assert_eq!(b.key, a.key[..f], "n {n} front {front}");
+            assert!(valid > 0 && valid < a.len(), "the case mixes valid and invalid members");
+        }
     }
 
     #[test]

@@ -198,11 +198,13 @@ pub struct GammaGa {
     keys: Vec<u64>,
     sel: Select,
     gen: usize,
+    /// Valid members among the last selection's `num_pop` (the pool keeps only its parents).
+    valid: usize,
 }
 
 impl GammaGa {
     fn new(init: Vec<Genome>) -> Self {
-        GammaGa { init, pool: Pool::default(), keys: Vec::new(), sel: Select::default(), gen: 0 }
+        GammaGa { init, pool: Pool::default(), keys: Vec::new(), sel: Select::default(), gen: 0, valid: 0 }
     }
 }
 
@@ -218,7 +220,7 @@ impl Driver for GammaGa {
         }
         self.gen += 1;
         let num_pop = cfg.num_pop.max(2);
-        let valid = valid_count(&self.pool);
+        let valid = self.valid;
         if valid == 0 {
             // First generation, or no valid parent left: a fresh population.
             self.pool = Pool::new(cx.stride);
@@ -240,7 +242,9 @@ impl Driver for GammaGa {
         self.pool.stride = cx.stride;
         let front = ratio_count(num_pop, cx.cfg.rates.parents_ratio).max(1);
         let fresh = View { words: recs, fit: fits, key: &self.keys };
-        self.pool.select(fresh, num_pop, front, &mut self.sel);
+        // Only the parents are bred from (the first `front`); the rest of the population counts
+        // only towards how many parents are valid.
+        self.valid = self.pool.select_front(fresh, num_pop, front, &mut self.sel);
     }
 }
 
