@@ -313,8 +313,8 @@ mod tests {
             let mut p = Pool::new(stride);
             for i in 0..n as u64 {
                 let h = mix(seed ^ i);
-                let f1 = if h % 7 == 0 { f64::INFINITY } else { (h % 50) as f64 };
-                let f2 = if h % 5 == 0 { f64::INFINITY } else { (h >> 8 & 15) as f64 };
+                let f1 = if h.is_multiple_of(7) { f64::INFINITY } else { (h % 50) as f64 };
+                let f2 = if h.is_multiple_of(5) { f64::INFINITY } else { (h >> 8 & 15) as f64 };
                 // Some keys repeat so that duplicates are removed too.
                 p.push_record(&[i as u32, h as u32, 7], Fitness { f1, f2 }, h % 300);
             }
