@@ -148,7 +148,8 @@ fn gamma_key(key: &str) -> Option<usize> {
 
 /// Parses GAMMA's hardware text format: `Key: value` lines (`NumPEs`, `L1Size`, `L2Size`,
 /// `NoC_BW`, `OffChip_BW`), with blank lines and `//` or `#` comments. Missing keys keep
-/// [`Hardware::default`]'s values. `source` names the file in error messages.
+/// [`Hardware::default`]'s values; a file that sets none is refused. `source` names the file in
+/// error messages.
 pub fn parse_gamma_hwconfig(text: &str, source: &str) -> Result<Hardware, HardwareError> {
     let err = |line: usize, field: Option<&str>, message: String| HardwareError::Invalid {
         file: source.to_string(),
@@ -190,19 +191,26 @@ pub fn parse_gamma_hwconfig(text: &str, source: &str) -> Result<Hardware, Hardwa
         *field_mut(&mut hw, i) = v;
     }
     if seen.iter().all(Option::is_none) {
-        return Err(err(text.lines().count().max(1), None, NO_SETTINGS.to_string()));
+        return Err(err(text.lines().count().max(1), None, no_settings(&GAMMA_FIELDS)));
     }
     Ok(hw)
 }
 
+/// GAMMA's spelling of [`FIELDS`], in the same order.
+const GAMMA_FIELDS: [&str; 5] = ["NumPEs", "L1Size", "L2Size", "NoC_BW", "OffChip_BW"];
+
 /// An accelerator file that sets nothing is refused: it is far more often a wrong or truncated
 /// file than a wish for the defaults, which running without `--hwconfig` gives anyway.
-const NO_SETTINGS: &str =
-    "the file sets no accelerator parameter (expected at least one of NumPEs, L1Size, L2Size, NoC_BW, OffChip_BW); run without a hardware file for the defaults";
+fn no_settings(names: &[&str]) -> String {
+    format!(
+        "the file sets no accelerator parameter (expected at least one of {}); run without a hardware file for the defaults",
+        names.join(", ")
+    )
+}
 
 /// Parses the TOML form: top-level integer keys `num_pe`, `l1_size`, `l2_size`, `noc_bw`,
-/// `offchip_bw`. Missing keys keep the defaults; unknown keys are rejected so that a typo cannot
-/// silently leave a parameter unlimited.
+/// `offchip_bw`. Missing keys keep the defaults (a file that sets none is refused); unknown keys
+/// are rejected so that a typo cannot silently leave a parameter unlimited.
 pub fn parse_hardware_toml(text: &str, source: &str) -> Result<Hardware, HardwareError> {
     let err = |line: usize, field: Option<&str>, message: String| HardwareError::Invalid {
         file: source.to_string(),
@@ -229,8 +237,7 @@ pub fn parse_hardware_toml(text: &str, source: &str) -> Result<Hardware, Hardwar
         *field_mut(&mut hw, i) = v;
     }
     if keys.is_empty() {
-        let msg = NO_SETTINGS.replace("NumPEs, L1Size, L2Size, NoC_BW, OffChip_BW", &FIELDS.join(", "));
-        return Err(err(text.lines().count().max(1), None, msg));
+        return Err(err(text.lines().count().max(1), None, no_settings(&FIELDS)));
     }
     Ok(hw)
 }

@@ -58,15 +58,14 @@ pub struct Coins {
 impl Coins {
     /// Panics on a rate outside [0, 1], as `random_bool` would (options are checked first).
     pub fn new(r: &Rates, pe_rate: f64) -> Coins {
-        let c = |p: f64| Bernoulli::new(p).unwrap_or_else(|_| panic!("rate {p} is outside [0, 1]"));
         Coins {
-            crossover: c(r.crossover),
-            order: c(r.order),
-            tile: c(r.tile),
+            crossover: coin(r.crossover),
+            order: coin(r.order),
+            tile: coin(r.tile),
             tile_locus: locus_coin(r.tile),
-            par_swap: c(r.par_swap),
-            grow: c(r.grow),
-            aging: c(r.aging),
+            par_swap: coin(r.par_swap),
+            grow: coin(r.grow),
+            aging: coin(r.aging),
             pe: Bernoulli::new(pe_rate).ok(),
         }
     }
@@ -77,8 +76,12 @@ impl Coins {
     }
 }
 
+fn coin(rate: f64) -> Bernoulli {
+    Bernoulli::new(rate).unwrap_or_else(|_| panic!("rate {rate} is outside [0, 1]"))
+}
+
 fn locus_coin(rate: f64) -> Option<Bernoulli> {
-    (rate < 1.0).then(|| Bernoulli::new(rate).unwrap_or_else(|_| panic!("rate {rate} is outside [0, 1]")))
+    (rate < 1.0).then(|| coin(rate))
 }
 
 /// Tile crossover: pick one dim and swap its tile between the parents at every shared level.

@@ -136,8 +136,10 @@ impl Pool {
         } else {
             keys[..front].sort_unstable_by(cmp);
         }
-        let valid = keys.iter().filter(|k| k.valid).count();
+        // Counted only for `select_front`, whose caller reads it.
+        let mut valid = 0;
         if front_only {
+            valid = keys.iter().filter(|k| k.valid).count();
             keys.truncate(front);
         }
         let n = keys.len();

@@ -639,12 +639,12 @@ fn listed_divisors(n: i64) -> Option<&'static [u16]> {
     Some(&divs[offsets[n as usize] as usize..offsets[n as usize + 1] as usize])
 }
 
-/// The largest divisor of `n` that is at most `cap` (1 at least).
 /// The coin of a divisor share: none at 0 (no draw is made), certain from 1 up.
 fn divisor_coin(bias: f64) -> Option<Bernoulli> {
     (bias > 0.0).then(|| Bernoulli::new(bias.min(1.0)).expect("the divisor share is checked"))
 }
 
+/// The largest divisor of `n` that is at most `cap` (1 at least).
 pub(crate) fn largest_divisor_upto(n: i64, cap: i64) -> i64 {
     if let Some(ds) = listed_divisors(n) {
         return ds.iter().map(|&d| d as i64).filter(|&d| d <= cap).max().unwrap_or(1).max(1);
