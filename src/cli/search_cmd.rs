@@ -75,8 +75,9 @@ pub struct SearchOpts {
     pub outdir: PathBuf,
     #[arg(long, value_parser = named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
-    /// Evaluation budget per layer (each distinct layer shape gets it). A layer whose latency
-    /// reaches the compute bound stops early once its second-objective phase is done.
+    /// Evaluation budget per layer (each distinct layer shape gets it; `islands` spends none on
+    /// repeats of what it evaluated). A layer whose latency reaches the compute bound stops early
+    /// once its second-objective phase is done.
     #[arg(long)]
     pub max_evals: Option<u64>,
     /// Stop after this many seconds of wall time (results then depend on machine speed).

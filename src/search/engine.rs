@@ -4,6 +4,7 @@
 //! come back as compact packed records; full evaluations are derived only for the few genomes
 //! that become a layer's best or enter its Pareto archive.
 
+use super::memo::{Memo, Seen};
 use super::objective::{Fitness, Objective};
 use super::operators::Rates;
 use super::pareto::Pareto;
@@ -29,7 +30,8 @@ use std::time::{Duration, Instant};
 pub enum Strategy {
     /// gammaflow's default: many small GA islands evaluated in one batch, restarts in
     /// structural basins not explored yet, neighbourhood polish of each island's best, then a
-    /// loop-order phase for the second objective.
+    /// loop-order phase for the second objective. Repeats of what a layer evaluated get their
+    /// fitness from [`super::memo`] and cost no evaluation.
     #[default]
     Islands,
     /// GAMMA's GA as published (one population per layer, GAMMA's operators and selection).
@@ -479,11 +481,26 @@ pub fn search_seeded(
         })
         .unzip();
     let budget_total: u64 = states.iter().map(|s| s.budget).sum();
+    // `islands` gets repeats' fitness from a memory instead of evaluating them again; `gamma`
+    // evaluates every genome, as GAMMA does, and random search rarely repeats.
+    let mut memos: Vec<Memo> = if cfg.strategy == Strategy::Islands {
+        states.iter().map(|s| Memo::new(s.budget)).collect()
+    } else {
+        Vec::new()
+    };
     let mut words: Vec<u32> = Vec::new();
     let mut results: Vec<PackedResult> = Vec::new();
     let mut fits: Vec<Fitness> = Vec::new();
     let mut spans: Vec<(usize, usize, usize)> = Vec::new();
     let mut valid: Vec<usize> = Vec::new();
+    let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
+    // With a memory: the records' keys, those of a chunk to evaluate (copied) with their index
+    // in the round and fitness, and the chunk's records equal to an earlier one of the round.
+    let mut keys: Vec<(u64, u64)> = Vec::new();
+    let mut new_words: Vec<u32> = Vec::new();
+    let mut new_at: Vec<usize> = Vec::new();
+    let mut new_fits: Vec<Fitness> = Vec::new();
+    let mut same: Vec<(usize, usize, usize)> = Vec::new();
     let mut total_evals = 0u64;
     for round in 0.. {
         words.clear();
@@ -512,22 +529,73 @@ pub fn search_seeded(
             break;
         }
         let n_all = words.len() / stride;
-        total_evals += n_all as u64;
-        fits.clear();
         valid.clear();
         valid.resize(spans.len(), 0);
+        fits.clear();
+        let memo = !memos.is_empty();
+        if memo {
+            keys.clear();
+            keys.par_extend(words.par_chunks_exact(stride).with_min_len(4096).map(Memo::keys));
+            fits.resize(n_all, Fitness::WORST);
+        }
         // Evaluated in chunks, so that the full results (which only the best and the Pareto
         // archive keep) need a buffer of one chunk, not of the whole round: at a population of
         // 1e7 (9.5e6 offspring a round) 218 MB instead of 494 MB.
         let chunk_len = EVAL_CHUNK.load(AtomicOrdering::Relaxed).max(1);
         for lo in (0..n_all).step_by(chunk_len) {
             let hi = (lo + chunk_len).min(n_all);
-            let chunk = &words[lo * stride..hi * stride];
+            // Per span of the chunk: where its records to evaluate lie in `chunk`.
+            ranges.clear();
+            let chunk: &[u32] = if memo {
+                // Repeats take their fitness from the memory; the rest is copied out.
+                new_words.clear();
+                new_at.clear();
+                same.clear();
+                for (si, &(ti, from, n)) in spans.iter().enumerate() {
+                    let (a, b) = (from.max(lo), (from + n).min(hi));
+                    if a >= b {
+                        continue;
+                    }
+                    let start = new_at.len();
+                    for i in a..b {
+                        match memos[ti].look(keys[i], i) {
+                            Seen::Before(f) => {
+                                fits[i] = f;
+                                valid[si] += f.is_valid() as usize;
+                            }
+                            Seen::SameAs(j) => same.push((si, i, j)),
+                            Seen::New => {
+                                new_at.push(i);
+                                new_words.extend_from_slice(&words[i * stride..(i + 1) * stride]);
+                            }
+                        }
+                    }
+                    ranges.push((si, start, new_at.len()));
+                }
+                &new_words
+            } else {
+                for (si, &(_, from, n)) in spans.iter().enumerate() {
+                    let (a, b) = (from.max(lo), (from + n).min(hi));
+                    if a < b {
+                        ranges.push((si, a - lo, b - lo));
+                    }
+                }
+                &words[lo * stride..hi * stride]
+            };
+            let n_eval = chunk.len() / stride;
+            total_evals += n_eval as u64;
             evaluator.evaluate_packed(&problems, chunk, stride, &mut results);
             // Fitness of every record, on all cores: full metrics are derived and dropped here.
+            let chunk_fits = if memo {
+                new_fits.clear();
+                &mut new_fits
+            } else {
+                &mut fits
+            };
+            let at = chunk_fits.len();
             let states_ref = &states;
             let results_ref = &results;
-            fits.par_extend((0..hi - lo).into_par_iter().with_min_len(512).map(|i| {
+            chunk_fits.par_extend((0..n_eval).into_par_iter().with_min_len(512).map(|i| {
                 let rec = &chunk[i * stride..(i + 1) * stride];
                 let st = &states_ref[rec[0] as usize];
                 let d = Hardware { num_pe: rec[2] as i64, ..st.hw };
@@ -537,28 +605,41 @@ pub fn search_seeded(
                     Err(_) => Fitness::WORST,
                 }
             }));
+            let chunk_fits = &chunk_fits[at..];
             // Each layer's best and archive from its records in this chunk (in record order, as
             // one pass over the whole round would take them).
-            for (si, &(ti, from, n)) in spans.iter().enumerate() {
-                let (a, b) = (from.max(lo), (from + n).min(hi));
-                if a >= b {
-                    continue;
-                }
+            for &(si, a, b) in &ranges {
+                let ti = spans[si].0;
+                states[ti].evaluations += (b - a) as u64;
                 valid[si] += record_results(
                     &mut states[ti],
                     &cfg.energy_model,
                     stride,
-                    &words[a * stride..b * stride],
-                    &fits[a..b],
-                    &results[a - lo..b - lo],
+                    &chunk[a * stride..b * stride],
+                    &chunk_fits[a..b],
+                    &results[a..b],
                 );
+            }
+            if memo {
+                for &(si, a, b) in &ranges {
+                    let ti = spans[si].0;
+                    for e in a..b {
+                        let i = new_at[e];
+                        fits[i] = new_fits[e];
+                        memos[ti].resolve(keys[i], i, new_fits[e]);
+                    }
+                }
+                // Records equal to an earlier one of the round (in this chunk or before).
+                for &(si, i, j) in &same {
+                    fits[i] = fits[j];
+                    valid[si] += fits[i].is_valid() as usize;
+                }
             }
         }
         for (si, &(ti, from, n)) in spans.iter().enumerate() {
             let st = &mut states[ti];
             let recs = &words[from * stride..(from + n) * stride];
             let f = &fits[from..from + n];
-            st.evaluations += n as u64;
             let (driver, rng) = &mut runs[ti];
             driver.absorb(&st.cx(cfg, stride), rng, recs, f);
             let (bf1, bf2) = match &st.best {
@@ -674,6 +755,49 @@ mod tests {
             let chunked = run(strategy);
             EVAL_CHUNK.store(1 << 22, AtomicOrdering::Relaxed);
             assert!(whole == chunked, "{}: a chunked round reported something else", strategy.name());
+        }
+    }
+
+    /// Counts what reaches the evaluator and how much of it was seen before.
+    struct Counting {
+        seen: std::collections::HashSet<Vec<u32>>,
+        evaluated: u64,
+        repeats: u64,
+    }
+
+    impl BatchEvaluator for Counting {
+        fn evaluate_packed(&mut self, p: &[PackedProblem], words: &[u32], stride: usize, out: &mut Vec<PackedResult>) {
+            for rec in words.chunks_exact(stride) {
+                self.evaluated += 1;
+                if !self.seen.insert(rec[1..].to_vec()) {
+                    self.repeats += 1;
+                }
+            }
+            CpuEvaluator.evaluate_packed(p, words, stride, out)
+        }
+    }
+
+    /// `islands` spends its budget on records it has not evaluated (a repeat gets its fitness
+    /// from the memory), while `gamma` evaluates every genome as GAMMA does; the reported
+    /// evaluations are those the evaluator made.
+    #[test]
+    fn islands_do_not_evaluate_repeats() {
+        let hw = Hardware::default();
+        let tasks = [(0, Layer::conv(64, 32, 28, 28, 3, 3), hw), (1, Layer::conv(16, 48, 14, 14, 1, 1), hw)];
+        for (strategy, chunk) in [(Strategy::Islands, 1 << 22), (Strategy::Islands, 7), (Strategy::Gamma, 1 << 22)] {
+            let cfg = SearchConfig { strategy, max_evals: Some(6000), seed: 2, ..SearchConfig::default() };
+            let mut ev = Counting { seen: Default::default(), evaluated: 0, repeats: 0 };
+            EVAL_CHUNK.store(chunk, AtomicOrdering::Relaxed);
+            let out = search(&tasks, &cfg, &mut ev, |_| {});
+            EVAL_CHUNK.store(1 << 22, AtomicOrdering::Relaxed);
+            assert_eq!(out.iter().map(|r| r.evaluations).sum::<u64>(), ev.evaluated);
+            assert!(out.iter().all(|r| r.evaluations == 6000), "{}: the budget is spent", strategy.name());
+            let share = ev.repeats as f64 / ev.evaluated as f64;
+            match strategy {
+                // Only a record whose memory slot another record took is evaluated again.
+                Strategy::Islands => assert!(share < 0.01, "islands evaluated {share:.3} repeats"),
+                _ => assert!(share > 0.05, "gamma evaluated {share:.3} repeats: the check would not see them"),
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod bounds;
 pub mod constraint;
 pub mod engine;
 pub mod local;
+pub mod memo;
 pub mod objective;
 pub mod operators;
 pub mod options;
