@@ -17,6 +17,8 @@ use serde::Serialize;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
+// A negative number is a flag's value (refused with the flag named), not an unknown option.
+#[command(allow_negative_numbers = true)]
 pub struct BenchArgs {
     /// Population sizes (accepts 1e5 notation).
     #[arg(long, value_delimiter = ',', default_value = "1e3,1e5,1e6")]

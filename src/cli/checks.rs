@@ -22,3 +22,13 @@ pub fn outdir_writable(dir: &Path) -> anyhow::Result<()> {
     drop(probe);
     Ok(())
 }
+
+/// Value parser of a count flag where 0 would mean nothing (`--batch`, `--group-jobs`): refused
+/// with the flag named, rather than read as 1.
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser, Debug)]
-#[command(name = "search")]
+// A negative number is a flag's value (refused with the flag named), not an unknown option.
+#[command(name = "search", allow_negative_numbers = true)]
 pub struct SearchArgs {
     #[command(flatten)]
     pub a: SearchOpts,

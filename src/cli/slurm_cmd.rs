@@ -35,7 +35,8 @@ every --sbatch KEY=VALUE in order (KEY alone adds a flag such as exclusive, KEY=
 default); --merge-sbatch does the same for the merge job.";
 
 #[derive(Args, Debug)]
-#[command(after_long_help = HELP)]
+// A negative number is a flag's value (refused with the flag named), not an unknown option.
+#[command(after_long_help = HELP, allow_negative_numbers = true)]
 pub struct SlurmArgs {
     /// Sweep file (TOML), as for `gammaflow sweep`.
     #[arg(long)]
@@ -72,7 +73,7 @@ pub struct SlurmArgs {
     #[arg(long)]
     pub gammaflow: Option<PathBuf>,
     /// Passed to `gammaflow sweep --group-jobs`.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cli::checks::at_least_one)]
     pub group_jobs: Option<usize>,
     /// Passed to `gammaflow sweep --no-job-dirs`.
     #[arg(long)]
@@ -133,6 +134,12 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
     };
     if !program.is_file() {
         bail!("--gammaflow {}: no such file", program.display());
+    }
+    // An empty value (an unset variable in `--mem "$MEM"`) would drop the default directive.
+    for (flag, v) in [("--mem", &a.mem), ("--time", &a.time), ("--partition", &a.partition)] {
+        if v.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            bail!("{flag} needs a value (to drop the default directive, give --sbatch {}=)", &flag[2..]);
+        }
     }
     let mut array: Vec<Override> = Vec::new();
     if let Some(c) = a.cpus_per_task {

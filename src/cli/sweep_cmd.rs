@@ -19,7 +19,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-#[command(after_long_help = SLURM_HELP)]
+// A negative number is a flag's value (refused with the flag named), not an unknown option.
+#[command(after_long_help = SLURM_HELP, allow_negative_numbers = true)]
 pub struct SweepArgs {
     /// Sweep file (TOML): axes whose product is the job list, or [[job]] tables.
     #[arg(long)]
@@ -33,7 +34,7 @@ pub struct SweepArgs {
     #[arg(long, value_parser = named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// At most this many jobs share one batched search (results do not depend on it).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = crate::cli::checks::at_least_one)]
     pub group_jobs: usize,
     /// Do not write jobs/<job-id>/ folders (only results.csv and results.jsonl).
     #[arg(long)]
@@ -78,6 +79,16 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
         None => a.outdir.clone(),
     };
     let in_slice = sweep.jobs.iter().filter(|j| shard.is_none_or(|s| s.contains(j.index))).count();
+    // Not an error: an array of a fixed N may outnumber a sweep's jobs, and its empty shards
+    // still write the folder that `gammaflow merge` expects. But it is said.
+    if let Some(s) = shard.filter(|_| in_slice == 0 && !a.quiet) {
+        eprintln!(
+            "note: shard {s} holds no job: the sweep has {} job(s), so shards {}..={} are empty",
+            sweep.jobs.len(),
+            sweep.jobs.len() + 1,
+            s.count
+        );
+    }
     if a.dry_run {
         let rows: usize = sweep.jobs.iter().map(|j| j.layers.len()).sum();
         println!("{}: {} jobs ({} rows), config hash {}", a.config.display(), sweep.jobs.len(), rows, sweep.hash);
@@ -86,6 +97,7 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    crate::cli::checks::outdir_writable(&outdir)?;
     let opts = SweepOptions {
         outdir: outdir.clone(),
         shard,
