@@ -684,3 +684,33 @@ fn an_empty_shard_is_said() {
     let (_, se) = run_ok(bin().args(["sweep", "--dry-run", "--shard", "3/3", "--config"]).arg(&cfg));
     assert!(se.contains("shard 3/3 holds no job: the sweep has 1 job(s)"), "{se}");
 }
+
+/// A closed standard output (`| head`) costs the terminal text only: no panic, the results and
+/// the report are written; `import`'s CSV (its product) stops quietly too, and a failed write
+/// of it is an error.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sweep.toml");
+    fs::write(&cfg, "models = [\"toy\"]\nnum_pop = [8]\nepochs = [1]\n[[accelerators]]\nname = \"a\"\nnum_pe = 64\n")
+        .unwrap();
+    let out = dir.path().join("out");
+    let onnx = repo("tests/data/onnx/resnet18.onnx");
+    let sweep =
+        ["sweep", "--backend", "cpu", "-q", "--config", cfg.to_str().unwrap(), "--outdir", out.to_str().unwrap()];
+    let import = ["import", onnx.to_str().unwrap()];
+    for args in [&sweep[..], &import[..]] {
+        let mut child = bin().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // The reader goes away before anything is printed.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success() && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(out.join("results.csv").is_file() && out.join("report/report.html").is_file());
+    if Path::new("/dev/full").exists() {
+        let o = bin().args(import).stdout(fs::File::create("/dev/full").unwrap()).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.code() == Some(1) && err.contains("writing the model CSV"), "{err}");
+    }
+}

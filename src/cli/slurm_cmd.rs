@@ -192,7 +192,7 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("making {} executable", path.display()))?;
         }
     }
-    println!(
+    outln!(
         "{} jobs in {shards} array task(s): {} (task I runs shard I/{shards}), {} (merge into {} and report)",
         sweep.jobs.len(),
         array_sh.display(),
@@ -200,7 +200,7 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
         outdir.join(MERGED_DIR).display()
     );
     if !a.submit {
-        println!(
+        outln!(
             "submit: A=$(sbatch --parsable {}) && sbatch --dependency=afterany:${{A%%;*}} {}",
             array_sh.display(),
             merge_sh.display()
@@ -208,7 +208,7 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let array_id = sbatch(&[array_sh.to_str().context("script path is not UTF-8")?])?;
-    println!("array job: {array_id}");
+    outln!("array job: {array_id}");
     let dep = format!("--dependency=afterany:{array_id}");
     let merge_id = sbatch(&[&dep, merge_sh.to_str().context("script path is not UTF-8")?]).with_context(|| {
         format!(
@@ -216,7 +216,7 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
             merge_sh.display()
         )
     })?;
-    println!("merge job: {merge_id}");
-    println!("logs in {}", logs.display());
+    outln!("merge job: {merge_id}");
+    outln!("logs in {}", logs.display());
     Ok(())
 }

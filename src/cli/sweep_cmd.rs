@@ -91,9 +91,9 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
     }
     if a.dry_run {
         let rows: usize = sweep.jobs.iter().map(|j| j.layers.len()).sum();
-        println!("{}: {} jobs ({} rows), config hash {}", a.config.display(), sweep.jobs.len(), rows, sweep.hash);
+        outln!("{}: {} jobs ({} rows), config hash {}", a.config.display(), sweep.jobs.len(), rows, sweep.hash);
         if let Some(s) = shard {
-            println!("shard {s}: {in_slice} jobs, output {}", outdir.display());
+            outln!("shard {s}: {in_slice} jobs, output {}", outdir.display());
         }
         return Ok(());
     }
@@ -127,7 +127,7 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let s = s?;
     let rate = s.evaluations as f64 / s.seconds.max(1e-9);
-    println!(
+    outln!(
         "{} of {} job(s) finished ({} now, {} before){}{}; {} evaluations in {:.2} s ({rate:.0}/s); results in {}",
         s.already + s.ran,
         s.jobs,
@@ -146,7 +146,7 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
             if let Some(why) = &r.charts_failed {
                 eprintln!("warning: report without charts: {why}");
             }
-            println!("report: {}", report_dir.join("report.html").display());
+            outln!("report: {}", report_dir.join("report.html").display());
         }
         Err(e) => eprintln!("warning: report not written: {e:#}"),
     }
@@ -155,7 +155,7 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
 
 pub fn run_merge(a: MergeArgs) -> anyhow::Result<()> {
     let m = merge(&a.out, &a.shards)?;
-    println!("merged {} folder(s): {} jobs, {} rows into {}", a.shards.len(), m.jobs, m.rows, a.out.display());
+    outln!("merged {} folder(s): {} jobs, {} rows into {}", a.shards.len(), m.jobs, m.rows, a.out.display());
     Ok(())
 }
 
