@@ -714,3 +714,19 @@ fn a_closed_stdout_is_not_a_panic() {
         assert!(o.status.code() == Some(1) && err.contains("writing the model CSV"), "{err}");
     }
 }
+
+/// `merge --out` and `report --out` naming a file: refused with the flag before anything is read
+/// (before: "creating FILE: File exists", "creating FILE/plots: Not a directory").
+#[test]
+fn merge_and_report_outputs_that_are_files_are_refused_with_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    let file = file.to_str().unwrap();
+    for args in [&["merge", "--out", file, "shard-folder"][..], &["report", "--input", "x", "--out", file]] {
+        let o = bin().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(&format!("--out {file} exists and is not a folder")), "{args:?}: {err}");
+    }
+}

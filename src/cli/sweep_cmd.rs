@@ -154,6 +154,7 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
 }
 
 pub fn run_merge(a: MergeArgs) -> anyhow::Result<()> {
+    crate::cli::checks::folder_writable("--out", &a.out)?;
     let m = merge(&a.out, &a.shards)?;
     outln!("merged {} folder(s): {} jobs, {} rows into {}", a.shards.len(), m.jobs, m.rows, a.out.display());
     Ok(())
@@ -161,6 +162,7 @@ pub fn run_merge(a: MergeArgs) -> anyhow::Result<()> {
 
 pub fn run_report(a: ReportArgs) -> anyhow::Result<()> {
     let out = a.out.unwrap_or_else(|| a.input.join("report"));
+    crate::cli::checks::folder_writable("--out", &out)?;
     let r = report(&a.input, &out)?;
     // write! rather than print!: a closed pipe (`| head`) is not an error worth a panic.
     let mut so = std::io::stdout().lock();
