@@ -599,3 +599,134 @@ fn rerun_into_a_used_folder_drops_the_old_per_layer_files() {
     left.sort();
     assert_eq!(left, ["mappings/layer_001.m", "mappings/notes.m", "pareto/layer_001.svg", "pareto/layer_x.svg"]);
 }
+
+/// Flag values that would mean nothing, or that clap took for unknown options (a negative
+/// number), are refused before any work with the flag named: a PE limit without co-exploration
+/// or outside 1..=2^24, an accelerator value out of range, a count of 0 where 0 would be read as
+/// 1, an empty Slurm value that would drop a default, a `KEY=` with nothing to drop.
+#[test]
+fn meaningless_flag_values_are_refused_with_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sweep.toml");
+    fs::write(&cfg, "models = [\"toy\"]\nnum_pop = [8]\nepochs = [1]\n[[accelerators]]\nname = \"a\"\nnum_pe = 64\n")
+        .unwrap();
+    let cases = dir.path().join("cases.jsonl");
+    fs::write(&cases, "").unwrap();
+    let file = dir.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    let (cfg, cases, file) = (cfg.to_str().unwrap(), cases.to_str().unwrap(), file.to_str().unwrap());
+    let out = dir.path().join("out");
+    let search = ["search", "--backend", "cpu", "-q", "--model", "toy", "--max-evals", "20", "--outdir"];
+    let search = |more: &[&'static str]| -> Vec<String> {
+        search
+            .iter()
+            .map(|s| s.to_string())
+            .chain([out.to_str().unwrap().to_string()])
+            .chain(more.iter().map(|s| s.to_string()))
+            .collect()
+    };
+    let owned = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+    let slurm_out = dir.path().join("slurm-out");
+    let slurm = |more: &[&str]| -> Vec<String> {
+        owned(&["slurm", "--config", cfg, "--outdir", slurm_out.to_str().unwrap()])
+            .into_iter()
+            .chain(owned(more))
+            .collect()
+    };
+    for (args, code, must) in [
+        (search(&["--pe-limit", "5"]), 1, &["--pe-limit 5", "--co-explore"][..]),
+        (search(&["--co-explore", "--pe-limit", "0"]), 1, &["--pe-limit", "16777216"]),
+        (search(&["--shared-hw", "--pe-limit", "99999999999"]), 1, &["--pe-limit", "99999999999"]),
+        (search(&["--shared-hw", "--pe-limit", "-5"]), 1, &["--pe-limit", "-5"]),
+        (search(&["--fixed-cluster", "-4"]), 1, &["--fixed-cluster", "-4"]),
+        (search(&["--layer", "-1"]), 2, &["--layer"]),
+        (search(&["--num-pe", "9223372036854775807"]), 1, &["--num-pe", "num_pe"]),
+        (search(&["--noc-bw", "4294967296"]), 1, &["--noc-bw"]),
+        (owned(&["eval", "--backend", "cpu", "-i", cases, "--batch", "0"]), 2, &["--batch", "at least 1"]),
+        (owned(&["bench", "--backend", "cpu", "--sizes", "10", "--num-pe", "-1"]), 1, &["--num-pe", "-1"]),
+        (owned(&["sweep", "--backend", "cpu", "-q", "--config", cfg, "--group-jobs", "0"]), 2, &["--group-jobs"]),
+        (
+            owned(&["sweep", "--backend", "cpu", "-q", "--config", cfg, "--outdir", file]),
+            1,
+            &["--outdir", "not a folder"],
+        ),
+        (slurm(&["--group-jobs", "0"]), 2, &["--group-jobs", "at least 1"]),
+        (slurm(&["--mem", ""]), 1, &["--mem needs a value"]),
+        (slurm(&["--time", " "]), 1, &["--time needs a value"]),
+        (slurm(&["--sbatch", "gres="]), 1, &["gres=", "no gres directive"]),
+        (slurm(&["--merge-sbatch", "partiton="]), 1, &["no partiton directive"]),
+    ] {
+        let o = bin().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{args:?}:\n{err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        for m in must {
+            assert!(err.contains(m), "{args:?}: the error does not name {m:?}:\n{err}");
+        }
+        assert!(!out.exists() && !slurm_out.exists(), "{args:?} wrote output");
+    }
+    // Still fine: a PE limit with co-exploration (GAMMA's --num-pe <= 0 included) and a KEY= that
+    // drops a default.
+    run_ok(bin().args(search(&["--num-pe", "-1", "--pe-limit", "64"])));
+    run_ok(bin().args(slurm(&["--sbatch", "time="])));
+    let script = fs::read_to_string(slurm_out.join("slurm/array.sh")).unwrap();
+    assert!(!script.contains("--time") && script.contains("#SBATCH --mem=8G"), "{script}");
+}
+
+/// A shard beyond the sweep's job count is empty: it succeeds (an array of fixed size still
+/// merges) and says so.
+#[test]
+fn an_empty_shard_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sweep.toml");
+    fs::write(&cfg, "models = [\"toy\"]\nnum_pop = [8]\nepochs = [1]\n[[accelerators]]\nname = \"a\"\nnum_pe = 64\n")
+        .unwrap();
+    let (_, se) = run_ok(bin().args(["sweep", "--dry-run", "--shard", "3/3", "--config"]).arg(&cfg));
+    assert!(se.contains("shard 3/3 holds no job: the sweep has 1 job(s)"), "{se}");
+}
+
+/// A closed standard output (`| head`) costs the terminal text only: no panic, the results and
+/// the report are written; `import`'s CSV (its product) stops quietly too, and a failed write
+/// of it is an error.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sweep.toml");
+    fs::write(&cfg, "models = [\"toy\"]\nnum_pop = [8]\nepochs = [1]\n[[accelerators]]\nname = \"a\"\nnum_pe = 64\n")
+        .unwrap();
+    let out = dir.path().join("out");
+    let onnx = repo("tests/data/onnx/resnet18.onnx");
+    let sweep =
+        ["sweep", "--backend", "cpu", "-q", "--config", cfg.to_str().unwrap(), "--outdir", out.to_str().unwrap()];
+    let import = ["import", onnx.to_str().unwrap()];
+    for args in [&sweep[..], &import[..]] {
+        let mut child = bin().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // The reader goes away before anything is printed.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success() && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(out.join("results.csv").is_file() && out.join("report/report.html").is_file());
+    if Path::new("/dev/full").exists() {
+        let o = bin().args(import).stdout(fs::File::create("/dev/full").unwrap()).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.code() == Some(1) && err.contains("writing the model CSV"), "{err}");
+    }
+}
+
+/// `merge --out` and `report --out` naming a file: refused with the flag before anything is read
+/// (before: "creating FILE: File exists", "creating FILE/plots: Not a directory").
+#[test]
+fn merge_and_report_outputs_that_are_files_are_refused_with_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    let file = file.to_str().unwrap();
+    for args in [&["merge", "--out", file, "shard-folder"][..], &["report", "--input", "x", "--out", file]] {
+        let o = bin().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(&format!("--out {file} exists and is not a folder")), "{args:?}: {err}");
+    }
+}

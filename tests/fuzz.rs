@@ -17,6 +17,7 @@ use gammaflow::eval::{BackendChoice, Evaluator, Item, Problem};
 use gammaflow::hardware::{parse_area_model, parse_gamma_hwconfig, parse_hardware_toml, Hardware};
 use gammaflow::mapping::{Dim, Genome, Level};
 use gammaflow::search::constraint::{parse_accel, MapConstraint};
+use gammaflow::search::SearchOptions;
 use gammaflow::sweep::config::parse_sweep;
 use gammaflow::workload::{parse_model_csv, Layer, LayerKind};
 use rand::seq::IndexedRandom;
@@ -511,6 +512,143 @@ fn fuzz_sweeps(seed: u64, n: usize) -> Tally {
     t
 }
 
+// ---------- search options (the CLI's flags, the Python keywords) ----------
+
+/// One search option set to `v` on `o` (the fields the fuzz mutates).
+fn set_option(o: &mut SearchOptions, field: &str, v: f64) {
+    let int = v as i64;
+    match field {
+        "num_pe" => o.num_pe = Some(int),
+        "l1_size" => o.l1_size = Some(int),
+        "l2_size" => o.l2_size = Some(int),
+        "noc_bw" => o.noc_bw = Some(int),
+        "offchip_bw" => o.offchip_bw = Some(int),
+        "pe_limit" => o.pe_limit = Some(int),
+        "fixed_cluster" => o.fixed_cluster = Some(int),
+        "num_pop" => o.num_pop = Some(int as usize),
+        "epochs" => o.epochs = Some(int as usize),
+        "max_evals" => o.max_evals = Some(int as u64),
+        "layer" => o.layer = Some(int as usize),
+        "num_layers" => o.num_layers = Some(int as usize),
+        "slevel_min" => o.slevel_min = int as usize,
+        "slevel_max" => o.slevel_max = int as usize,
+        "max_time" => o.max_time = Some(v),
+        "area_budget" => o.area_budget = Some(v),
+        "f1_tolerance" => o.f1_tolerance = Some(v),
+        "crossover_rate" => o.crossover_rate = v,
+        "order_rate" => o.order_rate = v,
+        "tile_rate" => o.tile_rate = v,
+        "par_swap_rate" => o.par_swap_rate = v,
+        "grow_rate" => o.grow_rate = v,
+        "aging_rate" => o.aging_rate = v,
+        "elite_ratio" => o.elite_ratio = v,
+        "parents_ratio" => o.parents_ratio = v,
+        "divisor_bias" => o.divisor_bias = v,
+        "pe_rate" => o.pe_rate = v,
+        _ => unreachable!("{field}"),
+    }
+}
+
+const RATES: [&str; 11] = [
+    "crossover_rate",
+    "order_rate",
+    "tile_rate",
+    "par_swap_rate",
+    "grow_rate",
+    "aging_rate",
+    "elite_ratio",
+    "parents_ratio",
+    "divisor_bias",
+    "pe_rate",
+    "f1_tolerance",
+];
+
+/// Search options as the CLI and the Python package give them (`SearchOptions::prepare`, on the
+/// built-in toy model): one option at a time at a value bad by construction (accelerator values
+/// past their range, a PE limit outside 1..=2^24 or without co-exploration, counts of 0, rates
+/// outside [0, 1], NaN and infinite times and budgets, unknown names) must be refused naming its
+/// flag; options at the edges of their ranges must be accepted.
+fn fuzz_search_options(seed: u64, n: usize) -> Tally {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut t = Tally::default();
+    let base = || SearchOptions { model: "toy".into(), layer: Some(1), ..Default::default() };
+    let co = || SearchOptions { co_explore: true, ..base() };
+    let big: Vec<f64> = EDGES.iter().filter(|&&v| v > (1 << 31) - 1).map(|&v| v as f64).collect();
+    let not_rate = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e-9, 1.000_001, 1e30, -0.5];
+    // (field, base options, bad values, values at the edges that are fine)
+    let mut cases: Vec<(&str, SearchOptions, Vec<f64>, Vec<f64>)> = vec![
+        (
+            "num_pe",
+            base(),
+            vec![(1u64 << 24) as f64 + 1.0, ((1u64 << 31) - 1) as f64],
+            vec![1.0, (1 << 24) as f64, 0.0, -1.0],
+        ),
+        (
+            "pe_limit",
+            co(),
+            vec![0.0, -1.0, i64::MIN as f64, (1 << 24) as f64 + 1.0, i64::MAX as f64],
+            vec![1.0, (1 << 24) as f64],
+        ),
+        ("pe_limit", base(), vec![1.0, 64.0, (1 << 24) as f64], vec![]),
+        ("fixed_cluster", base(), vec![0.0, -1.0, i64::MIN as f64, 1025.0, i64::MAX as f64], vec![1.0, 1024.0]),
+        ("num_pop", base(), vec![0.0, 1.0], vec![2.0]),
+        ("epochs", base(), vec![0.0], vec![1.0]),
+        ("max_evals", base(), vec![0.0], vec![1.0, u64::MAX as f64]),
+        ("layer", base(), vec![0.0, 4.0, 1e19], vec![3.0]),
+        ("num_layers", SearchOptions { layer: None, ..base() }, vec![0.0], vec![1.0, 1e6]),
+        ("slevel_min", base(), vec![0.0, 3.0], vec![1.0]),
+        ("slevel_max", base(), vec![5.0, 1.0, 1e6], vec![2.0, 4.0]),
+        ("max_time", base(), vec![0.0, -1.0, f64::NAN, f64::INFINITY, 1e30, 1e8 + 1.0], vec![1e-3, 1e8]),
+        ("area_budget", base(), vec![0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e-12], vec![1e30, 1.0]),
+    ];
+    for f in ["l1_size", "l2_size", "noc_bw", "offchip_bw"] {
+        cases.push((f, base(), big.clone(), vec![i64::MIN as f64, -1.0, 0.0, 1.0, ((1u64 << 31) - 1) as f64]));
+    }
+    for f in RATES {
+        cases.push((f, base(), not_rate.to_vec(), vec![0.0, 1.0, 0.5]));
+    }
+    let flag = |f: &str| format!("--{}", f.replace('_', "-"));
+    let try_one = |t: &mut Tally, field: &str, o: &SearchOptions, v: f64, is_bad: bool| {
+        let mut o = o.clone();
+        set_option(&mut o, field, v);
+        let input = format!("{field} = {v:e} (co_explore {})", o.co_explore);
+        if is_bad {
+            bad(t, &input, &[flag(field)], || o.prepare());
+        } else {
+            good(t, &input, || o.prepare());
+        }
+    };
+    // Every case once (the fixed part), then random ones.
+    if seed == FIXED_SEED {
+        for (field, o, bads, goods) in &cases {
+            bads.iter().for_each(|&v| try_one(&mut t, field, o, v, true));
+            goods.iter().for_each(|&v| try_one(&mut t, field, o, v, false));
+        }
+    }
+    // Names no option knows.
+    for (field, set) in [
+        ("fitness2", &(|o: &mut SearchOptions| o.fitness2 = "latncy".into()) as &dyn Fn(&mut SearchOptions)),
+        ("energy_model", &|o: &mut SearchOptions| o.energy_model = "no-such-table".into()),
+        ("area_model", &|o: &mut SearchOptions| o.area_model = "gama".into()),
+        ("flex_class", &|o: &mut SearchOptions| o.flex_class = Some(3)),
+        ("mapping_cstr", &|o: &mut SearchOptions| o.mapping_cstr = Some("nvdl".into())),
+    ] {
+        let mut o = base();
+        set(&mut o);
+        bad(&mut t, field, &[flag(field)], || o.prepare());
+    }
+    for _ in 0..n {
+        let (field, o, bads, goods) = cases.choose(&mut rng).unwrap();
+        if let Some(&v) = bads.choose(&mut rng) {
+            try_one(&mut t, field, o, v, true);
+        }
+        if let Some(&v) = goods.choose(&mut rng) {
+            try_one(&mut t, field, o, v, false);
+        }
+    }
+    t
+}
+
 // ---------- genomes with adversarial values ----------
 
 fn edge_or_small(rng: &mut impl Rng, p_edge: f64) -> i64 {
@@ -815,6 +953,7 @@ fn run_all(gpu: Option<&Mutex<Evaluator>>, scale: usize) -> Vec<(&'static str, T
         ("area models", both(&fuzz_area_models, 150 * scale)),
         ("energy tables", both(&fuzz_energy_models, 150 * scale)),
         ("sweep configs", both(&fuzz_sweeps, 60 * scale)),
+        ("search options (CLI flags, Python keywords)", both(&fuzz_search_options, 100 * scale)),
         ("genomes (library API, CPU vs GPU)", both(&|s, n| fuzz_genomes(s, n, gpu), 4000 * scale)),
         ("eval JSON lines (binary, CPU vs GPU)", both(&|s, n| fuzz_eval_lines(s, n, gpu.is_some()), 2000 * scale)),
     ]

@@ -81,10 +81,49 @@ def _json_default(field: str):
     return default
 
 
+# JSON (and so the library) holds integers of 64 bits; a larger one would reach it as a float.
+_INT_MIN, _INT_END = -(1 << 63), 1 << 64
+
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _bad_number(value: Any, path: str) -> Optional[str]:
+    """Where in ``value`` (dicts, lists, numpy values) a number JSON cannot carry to the library
+    is: an integer beyond 64 bits, or a NaN or infinite float; the message naming it, or None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+        if not _INT_MIN <= v < _INT_END:
+            return f"{path}: {_shown(v)} does not fit in 64 bits"
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path}: expected a finite number, got {value!r}"
+    if isinstance(value, Mapping):
+        items = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for p, v in items:
+        found = _bad_number(v, p)
+        if found:
+            return found
+    return None
+
+
 def _dumps(value: Any, field: str) -> str:
     try:
         return json.dumps(value, default=_json_default(field), allow_nan=False)
     except (TypeError, ValueError) as e:
+        found = _bad_number(value, field)
+        if found:
+            raise ValueError(found) from None
         msg = str(e)
         raise ValueError(msg if msg.startswith(field) else f"{field}: {msg}") from None
 
@@ -124,14 +163,23 @@ def evaluate(
     """
     backend = _check_backend(backend)
     energy = _energy_model(energy_model)
-    if isinstance(cases, Mapping) or isinstance(cases, (str, bytes)):
-        raise ValueError("cases: expected a list of case dicts")
+    if isinstance(cases, Mapping) or isinstance(cases, (str, bytes)) or not isinstance(cases, Iterable):
+        raise ValueError(f"cases: expected a list of case dicts, got {type(cases).__name__}")
     lines = []
     for i, c in enumerate(cases):
         if not isinstance(c, Mapping):
             raise ValueError(f"cases[{i}]: expected a dict, got {type(c).__name__}")
         lines.append(_dumps(dict(c), f"cases[{i}]"))
-    return json.loads(_gammaflow.evaluate_lines(lines, backend, energy))
+    try:
+        return json.loads(_gammaflow.evaluate_lines(lines, backend, energy))
+    except ValueError as e:
+        # An integer beyond 64 bits reads there as a float ("invalid type: floating point"): say
+        # which value it was. Looked for only on an error, so good cases cost nothing more.
+        m = re.match(r"cases\[(\d+)\]: ", str(e))
+        found = m and _bad_number(json.loads(lines[int(m.group(1))]), f"cases[{m.group(1)}]")
+        if found:
+            raise ValueError(found) from None
+        raise
 
 
 def evaluate_array(
@@ -175,6 +223,10 @@ def evaluate_array(
         raise ValueError(f"genomes: expected dtype int64, got {genomes.dtype}")
     if genomes.ndim != 4 or genomes.shape[2:] != (7, 2) or not 1 <= genomes.shape[1] <= 4:
         raise ValueError(f"genomes: expected shape (N, levels, 7, 2) with 1 <= levels <= 4, got {genomes.shape}")
+    for name, value in (("layer", layer), ("hw", hw)):
+        found = _bad_number(dict(value), name)
+        if found:
+            raise ValueError(found)
     return _gammaflow.evaluate_array(_dumps(dict(layer), "layer"), _dumps(dict(hw), "hw"), genomes, backend, energy)
 
 
@@ -242,13 +294,19 @@ def _search_options(opts: Dict[str, Any]) -> Dict[str, Any]:
         elif kind is int:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
                 raise ValueError(f"{name}: expected an integer, got {value!r}")
+            if not _INT_MIN <= int(value) < _INT_END:
+                raise ValueError(f"{name}: {_shown(int(value))} does not fit in 64 bits")
             out[name] = int(value)
         elif kind is float:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
                 raise ValueError(f"{name}: expected a number, got {value!r}")
-            if not math.isfinite(float(value)):
-                raise ValueError(f"{name}: expected a finite number, got {value!r}")
-            out[name] = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # an integer past the float range
+                number = math.inf
+            if not math.isfinite(number):
+                raise ValueError(f"{name}: expected a finite number, got {_shown(value)}")
+            out[name] = number
         elif kind == "path":
             if not isinstance(value, (str, os.PathLike)):
                 raise ValueError(f"{name}: expected a path, got {value!r}")

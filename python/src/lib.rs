@@ -143,7 +143,12 @@ fn parse_layer(json: &str) -> PyResult<Layer> {
 }
 
 fn parse_hw(json: &str) -> PyResult<Hardware> {
-    let h: HwIn = serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("hw: {e}")))?;
+    let h: HwIn = serde_json::from_str(json).map_err(|e| {
+        // serde's message ends with where in the JSON text (made by the wrapper, not the
+        // caller) it was: the key and the value are what matter.
+        let msg = e.to_string();
+        PyValueError::new_err(format!("hw: {}", msg.split(" at line ").next().unwrap_or(&msg)))
+    })?;
     let hw = Hardware {
         num_pe: h.num_pe,
         l1_size: h.l1_size,

@@ -405,6 +405,58 @@ def test_search_rejects(kwargs, match):
         gammaflow.search(**kwargs)
 
 
+BIG = 1 << 70  # JSON would carry it to the library as a float
+
+
+def test_numbers_beyond_64_bits_or_not_finite_are_named(cases):
+    # Before: "field num_pe: invalid type: floating point `1.1805916207174113e+21`, expected i64".
+    with pytest.raises(ValueError, match=r"^cases\[1\]\.num_pe: 1180591620717411303424 does not fit in 64 bits$"):
+        gammaflow.evaluate([cases[0], {**cases[1], "num_pe": BIG}])
+    with pytest.raises(ValueError, match=r"^cases\[0\]\.layer\.K: -1180591620717411303424 does not fit"):
+        gammaflow.evaluate([{**cases[0], "layer": {**cases[0]["layer"], "K": -BIG}}])
+    with pytest.raises(ValueError, match=r"^cases\[0\]\.genome\[2\]\[1\]: .* does not fit in 64 bits$"):
+        g = [list(x) for x in cases[0]["genome"]]
+        g[2][1] = BIG
+        gammaflow.evaluate([{**cases[0], "genome": g}])
+    with pytest.raises(ValueError, match=r"^cases\[0\]\.num_pe: expected a finite number, got nan$"):
+        gammaflow.evaluate([{**cases[0], "num_pe": float("nan")}])
+    with pytest.raises(ValueError, match=r"^layer\.K: 1180591620717411303424 does not fit in 64 bits$"):
+        gammaflow.evaluate_array({**LAYER, "K": BIG}, HW, good_genomes())
+    with pytest.raises(ValueError, match=r"^hw\.num_pe: 1180591620717411303424 does not fit"):
+        gammaflow.evaluate_array(LAYER, {"num_pe": BIG}, good_genomes())
+    with pytest.raises(ValueError, match=r"^hw\.l1_size: expected a finite number, got inf$"):
+        gammaflow.evaluate_array(LAYER, {**HW, "l1_size": math.inf}, good_genomes())
+    for kwargs, match in [
+        (dict(num_pe=BIG), r"^num_pe: 1180591620717411303424 does not fit in 64 bits$"),
+        (dict(seed=1 << 64), r"^seed: 18446744073709551616 does not fit in 64 bits$"),
+        (dict(max_evals=BIG), r"^max_evals: .* does not fit in 64 bits$"),
+        # Before: OverflowError from float().
+        (dict(max_time=10**400), r"^max_time: expected a finite number, got 1000"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            gammaflow.search(layer=1, backend="cpu", **kwargs)
+    # 64-bit values at the edges still reach the library (and its range checks).
+    with pytest.raises(ValueError, match=r"num_pe must be between 1 and"):
+        gammaflow.search(layer=1, backend="cpu", num_pe=(1 << 63) - 1)
+    assert gammaflow.search(model="toy", layer=1, max_evals=10, backend="cpu", seed=(1 << 64) - 1)["totals"]["layers"] == 1
+
+
+def test_bad_argument_kinds_raise_value_error():
+    # Before: TypeError ("'NoneType' object is not iterable").
+    for bad in [None, 5]:
+        with pytest.raises(ValueError, match=r"^cases: expected a list of case dicts, got "):
+            gammaflow.evaluate(bad)
+    # The position in the JSON text the wrapper made is no part of the message.
+    with pytest.raises(ValueError) as e:
+        gammaflow.evaluate_array(LAYER, {"num_pe": 16, "l3_size": 4}, good_genomes())
+    assert "l3_size" in str(e.value) and " at line " not in str(e.value), str(e.value)
+    # A PE limit means something only when the PE count is searched.
+    with pytest.raises(ValueError, match=r"^pe_limit 5 bounds the PE count of co-explored designs: give co_explore"):
+        gammaflow.search(model="toy", layer=1, backend="cpu", num_pe=64, pe_limit=5)
+    with pytest.raises(ValueError, match=r"^pe_limit must be between 1 and 16777216"):
+        gammaflow.search(model="toy", layer=1, backend="cpu", co_explore=True, pe_limit=0)
+
+
 def test_search_takes_path_objects_for_files():
     # Every file argument takes a path object (model CSVs and constraint files as hwconfig does).
     r = gammaflow.search(

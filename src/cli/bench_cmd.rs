@@ -17,6 +17,8 @@ use serde::Serialize;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
+// A negative number is a flag's value (refused with the flag named), not an unknown option.
+#[command(allow_negative_numbers = true)]
 pub struct BenchArgs {
     /// Population sizes (accepts 1e5 notation).
     #[arg(long, value_delimiter = ',', default_value = "1e3,1e5,1e6")]
@@ -191,7 +193,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         rows.push(row);
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
     }
     Ok(())
 }
@@ -200,16 +202,30 @@ fn print_row(r: &Row, header: bool) {
     let f = |v: Option<f64>| v.map(|x| format!("{x:.3e}")).unwrap_or_else(|| "-".into());
     let x = |v: Option<f64>| v.map(|x| format!("{x:.2}x")).unwrap_or_else(|| "-".into());
     if header {
-        println!(
+        outln!(
             "{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}",
-            "size", "cpu-1t eval", "cpu eval", "cpu e2e", "gpu eval", "gpu e2e", "gpu/cpu", "gpu/cpu"
+            "size",
+            "cpu-1t eval",
+            "cpu eval",
+            "cpu e2e",
+            "gpu eval",
+            "gpu e2e",
+            "gpu/cpu",
+            "gpu/cpu"
         );
-        println!(
+        outln!(
             "{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}",
-            "", "evals/s", "evals/s", "evals/s", "evals/s", "evals/s", "eval", "e2e"
+            "",
+            "evals/s",
+            "evals/s",
+            "evals/s",
+            "evals/s",
+            "evals/s",
+            "eval",
+            "e2e"
         );
     }
-    println!(
+    outln!(
         "{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}",
         r.size,
         f(r.cpu_1t_eval),

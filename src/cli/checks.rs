@@ -9,16 +9,31 @@ use std::path::Path;
 /// in `dir`, or in its nearest existing ancestor when `dir` does not exist yet. A search then
 /// never finds out only after all its work that it cannot save the results.
 pub fn outdir_writable(dir: &Path) -> anyhow::Result<()> {
+    folder_writable("--outdir", dir)
+}
+
+/// [`outdir_writable`] for the folder given with `flag` (`--out` of merge and report).
+pub fn folder_writable(flag: &str, dir: &Path) -> anyhow::Result<()> {
     if dir.exists() && !dir.is_dir() {
-        bail!("--outdir {} exists and is not a folder", dir.display());
+        bail!("{flag} {} exists and is not a folder", dir.display());
     }
     let abs = if dir.is_absolute() { dir.to_path_buf() } else { std::env::current_dir()?.join(dir) };
     let existing = abs.ancestors().find(|p| p.exists()).unwrap_or(Path::new("/"));
     if !existing.is_dir() {
-        bail!("--outdir {}: {} is not a folder", dir.display(), existing.display());
+        bail!("{flag} {}: {} is not a folder", dir.display(), existing.display());
     }
     let probe = tempfile::NamedTempFile::new_in(existing)
-        .with_context(|| format!("--outdir {}: {} is not writable", dir.display(), existing.display()))?;
+        .with_context(|| format!("{flag} {}: {} is not writable", dir.display(), existing.display()))?;
     drop(probe);
     Ok(())
+}
+
+/// Value parser of a count flag where 0 would mean nothing (`--batch`, `--group-jobs`): refused
+/// with the flag named, rather than read as 1.
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }

@@ -12,6 +12,8 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
 #[derive(Args, Debug)]
+// A negative number is a flag's value (refused with the flag named), not an unknown option.
+#[command(allow_negative_numbers = true)]
 pub struct EvalArgs {
     /// JSON Lines file of cases (`-` for standard input); fields as in the oracle format:
     /// id, layer {K,C,Y,X,R,S,T}, genome, num_pe, l1_size, l2_size, noc_bw, offchip_bw.
@@ -23,7 +25,7 @@ pub struct EvalArgs {
     #[arg(long, value_parser = named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// Cases per batch: bounds memory, and sizes GPU dispatches.
-    #[arg(long, default_value_t = 1 << 16)]
+    #[arg(long, default_value_t = 1 << 16, value_parser = crate::cli::checks::at_least_one)]
     pub batch: usize,
     /// Energy table: `maestro` (MAESTRO's constants, the default) or a TOML file (see
     /// data/energy/*.toml). Changes `energy_nJ` only.
@@ -55,7 +57,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         eprintln!("note: {why}");
     }
     let mut reported_fallback = ev.fallback_reason.clone();
-    let batch = a.batch.max(1);
+    let batch = a.batch;
     let mut input = input;
     let mut buf = Vec::new();
     let mut lineno = 0usize;

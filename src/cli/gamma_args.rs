@@ -159,7 +159,12 @@ pub fn rewrite_in(args: Vec<OsString>, root: &Path) -> Result<Rewritten, String>
             }
             Rule::PositiveOnly(to) => {
                 let v = value(&mut rest)?;
-                let n: f64 = v.parse().map_err(|_| format!("GAMMA option --{name}: {v:?} is not a number"))?;
+                // NaN is no number either: `n > 0.0` would read it as "unset" and drop it.
+                let n: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|n: &f64| !n.is_nan())
+                    .ok_or_else(|| format!("GAMMA option --{name}: {v:?} is not a number"))?;
                 // A value that only says "unset" still counts as given: GAMMA's `--num_layer 0`
                 // means every layer, not the default 2.
                 given.push(to.to_string());
@@ -376,6 +381,11 @@ mod tests {
         assert!(e.contains("--accel_cstr dla_accel"), "{e}");
         assert!(rw(&["--num_pe"]).unwrap_err().contains("--num_pe needs a value"));
         assert!(rw(&["--parRS=1"]).is_err());
+        // A value meaning "unset" must be a number <= 0: NaN is refused, not dropped.
+        for v in ["nan", "NaN", "x"] {
+            let e = rw(&["--singlelayer", v]).unwrap_err();
+            assert!(e.contains("--singlelayer") && e.contains("not a number"), "{e}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use gammaflow::workload::onnx::import_onnx;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -24,11 +25,19 @@ pub fn run(a: ImportArgs) -> anyhow::Result<()> {
     match &a.out {
         Some(path) => {
             std::fs::write(path, csv).with_context(|| format!("writing {}", path.display()))?;
-            println!("{}", imp.summary());
-            println!("wrote {} layer(s) to {}", imp.layers.len(), path.display());
+            outln!("{}", imp.summary());
+            outln!("wrote {} layer(s) to {}", imp.layers.len(), path.display());
         }
         None => {
-            print!("{csv}");
+            // The CSV is the product: a failed write is an error, except a reader that stopped
+            // reading (`| head`), which wanted no more.
+            let mut so = std::io::stdout().lock();
+            match so.write_all(csv.as_bytes()).and_then(|_| so.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(e).context("writing the model CSV to standard output")
+                }
+                _ => {}
+            }
             eprintln!("{}", imp.summary());
         }
     }

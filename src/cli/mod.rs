@@ -1,5 +1,16 @@
 //! The `gammaflow` command line.
 
+/// `println!` for the binary's terminal lines, without its panic when standard output is closed
+/// (`gammaflow sweep ... | head -1`): the rest of the text is lost, never the work (a sweep still
+/// writes its report). Output that is the command's product goes through `write!` with its
+/// errors handled instead (`gammaflow import`'s CSV, `gammaflow eval`'s lines).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod bench_cmd;
 mod checks;
 mod eval_cmd;

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser, Debug)]
-#[command(name = "search")]
+// A negative number is a flag's value (refused with the flag named), not an unknown option.
+#[command(name = "search", allow_negative_numbers = true)]
 pub struct SearchArgs {
     #[command(flatten)]
     pub a: SearchOpts,
@@ -309,7 +310,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
             Some(b) => {
                 let m = b.eval.metrics.unwrap_or_default();
                 let same = r.same_as.map(|i| format!(" (same shape as layer {})", i + 1)).unwrap_or_default();
-                println!(
+                outln!(
                     "layer {:>3}{same}: {} = {} | runtime {} cycles (bound {}, gap {:.4}%), energy {:.6e} nJ, PEs {}, L1 {}, L2 {} | {}",
                     r.index + 1,
                     cfg.fitness1.name(),
@@ -324,13 +325,13 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
                     b.genome.describe()
                 );
             }
-            None => println!("layer {:>3}: no valid mapping found in {} evaluations", r.index + 1, r.evaluations),
+            None => outln!("layer {:>3}: no valid mapping found in {} evaluations", r.index + 1, r.evaluations),
         }
     }
     // The at-a-glance table last, so it is what the terminal shows when the search ends.
-    println!("\n{}", gammaflow::report::summary::search_table(&model.name, cfg, &results));
+    outln!("\n{}", gammaflow::report::summary::search_table(&model.name, cfg, &results));
     let t = totals(&results);
-    println!(
+    outln!(
         "total: runtime {} cycles, energy {:.6e} nJ over {} layer(s); {} evaluations in {:.2} s ({:.0}/s); results in {}",
         t.runtime_cycles,
         t.energy_nj,
@@ -341,7 +342,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         a.outdir.display()
     );
     if t.layers_without_valid_mapping > 0 {
-        println!("warning: {} layer(s) have no valid mapping", t.layers_without_valid_mapping);
+        outln!("warning: {} layer(s) have no valid mapping", t.layers_without_valid_mapping);
     }
     Ok(())
 }
@@ -392,7 +393,7 @@ fn run_shared(
     match best_design(&results, cfg.fitness1) {
         Some(b) => {
             let d = &b.design;
-            println!(
+            outln!(
                 "best design for total {}: {} PEs, L1 {} (uses {}), L2 {} (uses {}), area {:.1} um^2 as used | total {} {}, runtime {} cycles, energy {:.6e} nJ",
                 cfg.fitness1.name(),
                 d.num_pe,
@@ -407,7 +408,7 @@ fn run_shared(
                 b.total_energy_nj.unwrap_or(0.0)
             );
             for p in pareto_designs(&results) {
-                println!(
+                outln!(
                     "  pareto: {:>6} PEs, L1 {:>5} (uses {:>5}), L2 uses {:>8}, area {:>12.1} um^2, total {} {}",
                     p.design.num_pe,
                     p.design.l1,
@@ -419,9 +420,9 @@ fn run_shared(
                 );
             }
         }
-        None => println!("no candidate design maps every layer validly"),
+        None => outln!("no candidate design maps every layer validly"),
     }
-    println!(
+    outln!(
         "{evals} evaluations in {wall:.2} s ({:.0}/s); results in {}",
         evals as f64 / wall.max(1e-9),
         a.outdir.display()

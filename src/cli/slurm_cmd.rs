@@ -35,7 +35,8 @@ every --sbatch KEY=VALUE in order (KEY alone adds a flag such as exclusive, KEY=
 default); --merge-sbatch does the same for the merge job.";
 
 #[derive(Args, Debug)]
-#[command(after_long_help = HELP)]
+// A negative number is a flag's value (refused with the flag named), not an unknown option.
+#[command(after_long_help = HELP, allow_negative_numbers = true)]
 pub struct SlurmArgs {
     /// Sweep file (TOML), as for `gammaflow sweep`.
     #[arg(long)]
@@ -72,7 +73,7 @@ pub struct SlurmArgs {
     #[arg(long)]
     pub gammaflow: Option<PathBuf>,
     /// Passed to `gammaflow sweep --group-jobs`.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cli::checks::at_least_one)]
     pub group_jobs: Option<usize>,
     /// Passed to `gammaflow sweep --no-job-dirs`.
     #[arg(long)]
@@ -134,6 +135,12 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
     if !program.is_file() {
         bail!("--gammaflow {}: no such file", program.display());
     }
+    // An empty value (an unset variable in `--mem "$MEM"`) would drop the default directive.
+    for (flag, v) in [("--mem", &a.mem), ("--time", &a.time), ("--partition", &a.partition)] {
+        if v.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            bail!("{flag} needs a value (to drop the default directive, give --sbatch {}=)", &flag[2..]);
+        }
+    }
     let mut array: Vec<Override> = Vec::new();
     if let Some(c) = a.cpus_per_task {
         array.push(Override::new("--cpus-per-task", format!("cpus-per-task={c}")));
@@ -185,7 +192,7 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("making {} executable", path.display()))?;
         }
     }
-    println!(
+    outln!(
         "{} jobs in {shards} array task(s): {} (task I runs shard I/{shards}), {} (merge into {} and report)",
         sweep.jobs.len(),
         array_sh.display(),
@@ -193,7 +200,7 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
         outdir.join(MERGED_DIR).display()
     );
     if !a.submit {
-        println!(
+        outln!(
             "submit: A=$(sbatch --parsable {}) && sbatch --dependency=afterany:${{A%%;*}} {}",
             array_sh.display(),
             merge_sh.display()
@@ -201,7 +208,7 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let array_id = sbatch(&[array_sh.to_str().context("script path is not UTF-8")?])?;
-    println!("array job: {array_id}");
+    outln!("array job: {array_id}");
     let dep = format!("--dependency=afterany:{array_id}");
     let merge_id = sbatch(&[&dep, merge_sh.to_str().context("script path is not UTF-8")?]).with_context(|| {
         format!(
@@ -209,7 +216,7 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
             merge_sh.display()
         )
     })?;
-    println!("merge job: {merge_id}");
-    println!("logs in {}", logs.display());
+    outln!("merge job: {merge_id}");
+    outln!("logs in {}", logs.display());
     Ok(())
 }

@@ -19,7 +19,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-#[command(after_long_help = SLURM_HELP)]
+// A negative number is a flag's value (refused with the flag named), not an unknown option.
+#[command(after_long_help = SLURM_HELP, allow_negative_numbers = true)]
 pub struct SweepArgs {
     /// Sweep file (TOML): axes whose product is the job list, or [[job]] tables.
     #[arg(long)]
@@ -33,7 +34,7 @@ pub struct SweepArgs {
     #[arg(long, value_parser = named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// At most this many jobs share one batched search (results do not depend on it).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = crate::cli::checks::at_least_one)]
     pub group_jobs: usize,
     /// Do not write jobs/<job-id>/ folders (only results.csv and results.jsonl).
     #[arg(long)]
@@ -78,14 +79,25 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
         None => a.outdir.clone(),
     };
     let in_slice = sweep.jobs.iter().filter(|j| shard.is_none_or(|s| s.contains(j.index))).count();
+    // Not an error: an array of a fixed N may outnumber a sweep's jobs, and its empty shards
+    // still write the folder that `gammaflow merge` expects. But it is said.
+    if let Some(s) = shard.filter(|_| in_slice == 0 && !a.quiet) {
+        eprintln!(
+            "note: shard {s} holds no job: the sweep has {} job(s), so shards {}..={} are empty",
+            sweep.jobs.len(),
+            sweep.jobs.len() + 1,
+            s.count
+        );
+    }
     if a.dry_run {
         let rows: usize = sweep.jobs.iter().map(|j| j.layers.len()).sum();
-        println!("{}: {} jobs ({} rows), config hash {}", a.config.display(), sweep.jobs.len(), rows, sweep.hash);
+        outln!("{}: {} jobs ({} rows), config hash {}", a.config.display(), sweep.jobs.len(), rows, sweep.hash);
         if let Some(s) = shard {
-            println!("shard {s}: {in_slice} jobs, output {}", outdir.display());
+            outln!("shard {s}: {in_slice} jobs, output {}", outdir.display());
         }
         return Ok(());
     }
+    crate::cli::checks::outdir_writable(&outdir)?;
     let opts = SweepOptions {
         outdir: outdir.clone(),
         shard,
@@ -115,7 +127,7 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let s = s?;
     let rate = s.evaluations as f64 / s.seconds.max(1e-9);
-    println!(
+    outln!(
         "{} of {} job(s) finished ({} now, {} before){}{}; {} evaluations in {:.2} s ({rate:.0}/s); results in {}",
         s.already + s.ran,
         s.jobs,
@@ -134,7 +146,7 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
             if let Some(why) = &r.charts_failed {
                 eprintln!("warning: report without charts: {why}");
             }
-            println!("report: {}", report_dir.join("report.html").display());
+            outln!("report: {}", report_dir.join("report.html").display());
         }
         Err(e) => eprintln!("warning: report not written: {e:#}"),
     }
@@ -142,13 +154,15 @@ pub fn run_sweep(a: SweepArgs) -> anyhow::Result<()> {
 }
 
 pub fn run_merge(a: MergeArgs) -> anyhow::Result<()> {
+    crate::cli::checks::folder_writable("--out", &a.out)?;
     let m = merge(&a.out, &a.shards)?;
-    println!("merged {} folder(s): {} jobs, {} rows into {}", a.shards.len(), m.jobs, m.rows, a.out.display());
+    outln!("merged {} folder(s): {} jobs, {} rows into {}", a.shards.len(), m.jobs, m.rows, a.out.display());
     Ok(())
 }
 
 pub fn run_report(a: ReportArgs) -> anyhow::Result<()> {
     let out = a.out.unwrap_or_else(|| a.input.join("report"));
+    crate::cli::checks::folder_writable("--out", &out)?;
     let r = report(&a.input, &out)?;
     // write! rather than print!: a closed pipe (`| head`) is not an error worth a panic.
     let mut so = std::io::stdout().lock();

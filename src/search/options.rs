@@ -314,7 +314,24 @@ impl SearchOptions {
                 *slot = v;
             }
         }
-        hw.validate().map_err(|e| invalid(e.field, format!("accelerator: {e}")))?;
+        hw.validate().map_err(|e| {
+            // A value out of range here came from a flag (files are checked as they are read, with
+            // their line), or in co-exploration the PE limit: name that flag.
+            let flag = match e.field {
+                "num_pe" if self.co_explores() && self.pe_limit.is_some() => Some("--pe-limit"),
+                "num_pe" if self.num_pe.is_some() => Some("--num-pe"),
+                "l1_size" if self.l1_size.is_some() => Some("--l1-size"),
+                "l2_size" if self.l2_size.is_some() => Some("--l2-size"),
+                "noc_bw" if self.noc_bw.is_some() => Some("--noc-bw"),
+                "offchip_bw" if self.offchip_bw.is_some() => Some("--offchip-bw"),
+                _ => None,
+            };
+            match flag {
+                Some("--pe-limit") => invalid("pe_limit", format!("--pe-limit: {e}")),
+                Some(f) => invalid(e.field, format!("{f}: {e}")),
+                None => invalid(e.field, format!("accelerator: {e}")),
+            }
+        })?;
         Ok(hw)
     }
 
@@ -369,6 +386,24 @@ impl SearchOptions {
         }
         if self.epochs == Some(0) {
             bail_opt!("epochs", "--epochs must be at least 1");
+        }
+        if let Some(l) = self.pe_limit {
+            // Without co-exploration (or --shared-hw's candidate designs) the accelerator has its
+            // --num-pe PEs and a limit would be ignored.
+            if !self.co_explores() && !self.shared_hw {
+                bail_opt!(
+                    "pe_limit",
+                    "--pe-limit {l} bounds the PE count of co-explored designs: give --co-explore (or --num-pe <= 0), \
+                     or leave it out (the accelerator has --num-pe PEs)"
+                );
+            }
+            if !(1..=crate::hardware::MAX_NUM_PE).contains(&l) {
+                bail_opt!(
+                    "pe_limit",
+                    "--pe-limit must be between 1 and {} (the largest num_pe of a design), got {l}",
+                    crate::hardware::MAX_NUM_PE
+                );
+            }
         }
         if let Some(z) = self.fixed_cluster {
             // The PE count the genomes are bounded by: the accelerator's, or the co-exploration limit.
@@ -615,7 +650,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_option() {
-        let cases: [(SearchOptions, &str); 7] = [
+        let co = SearchOptions { co_explore: true, ..Default::default() };
+        let cases: Vec<(SearchOptions, &str)> = vec![
             (SearchOptions { max_time: Some(f64::NAN), ..Default::default() }, "max_time"),
             (SearchOptions { layer: Some(1), num_layers: Some(2), ..Default::default() }, "layer"),
             (SearchOptions { tile_rate: 1.5, ..Default::default() }, "tile_rate"),
@@ -623,6 +659,16 @@ mod tests {
             (SearchOptions { area_budget: Some(-1.0), ..Default::default() }, "area_budget"),
             (SearchOptions { fitness2: "speed".into(), ..Default::default() }, "fitness2"),
             (SearchOptions { model: "no-such-model".into(), ..Default::default() }, "model"),
+            // Accelerator values out of range name the flag that set them.
+            (SearchOptions { num_pe: Some(i64::MAX), ..Default::default() }, "num_pe"),
+            (SearchOptions { noc_bw: Some(1 << 40), ..Default::default() }, "noc_bw"),
+            (SearchOptions { l2_size: Some(1 << 40), ..co.clone() }, "l2_size"),
+            // A PE limit outside 1..=2^24, or one without co-exploration (it would be ignored).
+            (SearchOptions { pe_limit: Some(0), ..co.clone() }, "pe_limit"),
+            (SearchOptions { pe_limit: Some(-3), ..co.clone() }, "pe_limit"),
+            (SearchOptions { pe_limit: Some(1 << 40), ..co.clone() }, "pe_limit"),
+            (SearchOptions { pe_limit: Some(5), num_pe: Some(64), ..Default::default() }, "pe_limit"),
+            (SearchOptions { pe_limit: Some(0), shared_hw: true, ..Default::default() }, "pe_limit"),
         ];
         for (o, option) in cases {
             let e = o.prepare().unwrap_err();
@@ -641,6 +687,14 @@ mod tests {
         assert_eq!(p.tasks[0].0, 2);
         assert_eq!(p.tasks[0].1, p.model.layers[2]);
         assert_eq!(p.hw.num_pe, 64);
+        // A PE limit is meaningful with co-exploration (GAMMA's --num-pe <= 0 included) and with
+        // --shared-hw's candidate designs.
+        for o in [
+            SearchOptions { pe_limit: Some(64), num_pe: Some(-1), layer: Some(1), ..Default::default() },
+            SearchOptions { pe_limit: Some(64), shared_hw: true, layer: Some(1), ..Default::default() },
+        ] {
+            o.check().unwrap();
+        }
         let e = SearchOptions { layer: Some(999), ..Default::default() }.prepare().unwrap_err();
         assert!(e.message.contains("has layers 1.."), "{e}");
     }

@@ -117,6 +117,10 @@ impl Directives {
         self.0.retain(|(k, _)| k != key);
     }
 
+    fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key)
+    }
+
     fn get(&self, key: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_deref())
     }
@@ -240,6 +244,18 @@ fn apply(d: &mut Directives, o: &Override, kind: JobKind, shards: usize) -> Resu
         _ => {}
     }
     match value {
+        // `KEY=` drops a directive set so far; one that is not there is a typo or an empty
+        // variable (`mem=$MEM`), not a wish to change nothing.
+        Some("") if !d.has(key) => {
+            let keys: Vec<&str> = d.0.iter().map(|(k, _)| k.as_str()).collect();
+            return Err(bad(
+                o,
+                format!(
+                    "{key}= drops a directive, but the job has no {key} directive to drop (it has {}); give {key}=VALUE to set one",
+                    keys.join(", ")
+                ),
+            ));
+        }
         Some("") => d.remove(key),
         Some(v) => {
             let fine = match key {
@@ -560,6 +576,11 @@ mod tests {
         assert!(err(&["comment=a b"], &[]).contains("white space"));
         assert!(err(&[], &["dependency=afterok:1"]).contains("dependency"));
         assert!(err(&[], &["array=1-2"]).contains("not an array"));
+        // `KEY=` with nothing to drop (a typo, or `mem=$MEM` with MEM unset) is not a no-op.
+        let e = err(&["gres="], &[]);
+        assert!(e.contains("--sbatch \"gres=\"") && e.contains("no gres directive") && e.contains("mem"), "{e}");
+        assert!(err(&[], &["partiton="]).contains("no partiton directive"));
+        assert!(err(&["exclusive", "exclusive=", "exclusive="], &[]).contains("no exclusive directive"));
         for t in ["30", "5:00", "1:00:00", "2-0", "2-12:30", "2-12:30:00", "UNLIMITED"] {
             assert!(valid_time(t), "{t}");
         }
