@@ -7,7 +7,9 @@ use gammaflow::energy::{parse_energy_model, EnergyModel};
 use gammaflow::eval::{BackendChoice, Evaluator, Item, Problem};
 use gammaflow::hardware::Hardware;
 use gammaflow::mapping::{write_maestro, Genome};
-use gammaflow::model::{evaluate, evaluate_with, Crash, Evaluation, Metrics};
+use gammaflow::model::{
+    evaluate, evaluate_with, l1_requirement_levels, l2_requirement_levels, Crash, Evaluation, Metrics,
+};
 use gammaflow::workload::Layer;
 use serde_json::Value;
 
@@ -219,6 +221,25 @@ fn gpu_evals(cases: &[Case]) -> Option<Vec<Evaluation>> {
     let out = ev.evaluate(&problems, &items);
     assert!(ev.is_gpu(), "the GPU backend fell back to the CPU: {:?}", ev.fallback_reason);
     Some(out)
+}
+
+/// The buffer requirements the search checks before evaluating (L1 from the innermost tiles, L2
+/// from the top level's tables and first case alone) are MAESTRO's own on every case it
+/// completed.
+#[test]
+fn buffer_requirements_without_evaluation_match_maestro() {
+    let mut checked = 0;
+    for c in load_cases().iter().chain(&load_ext_cases()) {
+        let exp = &c.raw["expect"];
+        if exp["crash"].as_bool().unwrap() {
+            continue;
+        }
+        let levels = &c.genome.levels;
+        assert_eq!(l1_requirement_levels(&c.layer, levels), exp["l1_size_req"].as_i64().unwrap(), "{}: L1", c.id);
+        assert_eq!(l2_requirement_levels(&c.layer, levels, c.hw.num_pe), exp["l2_size_req"].as_i64(), "{}: L2", c.id);
+        checked += 1;
+    }
+    assert!(checked > 3000, "only {checked} completed cases");
 }
 
 #[test]

@@ -77,7 +77,7 @@ pub struct SearchOpts {
     #[arg(long, value_parser = named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// Evaluation budget per layer (each distinct layer shape gets it; `islands` spends none on
-    /// repeats of what it evaluated). A layer whose latency reaches the compute bound stops early
+    /// repeats or on mappings over a buffer cap). A layer whose latency reaches the compute bound stops early
     /// once its second-objective phase is done.
     #[arg(long)]
     pub max_evals: Option<u64>,

@@ -1136,3 +1136,23 @@ impl InnerVariants {
         Some(sum.wrapping_add(noc(i0.wrapping_add(w0), bw)))
     }
 }
+
+/// The L2 requirement (elements, wrapped as MAESTRO's `int`) that a full evaluation of `tabs`
+/// reports when it completes: twice the top level's case-0 ingress of inputs and weights and its
+/// egress (spec §2.7), computed from that one case with the enumeration's own case code, without
+/// running the levels. An error means case 0 itself fails (the evaluation would too).
+pub fn l2_requirement(tabs: &MappingTables) -> Result<i64, Crash> {
+    let t = &tabs.levels[0];
+    let mut st = [[St::default(); 3]; 6];
+    let mut cnt = [1usize; 6];
+    states(t, &tabs.dims, &mut st, &mut cnt);
+    let mut case = Case { t, s: [St::default(); 6], c: -1 };
+    for j in 0..t.nd {
+        case.s[j] = st[j][0];
+        if st[j][0].pos != POS_I {
+            case.c = j as i32;
+        }
+    }
+    let (in_i, in_w, eg) = (case.ingress(T_I)?, case.ingress(T_W)?, case.egress());
+    Ok(super::wrap32(2i64.wrapping_mul(in_i.wrapping_add(in_w).wrapping_add(eg))))
+}

@@ -5,7 +5,7 @@ mod engine;
 pub mod packed;
 pub mod tables;
 
-pub use engine::{noc, Crash, Evaluator, TopResult};
+pub use engine::{l2_requirement, noc, Crash, Evaluator, TopResult};
 pub use tables::{MappingTables, SetupError};
 
 use crate::energy::EnergyModel;
@@ -399,8 +399,13 @@ pub fn evaluate_with(layer: &Layer, genome: &Genome, hw: &Hardware, energy: &Ene
 /// A genome's L1 requirement on a layer, straight from its innermost tiles (the closed form of
 /// `l1_size`, needing no PE count): used to size and repair designs before evaluation.
 pub fn l1_requirement(layer: &Layer, genome: &Genome) -> i64 {
+    l1_requirement_levels(layer, &genome.levels)
+}
+
+/// [`l1_requirement`] on a slice of cluster levels (0 for none).
+pub fn l1_requirement_levels(layer: &Layer, levels: &[Level]) -> i64 {
     let sh = layer.shape();
-    let Some(lv) = genome.levels.last() else { return 0 };
+    let Some(lv) = levels.last() else { return 0 };
     let t = |d: Dim| lv.tile(d);
     let (y, x) = (t(Dim::Y).wrapping_add(t(Dim::R)) - 1, t(Dim::X).wrapping_add(t(Dim::S)) - 1);
     let (k, c, r, s) = (t(Dim::K), t(Dim::C), t(Dim::R), t(Dim::S));
@@ -412,4 +417,22 @@ pub fn l1_requirement(layer: &Layer, genome: &Genome) -> i64 {
         m(m(c, y), x).wrapping_add(m(m(m(k, c), r), s)).wrapping_add(m(m(k, y), x))
     };
     wrap32(sum.wrapping_mul(2))
+}
+
+/// The L2 requirement a full evaluation of `levels` reports when it completes, from the top
+/// level's tables and first case alone ([`l2_requirement`]); None where the mapping cannot be
+/// set up or that case fails (the evaluation fails too). Inputs must pass [`validate_input`].
+pub fn l2_requirement_levels(layer: &Layer, levels: &[Level], num_pe: i64) -> Option<i64> {
+    let top = levels.first()?;
+    // The top level's tables depend on the inner levels only through its sub-cluster count
+    // PEs / Π inner cluster sizes, so filling the top level alone with that many PEs gives the
+    // same tables (and the same set-up failure: no such count).
+    let u = levels[1..].iter().try_fold(1i64, |p, l| p.checked_mul(l.size))?;
+    if u < 1 || u > num_pe {
+        return None;
+    }
+    let shape = layer.shape();
+    let mut tabs = MappingTables::empty(&shape);
+    tabs.fill(&shape, std::slice::from_ref(top), num_pe / u).ok()?;
+    l2_requirement(&tabs).ok()
 }

@@ -15,6 +15,7 @@ use crate::eval::{from_packed, BatchEvaluator};
 use crate::hardware::{AreaBreakdown, AreaModel, Hardware};
 use crate::mapping::pack::{stride_for, unpack_genome, PackedProblem, PackedResult};
 use crate::mapping::{Dim, Genome};
+use crate::model::packed::over_buffer_caps;
 use crate::model::Evaluation;
 use crate::workload::Layer;
 use rand::SeedableRng;
@@ -494,9 +495,9 @@ pub fn search_seeded(
     let mut spans: Vec<(usize, usize, usize)> = Vec::new();
     let mut valid: Vec<usize> = Vec::new();
     let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
-    // With a memory: the records' keys, those of a chunk to evaluate (copied) with their index
+    // With a memory: the records' keys and whether a buffer cap rules them out, those of a chunk to evaluate (copied) with their index
     // in the round and fitness, and the chunk's records equal to an earlier one of the round.
-    let mut keys: Vec<(u64, u64)> = Vec::new();
+    let mut keys: Vec<((u64, u64), bool)> = Vec::new();
     let mut new_words: Vec<u32> = Vec::new();
     let mut new_at: Vec<usize> = Vec::new();
     let mut new_fits: Vec<Fitness> = Vec::new();
@@ -535,7 +536,14 @@ pub fn search_seeded(
         let memo = !memos.is_empty();
         if memo {
             keys.clear();
-            keys.par_extend(words.par_chunks_exact(stride).with_min_len(4096).map(Memo::keys));
+            let states_ref = &states;
+            let problems_ref = &problems;
+            keys.par_extend(words.par_chunks_exact(stride).with_min_len(2048).map(|rec| {
+                // Buffers are checked only where the accelerator caps them.
+                let hw = &states_ref[rec[0] as usize].hw;
+                let capped = hw.l1_size > 0 || hw.l2_size > 0;
+                (Memo::keys(rec), capped && over_buffer_caps(problems_ref, rec))
+            }));
             fits.resize(n_all, Fitness::WORST);
         }
         // Evaluated in chunks, so that the full results (which only the best and the Pareto
@@ -558,7 +566,12 @@ pub fn search_seeded(
                     }
                     let start = new_at.len();
                     for i in a..b {
-                        match memos[ti].look(keys[i], i) {
+                        let (key, over) = keys[i];
+                        if over && memos[ti].take_free() {
+                            // Over a buffer cap: unusable (fitness WORST) without an evaluation.
+                            continue;
+                        }
+                        match memos[ti].look(key, i) {
                             Seen::Before(f) => {
                                 fits[i] = f;
                                 valid[si] += f.is_valid() as usize;
@@ -626,7 +639,7 @@ pub fn search_seeded(
                     for e in a..b {
                         let i = new_at[e];
                         fits[i] = new_fits[e];
-                        memos[ti].resolve(keys[i], i, new_fits[e]);
+                        memos[ti].resolve(keys[i].0, i, new_fits[e]);
                     }
                 }
                 // Records equal to an earlier one of the round (in this chunk or before).
@@ -758,11 +771,14 @@ mod tests {
         }
     }
 
-    /// Counts what reaches the evaluator and how much of it was seen before.
+    /// Counts what reaches the evaluator: records, repeats of earlier ones, and records whose
+    /// evaluation finds a buffer over its cap.
     struct Counting {
         seen: std::collections::HashSet<Vec<u32>>,
         evaluated: u64,
         repeats: u64,
+        over_cap: u64,
+        hw: Hardware,
     }
 
     impl BatchEvaluator for Counting {
@@ -773,30 +789,45 @@ mod tests {
                     self.repeats += 1;
                 }
             }
-            CpuEvaluator.evaluate_packed(p, words, stride, out)
+            CpuEvaluator.evaluate_packed(p, words, stride, out);
+            let hw = self.hw;
+            self.over_cap += out
+                .iter()
+                .filter(|r| r.status == 0 && (r.l1 as i64 > hw.l1_cap() || r.l2 as i64 > hw.l2_cap()))
+                .count() as u64;
         }
     }
 
-    /// `islands` spends its budget on records it has not evaluated (a repeat gets its fitness
-    /// from the memory), while `gamma` evaluates every genome as GAMMA does; the reported
+    /// `islands` spends its budget on records it has not evaluated and whose buffers fit (a
+    /// repeat gets its fitness from the memory, a mapping over a buffer cap is found unusable
+    /// without evaluation), while `gamma` evaluates every genome as GAMMA does; the reported
     /// evaluations are those the evaluator made.
     #[test]
-    fn islands_do_not_evaluate_repeats() {
-        let hw = Hardware::default();
-        let tasks = [(0, Layer::conv(64, 32, 28, 28, 3, 3), hw), (1, Layer::conv(16, 48, 14, 14, 1, 1), hw)];
+    fn islands_evaluate_no_repeats_and_nothing_over_the_buffers() {
+        // GAMMA's example accelerator, whose L1 and L2 rule out a good share of random mappings.
+        let hw = Hardware { num_pe: 168, l1_size: 512, l2_size: 108000, noc_bw: 81920000, offchip_bw: -1 };
+        let tasks = [(0, Layer::conv(64, 32, 28, 28, 3, 3), hw), (1, Layer::conv(256, 48, 14, 14, 3, 3), hw)];
         for (strategy, chunk) in [(Strategy::Islands, 1 << 22), (Strategy::Islands, 7), (Strategy::Gamma, 1 << 22)] {
             let cfg = SearchConfig { strategy, max_evals: Some(6000), seed: 2, ..SearchConfig::default() };
-            let mut ev = Counting { seen: Default::default(), evaluated: 0, repeats: 0 };
+            let mut ev = Counting { seen: Default::default(), evaluated: 0, repeats: 0, over_cap: 0, hw };
             EVAL_CHUNK.store(chunk, AtomicOrdering::Relaxed);
             let out = search(&tasks, &cfg, &mut ev, |_| {});
             EVAL_CHUNK.store(1 << 22, AtomicOrdering::Relaxed);
             assert_eq!(out.iter().map(|r| r.evaluations).sum::<u64>(), ev.evaluated);
             assert!(out.iter().all(|r| r.evaluations == 6000), "{}: the budget is spent", strategy.name());
             let share = ev.repeats as f64 / ev.evaluated as f64;
+            let over = ev.over_cap as f64 / ev.evaluated as f64;
             match strategy {
                 // Only a record whose memory slot another record took is evaluated again.
-                Strategy::Islands => assert!(share < 0.01, "islands evaluated {share:.3} repeats"),
-                _ => assert!(share > 0.05, "gamma evaluated {share:.3} repeats: the check would not see them"),
+                Strategy::Islands => {
+                    assert!(share < 0.01, "islands evaluated {share:.3} repeats");
+                    assert_eq!(ev.over_cap, 0, "islands evaluated mappings over a buffer cap");
+                }
+                _ => {
+                    // What the checks above would miss if the memory or the buffer check did nothing.
+                    assert!(share > 0.05, "gamma evaluated {share:.3} repeats");
+                    assert!(over > 0.05, "gamma evaluated {over:.3} over a cap");
+                }
             }
         }
     }

@@ -1,8 +1,11 @@
-//! A layer's memory of the records it evaluated, so that a repeat (an offspring equal to its
-//! parent, two equal siblings, a neighbour the polish met before) gets its fitness back without
-//! spending an evaluation. About 15% of what `islands` proposes at 1e4-1e5 evaluations is such a
-//! repeat; the GA still needs them (a repeated elite acts as elitism in a small island), so they
-//! are given their fitness rather than dropped.
+//! What a layer knows of a record without evaluating it. A repeat of a record it evaluated (an
+//! offspring equal to its parent, two equal siblings, a neighbour the polish met before; about
+//! 15% of what `islands` proposes at 1e4-1e5 evaluations) gets its fitness back, and a mapping
+//! whose L1 or L2 requirement is over the accelerator's cap (checked on the host from the
+//! innermost tiles and the top level's first case, [`crate::model::packed::over_buffer_caps`];
+//! about 30% of proposals on GAMMA's 168-PE example) is unusable, so neither spends an
+//! evaluation. The GA still sees both (a repeated elite acts as elitism in a small island), so
+//! they are given their fitness rather than dropped.
 //!
 //! The table is bounded and 4-way set-associative (a full set forgets its oldest record), keyed
 //! by two independent 64-bit hashes of the whole record, so lookups never allocate and the result
@@ -45,8 +48,8 @@ pub struct Memo {
     stored: u32,
     /// Records proposed so far, repeats included.
     proposed: u64,
-    /// Repeats are free only while fewer than this were proposed: a strategy that proposed
-    /// nothing but repeats would otherwise never spend its budget.
+    /// Repeats and mappings over a cap are free only while fewer than this were proposed: a
+    /// strategy that proposed nothing else would otherwise never spend its budget.
     free_until: u64,
 }
 
@@ -104,6 +107,13 @@ impl Memo {
             Slot { k1: keys.0, k2: keys.1, fit: Fitness::WORST, pending: i as u32, stamp };
         self.stored = stamp.wrapping_add(1);
         Seen::New
+    }
+
+    /// Counts a record known unusable without evaluation (over a buffer cap); true while such
+    /// records, like repeats, are free.
+    pub fn take_free(&mut self) -> bool {
+        self.proposed += 1;
+        self.proposed <= self.free_until
     }
 
     /// Stores the fitness of record `i` of the round, unless its slot went to another record.

@@ -94,7 +94,7 @@ pub struct SearchOptions {
     #[serde(deserialize_with = "crate::schema::de_named")]
     pub backend: BackendChoice,
     /// Evaluation budget per layer (each distinct layer shape gets it; `islands` spends none on
-    /// repeats of what it evaluated). A layer whose latency reaches the compute bound stops early
+    /// repeats or on mappings over a buffer cap). A layer whose latency reaches the compute bound stops early
     /// once its second-objective phase is done.
     pub max_evals: Option<u64>,
     /// Stop after this many seconds of wall time (results then depend on machine speed).
