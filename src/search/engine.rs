@@ -535,26 +535,30 @@ pub fn search_seeded(
         fits.clear();
         let memo = !memos.is_empty();
         if memo {
-            keys.clear();
-            let states_ref = &states;
-            let problems_ref = &problems;
-            keys.par_extend(words.par_chunks_exact(stride).with_min_len(2048).map(|rec| {
-                // Buffers are checked only where the accelerator caps them.
-                let hw = &states_ref[rec[0] as usize].hw;
-                let capped = hw.l1_size > 0 || hw.l2_size > 0;
-                (Memo::keys(rec), capped && over_buffer_caps(problems_ref, rec))
-            }));
             fits.resize(n_all, Fitness::WORST);
         }
         // Evaluated in chunks, so that the full results (which only the best and the Pareto
         // archive keep) need a buffer of one chunk, not of the whole round: at a population of
-        // 1e7 (9.5e6 offspring a round) 218 MB instead of 494 MB.
+        // 1e7 (9.5e6 offspring a round) 218 MB instead of 494 MB. With a memory the records to
+        // evaluate are copied out, so its chunks are half as long (two GPU chunks, 160 MB).
         let chunk_len = EVAL_CHUNK.load(AtomicOrdering::Relaxed).max(1);
+        let chunk_len = if memo { chunk_len.div_ceil(2) } else { chunk_len };
         for lo in (0..n_all).step_by(chunk_len) {
             let hi = (lo + chunk_len).min(n_all);
             // Per span of the chunk: where its records to evaluate lie in `chunk`.
             ranges.clear();
             let chunk: &[u32] = if memo {
+                keys.clear();
+                let states_ref = &states;
+                let problems_ref = &problems;
+                keys.par_extend(words[lo * stride..hi * stride].par_chunks_exact(stride).with_min_len(2048).map(
+                    |rec| {
+                        // Buffers are checked only where the accelerator caps them.
+                        let hw = &states_ref[rec[0] as usize].hw;
+                        let capped = hw.l1_size > 0 || hw.l2_size > 0;
+                        (Memo::keys(rec), capped && over_buffer_caps(problems_ref, rec))
+                    },
+                ));
                 // Repeats take their fitness from the memory; the rest is copied out.
                 new_words.clear();
                 new_at.clear();
@@ -566,7 +570,7 @@ pub fn search_seeded(
                     }
                     let start = new_at.len();
                     for i in a..b {
-                        let (key, over) = keys[i];
+                        let (key, over) = keys[i - lo];
                         if over && memos[ti].take_free() {
                             // Over a buffer cap: unusable (fitness WORST) without an evaluation.
                             continue;
@@ -639,7 +643,7 @@ pub fn search_seeded(
                     for e in a..b {
                         let i = new_at[e];
                         fits[i] = new_fits[e];
-                        memos[ti].resolve(keys[i].0, i, new_fits[e]);
+                        memos[ti].resolve(keys[i - lo].0, i, new_fits[e]);
                     }
                 }
                 // Records equal to an earlier one of the round (in this chunk or before).
