@@ -3,7 +3,7 @@
 //! 15% of what `islands` proposes at 1e4-1e5 evaluations) gets its fitness back, and a mapping
 //! whose L1 or L2 requirement is over the accelerator's cap (checked on the host from the
 //! innermost tiles and the top level's first case, [`crate::model::packed::over_buffer_caps`];
-//! about 30% of proposals on GAMMA's 168-PE example) is unusable, so neither spends an
+//! about 30% of what reached the model before this check, on GAMMA's 168-PE example) is unusable, so neither spends an
 //! evaluation. The GA still sees both (a repeated elite acts as elitism in a small island), so
 //! they are given their fitness rather than dropped.
 //!
