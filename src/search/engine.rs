@@ -559,7 +559,7 @@ pub fn search_seeded(
                         (Memo::keys(rec), capped && over_buffer_caps(problems_ref, rec))
                     },
                 ));
-                // Repeats take their fitness from the memory; the rest is copied out.
+                // Repeats take their fitness from the memory; the rest is evaluated.
                 new_words.clear();
                 new_at.clear();
                 same.clear();
@@ -581,15 +581,20 @@ pub fn search_seeded(
                                 valid[si] += f.is_valid() as usize;
                             }
                             Seen::SameAs(j) => same.push((si, i, j)),
-                            Seen::New => {
-                                new_at.push(i);
-                                new_words.extend_from_slice(&words[i * stride..(i + 1) * stride]);
-                            }
+                            Seen::New => new_at.push(i),
                         }
                     }
                     ranges.push((si, start, new_at.len()));
                 }
-                &new_words
+                if new_at.len() == hi - lo {
+                    // Nothing known: evaluated in place (large populations rarely repeat).
+                    &words[lo * stride..hi * stride]
+                } else {
+                    for &i in &new_at {
+                        new_words.extend_from_slice(&words[i * stride..(i + 1) * stride]);
+                    }
+                    &new_words
+                }
             } else {
                 for (si, &(_, from, n)) in spans.iter().enumerate() {
                     let (a, b) = (from.max(lo), (from + n).min(hi));
