@@ -607,9 +607,7 @@ fn rerun_into_a_used_folder_drops_the_old_per_layer_files() {
 #[test]
 fn meaningless_flag_values_are_refused_with_the_flag() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("sweep.toml");
-    fs::write(&cfg, "models = [\"toy\"]\nnum_pop = [8]\nepochs = [1]\n[[accelerators]]\nname = \"a\"\nnum_pe = 64\n")
-        .unwrap();
+    let cfg = toy_sweep(dir.path());
     let cases = dir.path().join("cases.jsonl");
     fs::write(&cases, "").unwrap();
     let file = dir.path().join("a-file");
@@ -678,9 +676,7 @@ fn meaningless_flag_values_are_refused_with_the_flag() {
 #[test]
 fn an_empty_shard_is_said() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("sweep.toml");
-    fs::write(&cfg, "models = [\"toy\"]\nnum_pop = [8]\nepochs = [1]\n[[accelerators]]\nname = \"a\"\nnum_pe = 64\n")
-        .unwrap();
+    let cfg = toy_sweep(dir.path());
     let (_, se) = run_ok(bin().args(["sweep", "--dry-run", "--shard", "3/3", "--config"]).arg(&cfg));
     assert!(se.contains("shard 3/3 holds no job: the sweep has 1 job(s)"), "{se}");
 }
@@ -691,9 +687,7 @@ fn an_empty_shard_is_said() {
 #[test]
 fn a_closed_stdout_is_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("sweep.toml");
-    fs::write(&cfg, "models = [\"toy\"]\nnum_pop = [8]\nepochs = [1]\n[[accelerators]]\nname = \"a\"\nnum_pe = 64\n")
-        .unwrap();
+    let cfg = toy_sweep(dir.path());
     let out = dir.path().join("out");
     let onnx = repo("tests/data/onnx/resnet18.onnx");
     let sweep =
@@ -729,4 +723,12 @@ fn merge_and_report_outputs_that_are_files_are_refused_with_the_flag() {
         assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
         assert!(err.contains(&format!("--out {file} exists and is not a folder")), "{args:?}: {err}");
     }
+}
+
+/// A one-job sweep file (the toy model, population 8, one epoch, 64 PEs) in `dir`.
+fn toy_sweep(dir: &std::path::Path) -> std::path::PathBuf {
+    let cfg = dir.join("sweep.toml");
+    fs::write(&cfg, "models = [\"toy\"]\nnum_pop = [8]\nepochs = [1]\n[[accelerators]]\nname = \"a\"\nnum_pe = 64\n")
+        .unwrap();
+    cfg
 }
