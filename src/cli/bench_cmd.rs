@@ -202,38 +202,32 @@ fn print_row(r: &Row, header: bool) {
     let f = |v: Option<f64>| v.map(|x| format!("{x:.3e}")).unwrap_or_else(|| "-".into());
     let x = |v: Option<f64>| v.map(|x| format!("{x:.2}x")).unwrap_or_else(|| "-".into());
     if header {
-        outln!(
-            "{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}",
-            "size",
-            "cpu-1t eval",
-            "cpu eval",
-            "cpu e2e",
-            "gpu eval",
-            "gpu e2e",
-            "gpu/cpu",
-            "gpu/cpu"
-        );
-        outln!(
-            "{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}",
-            "",
-            "evals/s",
-            "evals/s",
-            "evals/s",
-            "evals/s",
-            "evals/s",
-            "eval",
-            "e2e"
-        );
+        table_line(["size", "cpu-1t eval", "cpu eval", "cpu e2e", "gpu eval", "gpu e2e", "gpu/cpu", "gpu/cpu"]);
+        table_line(["", "evals/s", "evals/s", "evals/s", "evals/s", "evals/s", "eval", "e2e"]);
     }
+    table_line([
+        &r.size.to_string(),
+        &f(r.cpu_1t_eval),
+        &f(Some(r.cpu_all_eval)),
+        &f(Some(r.cpu_all_end_to_end)),
+        &f(r.gpu_eval),
+        &f(r.gpu_end_to_end),
+        &x(r.gpu_over_cpu_eval),
+        &x(r.gpu_over_cpu_end_to_end),
+    ]);
+}
+
+/// One line of the throughput table: the size, five rates and two ratios, right-aligned.
+fn table_line(c: [&str; 8]) {
     outln!(
         "{:>10} | {:>11} | {:>11} | {:>11} | {:>11} | {:>11} | {:>8} | {:>8}",
-        r.size,
-        f(r.cpu_1t_eval),
-        f(Some(r.cpu_all_eval)),
-        f(Some(r.cpu_all_end_to_end)),
-        f(r.gpu_eval),
-        f(r.gpu_end_to_end),
-        x(r.gpu_over_cpu_eval),
-        x(r.gpu_over_cpu_end_to_end)
+        c[0],
+        c[1],
+        c[2],
+        c[3],
+        c[4],
+        c[5],
+        c[6],
+        c[7]
     );
 }

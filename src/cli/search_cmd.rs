@@ -77,8 +77,8 @@ pub struct SearchOpts {
     #[arg(long, value_parser = named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// Evaluation budget per layer (each distinct layer shape gets it; `islands` spends none on
-    /// repeats or on mappings over a buffer cap). A layer whose latency reaches the compute bound stops early
-    /// once its second-objective phase is done.
+    /// repeats or on mappings over a buffer cap). A layer whose latency reaches the compute bound
+    /// stops early once its second-objective phase is done.
     #[arg(long)]
     pub max_evals: Option<u64>,
     /// Stop after this many seconds of wall time (results then depend on machine speed).

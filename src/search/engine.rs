@@ -31,8 +31,9 @@ use std::time::{Duration, Instant};
 pub enum Strategy {
     /// gammaflow's default: many small GA islands evaluated in one batch, restarts in
     /// structural basins not explored yet, neighbourhood polish of each island's best, then a
-    /// loop-order phase for the second objective. Repeats of what a layer evaluated get their
-    /// fitness from [`super::memo`] and cost no evaluation.
+    /// loop-order phase for the second objective. Repeats of what a layer evaluated, and
+    /// mappings over a buffer cap, are known without the model ([`super::memo`]) and cost no
+    /// evaluation.
     #[default]
     Islands,
     /// GAMMA's GA as published (one population per layer, GAMMA's operators and selection).
@@ -482,8 +483,8 @@ pub fn search_seeded(
         })
         .unzip();
     let budget_total: u64 = states.iter().map(|s| s.budget).sum();
-    // `islands` gets repeats' fitness from a memory instead of evaluating them again; `gamma`
-    // evaluates every genome, as GAMMA does, and random search rarely repeats.
+    // `islands` knows repeats and mappings over a buffer cap without evaluating them; `gamma`
+    // evaluates every genome, as GAMMA does, and random search is the plain baseline.
     let mut memos: Vec<Memo> = if cfg.strategy == Strategy::Islands {
         states.iter().map(|s| Memo::new(s.budget)).collect()
     } else {
@@ -495,8 +496,9 @@ pub fn search_seeded(
     let mut spans: Vec<(usize, usize, usize)> = Vec::new();
     let mut valid: Vec<usize> = Vec::new();
     let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
-    // With a memory: the records' keys and whether a buffer cap rules them out, those of a chunk to evaluate (copied) with their index
-    // in the round and fitness, and the chunk's records equal to an earlier one of the round.
+    // With a memory, per chunk: the records' keys and whether a buffer cap rules them out, the
+    // records to evaluate (copied unless all are) with their index in the round and fitness, and
+    // the records equal to an earlier one of the round.
     let mut keys: Vec<((u64, u64), bool)> = Vec::new();
     let mut new_words: Vec<u32> = Vec::new();
     let mut new_at: Vec<usize> = Vec::new();
@@ -571,11 +573,13 @@ pub fn search_seeded(
                     let start = new_at.len();
                     for i in a..b {
                         let (key, over) = keys[i - lo];
-                        if over && memos[ti].take_free() {
+                        let seen = if over {
                             // Over a buffer cap: unusable (fitness WORST) without an evaluation.
-                            continue;
-                        }
-                        match memos[ti].look(key, i) {
+                            memos[ti].take_free()
+                        } else {
+                            memos[ti].look(key, i)
+                        };
+                        match seen {
                             Seen::Before(f) => {
                                 fits[i] = f;
                                 valid[si] += f.is_valid() as usize;

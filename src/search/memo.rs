@@ -3,9 +3,9 @@
 //! 15% of what `islands` proposes at 1e4-1e5 evaluations) gets its fitness back, and a mapping
 //! whose L1 or L2 requirement is over the accelerator's cap (checked on the host from the
 //! innermost tiles and the top level's first case, [`crate::model::packed::over_buffer_caps`];
-//! about 30% of what reached the model before this check, on GAMMA's 168-PE example) is unusable, so neither spends an
-//! evaluation. The GA still sees both (a repeated elite acts as elitism in a small island), so
-//! they are given their fitness rather than dropped.
+//! about 30% of what reached the model before this check, on GAMMA's 168-PE example) is
+//! unusable, so neither spends an evaluation. The GA still sees both (a repeated elite acts as
+//! elitism in a small island), so they are given their fitness rather than dropped.
 //!
 //! The table is bounded and 4-way set-associative (a full set forgets its oldest record), keyed
 //! by two independent 64-bit hashes of the whole record, so lookups never allocate and the result
@@ -109,11 +109,15 @@ impl Memo {
         Seen::New
     }
 
-    /// Counts a record known unusable without evaluation (over a buffer cap); true while such
-    /// records, like repeats, are free.
-    pub fn take_free(&mut self) -> bool {
+    /// A record known unusable without evaluation (over a buffer cap): [`Fitness::WORST`] while
+    /// such records, like repeats, are free, else to be evaluated.
+    pub fn take_free(&mut self) -> Seen {
         self.proposed += 1;
-        self.proposed <= self.free_until
+        if self.proposed > self.free_until {
+            Seen::New
+        } else {
+            Seen::Before(Fitness::WORST)
+        }
     }
 
     /// Stores the fitness of record `i` of the round, unless its slot went to another record.

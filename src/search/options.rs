@@ -94,8 +94,8 @@ pub struct SearchOptions {
     #[serde(deserialize_with = "crate::schema::de_named")]
     pub backend: BackendChoice,
     /// Evaluation budget per layer (each distinct layer shape gets it; `islands` spends none on
-    /// repeats or on mappings over a buffer cap). A layer whose latency reaches the compute bound stops early
-    /// once its second-objective phase is done.
+    /// repeats or on mappings over a buffer cap). A layer whose latency reaches the compute bound
+    /// stops early once its second-objective phase is done.
     pub max_evals: Option<u64>,
     /// Stop after this many seconds of wall time (results then depend on machine speed).
     pub max_time: Option<f64>,
@@ -317,20 +317,16 @@ impl SearchOptions {
         hw.validate().map_err(|e| {
             // A value out of range here came from a flag (files are checked as they are read, with
             // their line), or in co-exploration the PE limit: name that flag.
-            let flag = match e.field {
-                "num_pe" if self.co_explores() && self.pe_limit.is_some() => Some("--pe-limit"),
-                "num_pe" if self.num_pe.is_some() => Some("--num-pe"),
-                "l1_size" if self.l1_size.is_some() => Some("--l1-size"),
-                "l2_size" if self.l2_size.is_some() => Some("--l2-size"),
-                "noc_bw" if self.noc_bw.is_some() => Some("--noc-bw"),
-                "offchip_bw" if self.offchip_bw.is_some() => Some("--offchip-bw"),
-                _ => None,
+            let (option, label) = match e.field {
+                "num_pe" if self.co_explores() && self.pe_limit.is_some() => ("pe_limit", "--pe-limit"),
+                "num_pe" if self.num_pe.is_some() => (e.field, "--num-pe"),
+                "l1_size" if self.l1_size.is_some() => (e.field, "--l1-size"),
+                "l2_size" if self.l2_size.is_some() => (e.field, "--l2-size"),
+                "noc_bw" if self.noc_bw.is_some() => (e.field, "--noc-bw"),
+                "offchip_bw" if self.offchip_bw.is_some() => (e.field, "--offchip-bw"),
+                _ => (e.field, "accelerator"),
             };
-            match flag {
-                Some("--pe-limit") => invalid("pe_limit", format!("--pe-limit: {e}")),
-                Some(f) => invalid(e.field, format!("{f}: {e}")),
-                None => invalid(e.field, format!("accelerator: {e}")),
-            }
+            invalid(option, format!("{label}: {e}"))
         })?;
         Ok(hw)
     }
