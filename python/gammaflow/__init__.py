@@ -294,8 +294,9 @@ def _search_options(opts: Dict[str, Any]) -> Dict[str, Any]:
         elif kind is int:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
                 raise ValueError(f"{name}: expected an integer, got {value!r}")
-            if not _INT_MIN <= int(value) < _INT_END:
-                raise ValueError(f"{name}: {_shown(int(value))} does not fit in 64 bits")
+            found = _bad_number(value, name)
+            if found:
+                raise ValueError(found)
             out[name] = int(value)
         elif kind is float:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
