@@ -109,6 +109,9 @@ pub const ISLANDS_F1_TOLERANCE: f64 = 1e-4;
 /// Records evaluated per call within a round: four of the GPU evaluator's default chunks (so
 /// its upload/compute overlap still runs), and a bound on the full-results buffer (52 bytes a
 /// record) for populations in the millions. Results do not depend on it (a test lowers it).
+/// How many records ahead the memory's sets are loaded while a round is looked up.
+const AHEAD: usize = 8;
+
 static EVAL_CHUNK: AtomicUsize = AtomicUsize::new(1 << 22);
 
 impl Default for SearchConfig {
@@ -572,6 +575,9 @@ pub fn search_seeded(
                     }
                     let start = new_at.len();
                     for i in a..b {
+                        if let Some(&(k, false)) = keys.get(i + AHEAD - lo).filter(|_| i + AHEAD < b) {
+                            memos[ti].touch(k);
+                        }
                         let (key, over) = keys[i - lo];
                         let seen = if over {
                             // Over a buffer cap: unusable (fitness WORST) without an evaluation.
@@ -594,9 +600,14 @@ pub fn search_seeded(
                     // Nothing known: evaluated in place (large populations rarely repeat).
                     &words[lo * stride..hi * stride]
                 } else {
-                    for &i in &new_at {
-                        new_words.extend_from_slice(&words[i * stride..(i + 1) * stride]);
-                    }
+                    // Copied on every core: at large populations this copy was the main
+                    // thread's largest cost while the workers waited.
+                    new_words.resize(new_at.len() * stride, 0);
+                    new_words
+                        .par_chunks_exact_mut(stride)
+                        .zip(new_at.par_iter())
+                        .with_min_len(4096)
+                        .for_each(|(dst, &i)| dst.copy_from_slice(&words[i * stride..(i + 1) * stride]));
                     &new_words
                 }
             } else {
@@ -650,6 +661,9 @@ pub fn search_seeded(
                 for &(si, a, b) in &ranges {
                     let ti = spans[si].0;
                     for e in a..b {
+                        if e + AHEAD < b {
+                            memos[ti].touch(keys[new_at[e + AHEAD] - lo].0);
+                        }
                         let i = new_at[e];
                         fits[i] = new_fits[e];
                         memos[ti].resolve(keys[i - lo].0, i, new_fits[e]);

@@ -89,6 +89,14 @@ impl Memo {
         (mix(a) | 1, mix(b))
     }
 
+    /// Starts loading the set of `keys` (looked up or resolved soon after): the table is larger
+    /// than the caches, so the loop over a round keeps several sets in flight.
+    #[inline]
+    pub fn touch(&self, keys: (u64, u64)) {
+        let s = (keys.0 as usize & self.mask) * WAYS;
+        std::hint::black_box(self.slots[s].k1);
+    }
+
     /// Looks record `i` of the round up by its keys and, when it is new, remembers it as pending
     /// on `i`. Past the free share of proposals everything is new (and costs an evaluation).
     pub fn look(&mut self, keys: (u64, u64), i: usize) -> Seen {

@@ -773,11 +773,22 @@ impl Driver for Islands {
     fn absorb(&mut self, cx: &Cx, _rng: &mut ChaCha8Rng, recs: &[u32], fits: &[Fitness]) {
         let stride = cx.stride;
         let co = cx.cfg.space.co_explore;
+        // A record beats some elite exactly when it beats the worst one, which changes only when
+        // an elite does (one comparison a record instead of one per elite).
+        let worst = |el: &[(Fitness, u64, Genome)]| {
+            if el.len() < ELITES {
+                None
+            } else {
+                el.iter().map(|e| e.0).max_by(|a, b| a.lex_cmp(b))
+            }
+        };
+        let mut bar = worst(&self.elites);
         for (rec, f) in recs.chunks_exact(stride).zip(fits) {
-            if f.is_valid() && (self.elites.len() < ELITES || self.elites.iter().any(|e| f.lex_cmp(&e.0).is_lt())) {
+            if f.is_valid() && bar.is_none_or(|w| f.lex_cmp(&w).is_lt()) {
                 self.note_elite(*f, tiling_key(rec, co, 0.0), || {
                     unpack_genome(rec).expect("the engine packed this record").2
                 });
+                bar = worst(&self.elites);
             }
         }
         let two_ok = cx.remaining > cx.budget / 50;
