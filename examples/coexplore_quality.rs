@@ -59,7 +59,7 @@ fn main() -> anyhow::Result<()> {
             .collect();
         for &strategy in &strategies {
             for &budget in &budgets {
-                for seed in 0..seeds {
+                for seed in seeds.clone() {
                     let cfg =
                         SearchConfig {
                             strategy,

@@ -3,11 +3,14 @@
 //! strategy and budget. Prints a Markdown table (BENCHMARKS.md) and a CSV of every run.
 //!
 //! `cargo run --release --example search_quality -- [--budgets 1e4,1e5] [--seeds 10]
-//!  [--strategies islands,gamma] [--set all|gamma|1024|256|holdout] [--pop N] [--csv FILE]`
+//!  [--seed-start S] [--strategies islands,gamma] [--set all|gamma|1024|256|holdout]
+//!  [--layers vgg16#3,bert#1] [--pop N] [--backend cpu|gpu|auto] [--csv FILE]`
 //!
 //! `all` (the default) is the 21 layers of BENCHMARKS.md's table; `holdout` is 18 other layers
 //! of the same models on the same accelerators, to check that a search change generalises.
 //! `--pop` overrides the population (48 per island for `islands`, 100 for the others).
+//! `--layers` keeps only the named layers of the chosen sets and `--seed-start` shifts the seeds,
+//! so that one table can be split into jobs run in parallel (`benches/device_quality.sh`).
 
 #[path = "common/args.rs"]
 mod args;
@@ -115,26 +118,43 @@ fn main() -> anyhow::Result<()> {
     if let Some(f) = pareto_csv.as_mut() {
         writeln!(f, "set,layer,strategy,budget,seed,bound,fitness1,fitness2")?;
     }
-    let mut ev = Evaluator::new(BackendChoice::Cpu)?;
+    let only: Option<Vec<String>> = arg("--layers").map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
+    let backend = args::named::<BackendChoice>(&arg("--backend").unwrap_or_else(|| "cpu".into()))?;
+    let mut ev = Evaluator::new(backend)?;
     println!(
         "| set | layer | strategy | budget | median gap % | worst gap % | median energy nJ | evals used (median) |"
     );
     println!("|--|--|--|--|--|--|--|--|");
     // "all" is the three sets of BENCHMARKS.md's table, not the held-out ones.
     let chosen = |name: &str| if which == "all" { !name.starts_with("holdout") } else { name.starts_with(&which) };
+    if let Some(o) = &only {
+        let known: Vec<String> = sets()
+            .iter()
+            .filter(|s| chosen(s.name))
+            .flat_map(|s| s.layers.iter().map(|(m, i)| format!("{m}#{i}")))
+            .collect();
+        if let Some(bad) = o.iter().find(|n| !known.contains(n)) {
+            anyhow::bail!("--layers: {bad:?} is not a layer of the chosen sets ({})", known.join(", "));
+        }
+    }
     for set in sets().into_iter().filter(|s| chosen(s.name)) {
         let layers: Vec<(String, Layer)> = set
             .layers
             .iter()
-            .map(|(m, i)| Ok((format!("{m}#{i}"), resolve_model(m)?.layers[i - 1])))
+            .map(|(m, i)| (format!("{m}#{i}"), m, i))
+            .filter(|(name, _, _)| only.as_ref().is_none_or(|o| o.contains(name)))
+            .map(|(name, m, i)| Ok((name, resolve_model(m)?.layers[i - 1])))
             .collect::<anyhow::Result<_>>()?;
+        if layers.is_empty() {
+            continue;
+        }
         let tasks: Vec<(usize, Layer, Hardware)> =
             layers.iter().enumerate().map(|(i, (_, l))| (i, *l, set.hw)).collect();
         for &strategy in &strategies {
             for &budget in &budgets {
                 // rows[layer] = (gap, energy, evals) per seed
                 let mut rows: Vec<Vec<(f64, f64, u64)>> = vec![Vec::new(); tasks.len()];
-                for seed in 0..seeds {
+                for seed in seeds.clone() {
                     let cfg = SearchConfig {
                         strategy,
                         fitness1,

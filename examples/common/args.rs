@@ -18,9 +18,12 @@ pub fn budgets(default: &str) -> anyhow::Result<Vec<u64>> {
         .collect::<Result<_, _>>()?)
 }
 
-/// `--seeds N` (seeds 0..N), 10 by default.
-pub fn seeds() -> anyhow::Result<u64> {
-    Ok(arg("--seeds").map(|s| s.parse()).transpose()?.unwrap_or(10))
+/// `--seeds N` (seeds 0..N, 10 by default), shifted by `--seed-start S` (seeds S..S+N), so that
+/// runs split over machines or processes can be concatenated.
+pub fn seeds() -> anyhow::Result<std::ops::Range<u64>> {
+    let n: u64 = arg("--seeds").map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let start: u64 = arg("--seed-start").map(|s| s.parse()).transpose()?.unwrap_or(0);
+    Ok(start..start + n)
 }
 
 /// `--strategies islands,gamma` (the default).
