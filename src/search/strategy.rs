@@ -336,6 +336,11 @@ impl Climb {
                 Step::Twos => {
                     let n = self.ones.len().max(16) * 2;
                     local::two_gene(space, &self.cur, &self.ones, n, rng, &mut self.cands);
+                    if space.opts.co_explore {
+                        let mut trades = Vec::new();
+                        local::tighten(space, &self.cur, &mut trades, scratch);
+                        self.cands.extend(trades.into_iter().filter(|c| !self.ones.contains(c)));
+                    }
                     if self.cands.is_empty() {
                         self.after_local();
                     }
