@@ -10,7 +10,7 @@
 //! of the same models on the same accelerators, to check that a search change generalises.
 //! `--pop` overrides the population (48 per island for `islands`, 100 for the others).
 //! `--layers` keeps only the named layers of the chosen sets and `--seed-start` shifts the seeds,
-//! so that one table can be split into jobs run in parallel (`benches/device_quality.sh`).
+//! so that one table can be split into jobs run in parallel (`benches/device.sh`).
 
 #[path = "common/args.rs"]
 mod args;

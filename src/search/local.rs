@@ -30,6 +30,22 @@ pub fn tile_values(extent: i64, current: i64, out: &mut Vec<i64>) {
     out.dedup();
 }
 
+/// Pushes `c` repaired, and with `grow` also at the largest design its tiling allows (see
+/// [`Space::largest_design`]), each only if it is neither `g` nor already in `seen`.
+fn push_new(space: &Space, g: &Genome, seen: &mut HashSet<Genome>, mut c: Genome, grow: bool, out: &mut Vec<Genome>) {
+    space.repair(&mut c);
+    if c != *g && seen.insert(c) {
+        out.push(c);
+    }
+    if grow {
+        c.levels[0].size = space.largest_design(&c);
+        space.repair(&mut c);
+        if c != *g && seen.insert(c) {
+            out.push(c);
+        }
+    }
+}
+
 /// Every genome one gene away from `g`, repaired into the space, without `g` itself or
 /// duplicates. `scratch` holds temporary values.
 pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut Vec<i64>) {
@@ -41,19 +57,8 @@ pub fn one_gene(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut 
     // (`widen`) is also tried with the design grown to as many sub-clusters as the new tiling,
     // the PE limit and the area budget allow (two coordinated gene changes in one step).
     let widen_pe = space.opts.co_explore;
-    let mut push_any = |mut c: Genome, out: &mut Vec<Genome>, widen: bool| {
-        space.repair(&mut c);
-        if c != *g && seen.insert(c) {
-            out.push(c);
-        }
-        if widen && widen_pe {
-            c.levels[0].size = space.largest_design(&c);
-            space.repair(&mut c);
-            if c != *g && seen.insert(c) {
-                out.push(c);
-            }
-        }
-    };
+    let mut push_any =
+        |c: Genome, out: &mut Vec<Genome>, widen: bool| push_new(space, g, &mut seen, c, widen && widen_pe, out);
     let rs_fixed = |d: Dim| space.opts.rs_full && matches!(d, Dim::R | Dim::S);
     let nl = g.levels.len();
     for li in 0..nl {
@@ -182,17 +187,7 @@ pub fn two_gene(space: &Space, g: &Genome, ones: &[Genome], n: usize, rng: &mut 
 pub fn tighten(space: &Space, g: &Genome, out: &mut Vec<Genome>, scratch: &mut Vec<i64>) {
     out.clear();
     let mut seen = HashSet::new();
-    let mut push = |mut c: Genome, out: &mut Vec<Genome>| {
-        space.repair(&mut c);
-        if c != *g && seen.insert(c) {
-            out.push(c);
-        }
-        c.levels[0].size = space.largest_design(&c);
-        space.repair(&mut c);
-        if c != *g && seen.insert(c) {
-            out.push(c);
-        }
-    };
+    let mut push = |c: Genome, out: &mut Vec<Genome>| push_new(space, g, &mut seen, c, true, out);
     for li in 1..g.levels.len() {
         let child = &g.levels[li];
         let one_iter = |d: Dim| child.tile(d).max(1) * if d == child.par { child.size.max(1) } else { 1 };
@@ -364,7 +359,7 @@ mod tests {
         let t = *out.iter().find(|c| top(c) == (1, 23, 133) && same_below(c)).unwrap();
         tighten(&space, &t, &mut out, &mut s);
         assert!(out.is_empty());
-        // Unchanged inner levels only: a one-level genome has no trades.
+        // A one-level genome has no level below to trade with.
         let mut one = g;
         one.levels.truncate(1);
         tighten(&space, &one, &mut out, &mut s);
