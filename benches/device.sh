@@ -95,7 +95,7 @@ MIN_JOB_S=${MIN_JOB_S:-60} xargs -P "$(nproc)" -L 1 bash -c '
   RAYON_NUM_THREADS=1 timeout "$rest" "$sq" --budgets "$qbudget" --seeds 1 --seed-start "$1" --strategies "$0" \
     --layers "$2" --csv "$out/logs/q/$0-$1-$2.csv" > /dev/null 2>> "$out/logs/q/errors.log" || rm -f "$out/logs/q/$0-$1-$2.csv"
 ' < "$jobs"
-echo "set,layer,strategy,budget,seed,runtime,bound,gap,energy_nJ,evaluations" > "$out/quality.csv"
+echo "set,layer,strategy,budget,seed,runtime,bound,gap,energy_nJ,evaluations,mapping" > "$out/quality.csv"
 for f in "$out"/logs/q/*.csv; do [ -e "$f" ] && tail -n +2 "$f"; done | sort >> "$out/quality.csv"
 log "quality rows: $(($(wc -l < "$out/quality.csv") - 1)) of $(wc -l < "$jobs") jobs"
 log "== done in $(($(date +%s) - start)) s"

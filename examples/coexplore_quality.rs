@@ -1,6 +1,6 @@
 //! Co-exploration quality (DiGamma's setting, `--co-explore`): latency then area under an area
 //! budget and a PE limit, per layer, over seeds, for each strategy and budget. `--csv FILE`
-//! writes every run; `benches/coexplore_table.py` turns the files into BENCHMARKS.md's table.
+//! writes every run (its last column, `mapping`, is the design found); `benches/coexplore_table.py` turns the files into BENCHMARKS.md's table.
 //!
 //! `cargo run --release --example coexplore_quality -- --budgets 1e4,1e6 --seeds 10 --csv c.csv`
 //! (`--setting edge|mid|cloud` and `--layer vgg16#2` narrow the run)
@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         writeln!(
             f,
             "setting,layer,strategy,budget,seed,runtime,pes,area_um2,area_budget_um2,pe_limit,l1_elements,l2_elements,\
-             design_bound,parallel_bound,evaluations"
+             design_bound,parallel_bound,evaluations,mapping"
         )?;
     }
     let mut ev = Evaluator::new(BackendChoice::Cpu)?;
@@ -83,7 +83,7 @@ fn main() -> anyhow::Result<()> {
                         if let Some(f) = csv.as_mut() {
                             writeln!(
                                 f,
-                                "{setting},{},{},{budget},{seed},{},{pes},{area},{},{limit},{},{},{},{},{}",
+                                "{setting},{},{},{budget},{seed},{},{pes},{area},{},{limit},{},{},{},{},{},{}",
                                 tasks[r.index].0,
                                 strategy.name(),
                                 m.runtime_cycles,
@@ -92,7 +92,9 @@ fn main() -> anyhow::Result<()> {
                                 m.l2_size_req,
                                 compute_bound(&r.layer, pes),
                                 r.parallel_bound_cycles,
-                                r.evaluations
+                                r.evaluations,
+                                // The design in `Genome::describe`'s form (no commas).
+                                b.genome.describe()
                             )?;
                         }
                     }

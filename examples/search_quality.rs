@@ -1,6 +1,7 @@
 //! Search quality against budget: the gap of the best runtime to the compute bound
 //! (ceil(MACs / PEs)) and the energy of the best mapping, over seeds, per layer, for each
-//! strategy and budget. Prints a Markdown table (BENCHMARKS.md) and a CSV of every run.
+//! strategy and budget. Prints a Markdown table (BENCHMARKS.md) and a CSV of every run (its
+//! last column, `mapping`, is the best mapping).
 //!
 //! `cargo run --release --example search_quality -- [--budgets 1e4,1e5] [--seeds 10]
 //!  [--seed-start S] [--strategies islands,gamma] [--set all|gamma|1024|256|holdout]
@@ -108,7 +109,7 @@ fn main() -> anyhow::Result<()> {
         None => None,
     };
     if let Some(f) = csv.as_mut() {
-        writeln!(f, "set,layer,strategy,budget,seed,runtime,bound,gap,energy_nJ,evaluations")?;
+        writeln!(f, "set,layer,strategy,budget,seed,runtime,bound,gap,energy_nJ,evaluations,mapping")?;
     }
     // Every run's Pareto front (first and second objective), for choices made after the search.
     let mut pareto_csv = match arg("--pareto-csv") {
@@ -177,6 +178,9 @@ fn main() -> anyhow::Result<()> {
                             }
                             None => (f64::INFINITY, f64::INFINITY, -1),
                         };
+                        // The best mapping in `Genome::describe`'s form (no commas), to inspect or
+                        // re-evaluate a run without repeating it.
+                        let mapping = r.best.as_ref().map(|b| b.genome.describe()).unwrap_or_default();
                         rows[i].push((gap, e, r.evaluations));
                         if let Some(f) = pareto_csv.as_mut() {
                             for c in &r.pareto {
@@ -195,7 +199,7 @@ fn main() -> anyhow::Result<()> {
                         if let Some(f) = csv.as_mut() {
                             writeln!(
                                 f,
-                                "{},{},{},{budget},{seed},{rt},{},{gap},{e},{}",
+                                "{},{},{},{budget},{seed},{rt},{},{gap},{e},{},{mapping}",
                                 set.name,
                                 layers[i].0,
                                 strategy.name(),

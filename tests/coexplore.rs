@@ -228,3 +228,33 @@ fn islands_is_not_worse_than_gamma_at_a_small_budget_where_pes_and_tiling_must_m
     let (islands, gamma) = (median(Strategy::Islands, 48, &mut ev), median(Strategy::Gamma, 100, &mut ev));
     assert!(islands <= gamma, "islands {islands} vs gamma {gamma}");
 }
+
+/// MAESTRO's runtime can fall below ceil(MACs / PEs) where a tile does not divide its parent's
+/// edge tile. On VGG16 layer 2, C (64) in top tiles of 24 with the cluster below in tiles of 23
+/// gives such a runtime (a design co-exploration kept reaching at 20 mm^2): valid by GAMMA's rule
+/// but not physical, so the search's PE count has to rise until runtime x PEs covers the MACs. The
+/// same design with inner C tiles of 24 is physical.
+#[test]
+fn runtimes_below_the_compute_bound_are_not_physical() {
+    use gammaflow::mapping::{Dim, Genome};
+    use gammaflow::search::compute_bound;
+    let layer = gammaflow::workload::builtin::resolve_model("vgg16").unwrap().layers[1];
+    let (n0, cluster) = (112i64, 111i64);
+    let pes = n0 * cluster;
+    let hw = Hardware { num_pe: pes, ..Hardware::default() };
+    let design = |inner_c: i64| {
+        #[rustfmt::skip]
+        let genes = [
+            (Dim::Y, pes), (Dim::K, 64), (Dim::X, cluster), (Dim::Y, 2), (Dim::R, 3), (Dim::C, 24), (Dim::S, 3),
+            (Dim::X, cluster), (Dim::K, 1), (Dim::X, 1), (Dim::S, 3), (Dim::R, 3), (Dim::C, inner_c), (Dim::Y, 1),
+        ];
+        gammaflow::model::evaluate(&layer, &Genome::from_genes(&genes).unwrap(), &hw)
+    };
+    let bound = compute_bound(&layer, pes);
+    let uneven = design(23);
+    let rt = uneven.metrics.unwrap().runtime_cycles;
+    assert!(uneven.valid && rt < bound, "runtime {rt}, bound {bound}");
+    assert!(!uneven.valid_physical);
+    let even = design(24);
+    assert!(even.valid_physical && even.metrics.unwrap().runtime_cycles >= bound);
+}
