@@ -771,6 +771,25 @@ mod tests {
     use super::*;
     use crate::eval::CpuEvaluator;
 
+    /// Populations larger than a draw chunk are drawn and bred on every core: the same seed gives
+    /// the same search on one thread and on three.
+    #[test]
+    fn large_populations_do_not_depend_on_the_thread_count() {
+        let hw = Hardware::default();
+        let tasks = [(0, Layer::conv(64, 32, 28, 28, 3, 3), hw)];
+        let run = |strategy, threads| {
+            let cfg =
+                SearchConfig { strategy, num_pop: 9000, max_evals: Some(20_000), seed: 2, ..SearchConfig::default() };
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let out = pool.install(|| search(&tasks, &cfg, &mut CpuEvaluator, |_| {}));
+            assert!(out[0].best.is_some());
+            format!("{:?}", out.iter().map(|r| (&r.best, &r.pareto, &r.history)).collect::<Vec<_>>())
+        };
+        for strategy in [Strategy::Gamma, Strategy::Islands] {
+            assert!(run(strategy, 1) == run(strategy, 3), "{}: the thread count changed the search", strategy.name());
+        }
+    }
+
     /// Chunked evaluation within a round gives the same search as one pass: rounds of several
     /// layers cut mid-layer by a chunk of 7 records.
     #[test]

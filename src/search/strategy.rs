@@ -54,17 +54,47 @@ fn initial(cx: &Cx, n: usize, init: &[Genome], rng: &mut ChaCha8Rng, out: &mut V
     for g in init.iter().take(n) {
         push(cx, g, out);
     }
-    for i in init.len().min(n)..n {
-        let g = if i < init.len() + 2 { cx.space.unit_genome(rng) } else { cx.space.random_genome(rng) };
-        push(cx, &g, out);
+    let first = init.len().min(n);
+    if n - first <= DRAW_CHUNK {
+        for i in first..n {
+            let g = if i < init.len() + 2 { cx.space.unit_genome(rng) } else { cx.space.random_genome(rng) };
+            push(cx, &g, out);
+        }
+        return;
     }
+    // A large population is drawn on every core, in chunks with their own streams seeded off
+    // `rng` (as `breed` does), so it does not depend on the thread count; drawn one by one, a
+    // population of 1e7 kept one core busy for seconds while a GPU waited.
+    let ones = (n - first).min(2);
+    for _ in 0..ones {
+        push(cx, &cx.space.unit_genome(rng), out);
+    }
+    random_records(cx, n - first - ones, rng, out);
+}
+
+/// Genomes drawn per chunk of a large batch (`initial`, `breed`).
+const DRAW_CHUNK: usize = 4096;
+
+/// Appends `n` random genomes, packed, drawn in chunks on every core.
+fn random_records(cx: &Cx, n: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
+    let start = out.len();
+    let stride = cx.stride;
+    out.resize(start + n * stride, 0);
+    let seeds: Vec<u64> = (0..n.div_ceil(DRAW_CHUNK)).map(|_| rng.random()).collect();
+    out[start..].par_chunks_mut(DRAW_CHUNK * stride).zip(seeds.par_iter()).for_each(|(chunk, &seed)| {
+        let mut r = ChaCha8Rng::seed_from_u64(seed);
+        for rec in chunk.chunks_exact_mut(stride) {
+            let g = cx.space.random_genome(&mut r);
+            pack_into(&g, 0, cx.num_pe(&g), rec);
+        }
+    });
 }
 
 /// Appends `n` children of random parent pairs (the first `pool.len()` records of `parents`):
 /// crossover, mutations, repair. Large broods are bred in chunks on every core, each from its
 /// own stream seeded off `rng`, so the result does not depend on the thread count.
 pub fn breed(cx: &Cx, parents: &Pool, n: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
-    const CHUNK: usize = 4096;
+    const CHUNK: usize = DRAW_CHUNK;
     let start = out.len();
     let stride = cx.stride;
     out.resize(start + n * stride, 0);
@@ -521,7 +551,7 @@ impl Islands {
             return;
         }
         push(cx, proto, out);
-        for _ in 1..n {
+        let member = |rng: &mut ChaCha8Rng| {
             let mut g = cx.space.random_genome(rng);
             if g.levels.len() == proto.levels.len() {
                 for li in 0..g.levels.len() {
@@ -541,8 +571,25 @@ impl Islands {
                 }
                 cx.space.repair(&mut g);
             }
-            push(cx, &g, out);
+            g
+        };
+        if n - 1 <= DRAW_CHUNK {
+            for _ in 1..n {
+                push(cx, &member(rng), out);
+            }
+            return;
         }
+        // Large populations on every core, as in `initial`.
+        let (start, stride) = (out.len(), cx.stride);
+        out.resize(start + (n - 1) * stride, 0);
+        let seeds: Vec<u64> = (0..(n - 1).div_ceil(DRAW_CHUNK)).map(|_| rng.random()).collect();
+        out[start..].par_chunks_mut(DRAW_CHUNK * stride).zip(seeds.par_iter()).for_each(|(chunk, &seed)| {
+            let mut r = ChaCha8Rng::seed_from_u64(seed);
+            for rec in chunk.chunks_exact_mut(stride) {
+                let g = member(&mut r);
+                pack_into(&g, 0, cx.num_pe(&g), rec);
+            }
+        });
     }
 
     fn note_elite(&mut self, f: Fitness, key: u64, g: impl FnOnce() -> Genome) {
