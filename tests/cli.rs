@@ -732,3 +732,35 @@ fn toy_sweep(dir: &std::path::Path) -> std::path::PathBuf {
         .unwrap();
     cfg
 }
+
+/// An output that is the input under another name (a hard link, a symbolic link) is refused
+/// before anything is written, for `eval` and `import`, and the input is left as it was.
+#[cfg(unix)]
+#[test]
+fn outputs_that_are_the_input_under_another_name_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("in.jsonl");
+    let text: String = include_str!("data/dev-cases.jsonl").lines().take(3).map(|l| format!("{l}\n")).collect();
+    fs::write(&inp, &text).unwrap();
+    let hard = dir.path().join("hard.jsonl");
+    fs::hard_link(&inp, &hard).unwrap();
+    let soft = dir.path().join("soft.jsonl");
+    std::os::unix::fs::symlink(&inp, &soft).unwrap();
+    for o in [&hard, &soft] {
+        let out = bin().args(["eval", "--backend", "cpu", "-i"]).arg(&inp).arg("-o").arg(o).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("is the input file"), "{err}");
+        assert_eq!(fs::read_to_string(&inp).unwrap(), text);
+    }
+    let onnx = dir.path().join("m.onnx");
+    fs::copy(repo("tests/data/onnx/convs.onnx"), &onnx).unwrap();
+    let before = fs::read(&onnx).unwrap();
+    let link = dir.path().join("m2.onnx");
+    fs::hard_link(&onnx, &link).unwrap();
+    for o in [&onnx, &link] {
+        let out = bin().arg("import").arg(&onnx).arg("-o").arg(o).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("--out") && err.contains("is the input file"), "{err}");
+        assert_eq!(fs::read(&onnx).unwrap(), before);
+    }
+}

@@ -37,3 +37,34 @@ pub fn at_least_one(s: &str) -> Result<usize, String> {
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// Refuses an output file that is the input file: the same path, a symbolic link to it, or (on
+/// Unix) a hard link, which names the same inode under another path. Writing it would destroy
+/// the input. Paths that do not exist yet are never the input.
+pub fn refuse_same_file(input: &Path, output: &Path, out_flag: &str) -> anyhow::Result<()> {
+    let same = match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        (Ok(i), Ok(o)) => i == o || same_inode(&i, &o),
+        _ => false,
+    };
+    anyhow::ensure!(
+        !same,
+        "{out_flag} {} is the input file {}: writing it would destroy the input",
+        output.display(),
+        input.display()
+    );
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_inode(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_inode(_: &Path, _: &Path) -> bool {
+    false
+}

@@ -44,7 +44,9 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         Box::new(BufReader::new(std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input))?))
     };
     if let Some(o) = &a.output {
-        refuse_same_file(&a.input, o)?;
+        if a.input != "-" {
+            crate::cli::checks::refuse_same_file(std::path::Path::new(&a.input), std::path::Path::new(o), "--output")?;
+        }
     }
     let out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("creating {p}"))?),
@@ -150,18 +152,6 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
 
 /// Refuses an output path that names the input file (creating the output would truncate the
 /// input before a line is read). Compares canonical paths, so `./x` and `x` and links match.
-fn refuse_same_file(input: &str, output: &str) -> anyhow::Result<()> {
-    if input == "-" {
-        return Ok(());
-    }
-    let same = match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
-        (Ok(i), Ok(o)) => i == o,
-        _ => false,
-    };
-    anyhow::ensure!(!same, "--output {output} is the input file {input}: writing it would destroy the input");
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,7 +192,14 @@ mod tests {
             ),
             (format!(r#"{{"layer":{layer},"genome":{g},"num_pe":"4"}}"#), "field num_pe: invalid type"),
             (format!(r#"{{"layer":{layer},"genome":{g}}}"#), "line 3: missing field `num_pe`"),
+            // A key given twice is refused, not read as its last value.
+            (format!(r#"{{"layer":{layer},"genome":{g},"num_pe":16,"num_pe":1}}"#), r#"key "num_pe" given twice"#),
+            (
+                format!(r#"{{"layer":{},"genome":{g},"num_pe":4}}"#, layer.replace(r#""K":1"#, r#""K":1,"K":2"#)),
+                r#"key "K" given twice (in layer)"#,
+            ),
         ];
+        assert!(parse_line(3, &format!(r#"{{"layer":{layer},"genome":{g},"num_pe":16}}"#)).is_ok());
         for (line, want) in cases {
             let m = msg(&line);
             assert!(m.starts_with("line 3: ") && m.contains(want), "{line}: {m}");

@@ -20,6 +20,9 @@ pub struct ImportArgs {
 }
 
 pub fn run(a: ImportArgs) -> anyhow::Result<()> {
+    if let Some(out) = &a.out {
+        crate::cli::checks::refuse_same_file(&a.input, out, "--out")?;
+    }
     let imp = import_onnx(&a.input)?;
     let csv = imp.to_csv(a.plain);
     match &a.out {

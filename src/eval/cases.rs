@@ -48,6 +48,76 @@ fn json_message(e: &serde_json::Error) -> String {
     crate::schema::truncate(msg, 200)
 }
 
+/// A JSON text as a [`Value`], with a key given twice in one object refused: serde_json keeps
+/// the last, so `{"num_pe": 16, "num_pe": 1}` would silently run on 1 PE.
+fn strict_json(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = Strict(None).deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+/// [`strict_json`]'s reader; holds the key of the object member being read, for the message.
+struct Strict<'a>(Option<&'a str>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut v = Vec::new();
+        while let Some(x) = seq.next_element_seed(Strict(self.0))? {
+            v.push(x);
+        }
+        Ok(Value::Array(v))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut m = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if m.contains_key(&k) {
+                let within = self.0.map(|p| format!(" (in {p})")).unwrap_or_default();
+                return Err(serde::de::Error::custom(format!(
+                    "key {:?} given twice{within}: which one is meant is unclear",
+                    crate::schema::truncate(&k, 40)
+                )));
+            }
+            let v = map.next_value_seed(Strict(Some(&k)))?;
+            m.insert(k, v);
+        }
+        Ok(Value::Object(m))
+    }
+}
+
 /// Parses input line `lineno` (1-based) into (id, problem, genome), or the error line printed instead.
 pub fn parse_line(lineno: usize, line: &str) -> Parsed {
     let err = |id: Option<Value>, msg: String| {
@@ -63,8 +133,9 @@ pub fn parse_line(lineno: usize, line: &str) -> Parsed {
     if let Some(why) = line.strip_prefix('\u{FFFD}') {
         return Err(err(None, why.trim().to_string()));
     }
-    let value: Value = match serde_json::from_str(line) {
+    let value: Value = match strict_json(line) {
         Ok(v) => v,
+        Err(e) if e.is_data() => return Err(err(None, format!("column {}: {}", e.column(), json_message(&e)))),
         Err(e) => return Err(err(None, format!("column {}: invalid JSON: {}", e.column(), json_message(&e)))),
     };
     let Value::Object(obj) = &value else {
