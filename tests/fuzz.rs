@@ -605,8 +605,12 @@ fn fuzz_search_options(seed: u64, n: usize) -> Tally {
         cases.push((f, base(), big.clone(), vec![i64::MIN as f64, -1.0, 0.0, 1.0, ((1u64 << 31) - 1) as f64]));
     }
     for f in RATES {
-        cases.push((f, base(), not_rate.to_vec(), vec![0.0, 1.0, 0.5]));
+        // The PE-count gene's rate acts only where that gene exists.
+        let o = if f == "pe_rate" { co() } else { base() };
+        cases.push((f, o, not_rate.to_vec(), vec![0.0, 1.0, 0.5]));
     }
+    // ...and is refused on a fixed accelerator, where it would change nothing.
+    cases.push(("pe_rate", base(), vec![0.0, 0.9, 1.0], vec![0.5]));
     let flag = |f: &str| format!("--{}", f.replace('_', "-"));
     let try_one = |t: &mut Tally, field: &str, o: &SearchOptions, v: f64, is_bad: bool| {
         let mut o = o.clone();

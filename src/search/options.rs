@@ -401,6 +401,27 @@ impl SearchOptions {
                 );
             }
         }
+        // Options of the co-explored PE-count gene do nothing on a fixed accelerator (nor under
+        // --shared-hw, whose per-layer searches run on fixed candidate designs).
+        let pe_gene = self.co_explores() && !self.shared_hw;
+        if !pe_gene {
+            let why = "acts on the co-explored PE count only: give --co-explore (or --num-pe <= 0) without \
+                       --shared-hw, or leave it out";
+            if let Some(d) = self.pe_draw {
+                bail_opt!("pe_draw", "--pe-draw {} {why}", d.name());
+            }
+            if self.pe_rate != Self::default().pe_rate {
+                bail_opt!("pe_rate", "--pe-rate {} {why}", self.pe_rate);
+            }
+        }
+        if self.fixed_cluster.is_some() && self.mapping_cstr.is_none() && self.slevel_max < 2 {
+            bail_opt!(
+                "fixed_cluster",
+                "--fixed-cluster sets the cluster size of inner levels, and --slevel-max {} leaves none: \
+                 raise --slevel-max or leave it out",
+                self.slevel_max
+            );
+        }
         if let Some(z) = self.fixed_cluster {
             // The PE count the genomes are bounded by: the accelerator's, or the co-exploration limit.
             let num_pe = match (self.co_explores(), self.pe_limit, self.num_pe) {
@@ -665,6 +686,14 @@ mod tests {
             (SearchOptions { pe_limit: Some(1 << 40), ..co.clone() }, "pe_limit"),
             (SearchOptions { pe_limit: Some(5), num_pe: Some(64), ..Default::default() }, "pe_limit"),
             (SearchOptions { pe_limit: Some(0), shared_hw: true, ..Default::default() }, "pe_limit"),
+            // Options of the PE-count gene without one, and a cluster size without inner levels.
+            (SearchOptions { pe_draw: Some(PeDraw::Joint), ..Default::default() }, "pe_draw"),
+            (SearchOptions { pe_rate: 0.9, num_pe: Some(64), ..Default::default() }, "pe_rate"),
+            (SearchOptions { pe_rate: 0.9, shared_hw: true, ..co.clone() }, "pe_rate"),
+            (
+                SearchOptions { fixed_cluster: Some(7), slevel_min: 1, slevel_max: 1, ..Default::default() },
+                "fixed_cluster",
+            ),
         ];
         for (o, option) in cases {
             let e = o.prepare().unwrap_err();
@@ -688,6 +717,7 @@ mod tests {
         for o in [
             SearchOptions { pe_limit: Some(64), num_pe: Some(-1), layer: Some(1), ..Default::default() },
             SearchOptions { pe_limit: Some(64), shared_hw: true, layer: Some(1), ..Default::default() },
+            SearchOptions { pe_draw: Some(PeDraw::UpperHalf), pe_rate: 0.9, co_explore: true, ..Default::default() },
         ] {
             o.check().unwrap();
         }
