@@ -764,3 +764,40 @@ fn outputs_that_are_the_input_under_another_name_are_refused() {
         assert_eq!(fs::read(&onnx).unwrap(), before);
     }
 }
+
+/// Inputs refused before any work, each naming what is wrong: a flag pair that would drop an
+/// output unseen, a file where a folder is meant, a misspelt key of an accelerator constraint
+/// whatever its value, and the flag a constraint came from.
+#[test]
+fn refusals_name_the_right_flag_or_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let fail = |args: &[&str], want: &[&str]| {
+        let out = bin().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "accepted: {args:?}");
+        for w in want {
+            assert!(err.contains(w), "{args:?}: {err}");
+        }
+    };
+    let outdir = dir.path().join("o");
+    let o = outdir.to_str().unwrap();
+    let quick = ["search", "--model", "toy", "--max-evals", "50", "--backend", "cpu", "-q", "--no-png", "--outdir", o];
+    fail(&[&quick[..], &["--shared-hw", "--gamma-layout"]].concat(), &["--gamma-layout", "--shared-hw"]);
+    assert!(!outdir.exists(), "nothing is written before the refusal");
+    let file = dir.path().join("afile");
+    fs::write(&file, "x").unwrap();
+    fail(&["report", "--input", file.to_str().unwrap()], &["--input", "not a folder"]);
+    for (body, field) in [("buffr = 3", "buffr"), ("sp = [\"K\"]", "sp")] {
+        let accel = dir.path().join("accel.toml");
+        fs::write(&accel, format!("name = \"x\"\n[[level]]\n{body}\n")).unwrap();
+        fail(
+            &[&quick[..], &["--accel-cstr", accel.to_str().unwrap()]].concat(),
+            &["line 3", &format!("field {field}"), "unknown field"],
+        );
+    }
+    let fifo = repo("data/constraints/accel_fifo_bus.toml");
+    fail(
+        &[&quick[..], &["--accel-cstr", fifo.to_str().unwrap(), "--slevel-min", "3", "--slevel-max", "3"]].concat(),
+        &["conflict with --accel-cstr"],
+    );
+}

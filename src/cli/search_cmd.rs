@@ -240,9 +240,17 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     // The output folder and every option (in `prepare`) are checked before a model is read or a
     // device opened.
     crate::cli::checks::outdir_writable(&a.outdir)?;
+    anyhow::ensure!(
+        !(a.shared_hw && a.gamma_layout),
+        "--gamma-layout writes GAMMA's folder of per-layer searches, which --shared-hw's per-design \
+         results have no form of: leave one of them out"
+    );
     let prepared = a.options().prepare()?;
     let Prepared { model, hw, cfg, tasks } = &prepared;
     let selected: Vec<usize> = tasks.iter().map(|t| t.0).collect();
+    if let Some(k) = a.num_layers.filter(|&k| k > model.layers.len()) {
+        eprintln!("note: --num-layers {k}: {} has {} layer(s); searching all of them", model.name, model.layers.len());
+    }
     if let Some(c) = &cfg.space.constraint {
         let (name, src, levels) = (&c.name, &c.source, c.levels.len());
         eprintln!("mapping constraint {name} ({src}), flexibility class {}, {levels} cluster level(s)", c.class);

@@ -161,6 +161,14 @@ pub fn run_merge(a: MergeArgs) -> anyhow::Result<()> {
 }
 
 pub fn run_report(a: ReportArgs) -> anyhow::Result<()> {
+    // The input is checked first, so that a file given as --input is named as such (and not
+    // the default --out beneath it).
+    anyhow::ensure!(
+        a.input.is_dir(),
+        "--input {}: {}",
+        a.input.display(),
+        if a.input.exists() { "not a folder (give a sweep output folder)" } else { "no such folder" }
+    );
     let out = a.out.unwrap_or_else(|| a.input.join("report"));
     crate::cli::checks::folder_writable("--out", &out)?;
     let r = report(&a.input, &out)?;

@@ -594,6 +594,11 @@ fn parse_accel_rules(text: &str, file: &str) -> Result<MapConstraint, String> {
         let mut r = LevelRule::default();
         let mut sp: Vec<Dim> = Dim::ALL.to_vec();
         for (key, val) in t {
+            const KEYS: [&str; 3] = ["buffer", "distribution", "reduction"];
+            // A misspelt key is named as one, whatever its value.
+            if !KEYS.contains(&key.as_str()) {
+                return Err(err(l, key, crate::schema::unknown_field(key, &KEYS)));
+            }
             let kind = val
                 .as_str()
                 .ok_or_else(|| err(l, key, "expected a string".into()))?

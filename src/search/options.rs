@@ -522,7 +522,14 @@ impl SearchOptions {
             // The default range (2..=2) is the one a constraint replaces without a conflict.
             if (self.slevel_min, self.slevel_max) != (2, 2) {
                 c.check_level_range(self.slevel_min, self.slevel_max).map_err(|e| {
-                    invalid("slevel_min", format!("--slevel-min/--slevel-max conflict with --mapping-cstr: {e}"))
+                    // Name the flag the constraint came from (an accelerator constraint alone
+                    // is turned into a mapping constraint).
+                    let from = match (&self.mapping_cstr, &self.accel_cstr) {
+                        (Some(_), Some(_)) => "--mapping-cstr and --accel-cstr",
+                        (Some(_), None) => "--mapping-cstr",
+                        _ => "--accel-cstr",
+                    };
+                    invalid("slevel_min", format!("--slevel-min/--slevel-max conflict with {from}: {e}"))
                 })?;
             }
             if let Some(z) = self.fixed_cluster {

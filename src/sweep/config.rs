@@ -849,6 +849,15 @@ fn expand(cx: &Ctx, raw: RawSweep) -> Result<Vec<Job>, ConfigError> {
             .enumerate()
             .map(|(i, v)| cx.int_in(v, &format!("flex_classes[{i}]"), 0, 15).map(|k| k as u8))
             .collect::<Result<Vec<_>, _>>()?;
+        // Classes relax a mapping constraint: with none to relax they would be dropped unseen
+        // (as a [[job]]'s flex_class without a mapping_constraint is refused).
+        if let (Some(a), true) = (&raw.flex_classes, maps.iter().all(|m| m.is_none())) {
+            return Err(cx.err(
+                Some(a.span()),
+                "flex_classes",
+                "flexibility classes relax a mapping constraint: give mapping_constraints other than \"none\", or remove the key",
+            ));
+        }
         let accels = cx
             .axis(&raw.accel_constraints, "accel_constraints", Some("none".to_string()))?
             .iter()
@@ -1024,6 +1033,14 @@ mod tests {
         assert!(e.contains("field job") && e.contains("models"), "{e}");
         let e = parse(&format!("{ACC}[[job]]\nmodel = \"toy\"\naccelerator = \"b\"\n")).unwrap_err().to_string();
         assert!(e.contains("line 6, field job[0].accelerator"), "{e}");
+    }
+
+    #[test]
+    fn flex_classes_need_a_mapping_constraint() {
+        for maps in ["", "mapping_constraints = [\"none\"]\n"] {
+            let e = parse(&format!("models = [\"toy\"]\n{maps}flex_classes = [1]\n{ACC}")).unwrap_err().to_string();
+            assert!(e.contains("field flex_classes") && e.contains("relax a mapping constraint"), "{e}");
+        }
     }
 
     #[test]
