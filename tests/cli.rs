@@ -801,3 +801,50 @@ fn refusals_name_the_right_flag_or_field() {
         &["conflict with --accel-cstr"],
     );
 }
+
+/// Ctrl-C during a search keeps what was found: the search ends after its round, writes every
+/// output with each layer's best so far, and exits with 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_search_writes_what_it_found() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let mut child = bin()
+        .args([
+            "search",
+            "--model",
+            "resnet18",
+            "--max-evals",
+            "1000000000000",
+            "--backend",
+            "cpu",
+            "-q",
+            "--no-png",
+            "--outdir",
+        ])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("searching") {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "the search ended before it started");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}: {rest}");
+    assert!(rest.contains("interrupted"), "{rest}");
+    let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let layers = json["layers"].as_array().unwrap();
+    assert!(!layers.is_empty() && layers.iter().all(|l| !l["best"].is_null()), "every layer has its best so far");
+    assert!(out.join("results.csv").exists());
+}

@@ -235,7 +235,37 @@ impl SearchOpts {
     }
 }
 
+/// Runs `search`. A first Ctrl-C (or SIGTERM) ends the search after its current round and still
+/// writes every output with what was found so far, then exits with 130; a second one quits at
+/// once without writing.
 pub fn run(args: SearchArgs) -> anyhow::Result<()> {
+    let outdir = args.a.outdir.clone();
+    let hits = std::sync::atomic::AtomicU32::new(0);
+    let handler = move || {
+        if hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            eprintln!(
+                "\ninterrupted: finishing this round, then writing what was found to {} (interrupt again to quit \
+                 without writing)",
+                outdir.display()
+            );
+            gammaflow::search::request_stop();
+        } else {
+            std::process::exit(130);
+        }
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        eprintln!("note: Ctrl-C will end the search without writing its results ({e})");
+    }
+    let outdir = args.a.outdir.clone();
+    let r = run_inner(args);
+    if r.is_ok() && gammaflow::search::stop_requested() {
+        eprintln!("interrupted: the results of the evaluations done so far are in {}", outdir.display());
+        std::process::exit(130);
+    }
+    r
+}
+
+fn run_inner(args: SearchArgs) -> anyhow::Result<()> {
     let a = args.a;
     // The output folder and every option (in `prepare`) are checked before a model is read or a
     // device opened.

@@ -22,7 +22,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 use std::time::{Duration, Instant};
 
 /// How a layer's map space is searched.
@@ -113,6 +113,21 @@ pub const ISLANDS_F1_TOLERANCE: f64 = 1e-4;
 const AHEAD: usize = 8;
 
 static EVAL_CHUNK: AtomicUsize = AtomicUsize::new(1 << 22);
+
+/// Set by [`request_stop`]: every running search ends after its current round and returns what
+/// it has found, as at its time limit.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Asks every running search to stop after its current round (the CLI's Ctrl-C handler): the
+/// results then hold each layer's best so far, nothing already evaluated is lost.
+pub fn request_stop() {
+    STOP.store(true, AtomicOrdering::SeqCst);
+}
+
+/// Whether [`request_stop`] was called.
+pub fn stop_requested() -> bool {
+    STOP.load(AtomicOrdering::SeqCst)
+}
 
 impl Default for SearchConfig {
     fn default() -> Self {
@@ -704,7 +719,7 @@ pub fn search_seeded(
             elapsed: start.elapsed(),
             total_best_f1: total_best,
         });
-        if cfg.max_time.is_some_and(|t| start.elapsed() >= t) {
+        if cfg.max_time.is_some_and(|t| start.elapsed() >= t) || stop_requested() {
             break;
         }
     }
