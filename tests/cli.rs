@@ -808,7 +808,6 @@ fn refusals_name_the_right_flag_or_field() {
 #[test]
 fn an_interrupted_search_writes_what_it_found() {
     use std::io::{BufRead, BufReader};
-    use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o");
     let mut child = bin()
