@@ -847,3 +847,21 @@ fn an_interrupted_search_writes_what_it_found() {
     assert!(!layers.is_empty() && layers.iter().all(|l| !l["best"].is_null()), "every layer has its best so far");
     assert!(out.join("results.csv").exists());
 }
+
+/// `--gamma-layout` names its folder after the model and the settings: a name past the 255 bytes
+/// a file name may have is refused before the search, not after it.
+#[test]
+fn gamma_layout_names_too_long_are_refused_before_the_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join(format!("{}.csv", "m".repeat(200)));
+    fs::write(&model, "K,C,Y,X,R,S,T\n8,8,8,8,3,3,1\n").unwrap();
+    let out = dir.path().join("o");
+    let r = bin()
+        .args(["search", "--model", model.to_str().unwrap(), "--gamma-layout", "--max-evals", "50", "--backend", "cpu"])
+        .args(["-q", "--no-png", "--outdir", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success() && err.contains("--gamma-layout") && err.contains("255"), "{err}");
+    assert!(!out.exists(), "refused before any output");
+}

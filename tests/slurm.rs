@@ -204,3 +204,16 @@ fn bad_input_is_refused_before_anything_is_written() {
     assert!(e.contains("shard-2-of-7") && e.contains("another sweep"), "{e}");
     assert!(!out.join("slurm").exists());
 }
+
+/// The printed submit line is quoted for the shell: pasted as it is, a folder named with `$( )`
+/// runs nothing.
+#[test]
+fn the_submit_hint_is_shell_quoted() {
+    let (tmp, cfg) = setup();
+    let out = tmp.path().join("o$(id)x");
+    let o = ok(&["slurm", "--config", p(&cfg), "--outdir", p(&out), "--no-job-dirs"]);
+    let line = o.lines().find(|l| l.starts_with("submit: ")).expect("a submit line");
+    let array = out.join("slurm/array.sh");
+    assert!(line.contains(&format!("'{}'", array.display())), "{line}");
+    assert!(!line.contains(&format!(" {} ", array.display())), "{line}");
+}

@@ -278,6 +278,16 @@ fn run_inner(args: SearchArgs) -> anyhow::Result<()> {
     let prepared = a.options().prepare()?;
     let Prepared { model, hw, cfg, tasks } = &prepared;
     let selected: Vec<usize> = tasks.iter().map(|t| t.0).collect();
+    if a.gamma_layout {
+        // GAMMA's folder name carries the model's name and the settings: checked before the work.
+        let name = gammaflow::report::gamma_layout::experiment_name(&gamma_run(&a, &model.name, hw), cfg);
+        anyhow::ensure!(
+            name.len() <= 255,
+            "--gamma-layout: GAMMA's folder name for these settings would be {} bytes, over the 255 a file name \
+             may have (it holds the model's name): use a shorter model file name or leave --gamma-layout out",
+            name.len()
+        );
+    }
     if let Some(k) = a.num_layers.filter(|&k| k > model.layers.len()) {
         eprintln!("note: --num-layers {k}: {} has {} layer(s); searching all of them", model.name, model.layers.len());
     }
@@ -330,18 +340,9 @@ fn run_inner(args: SearchArgs) -> anyhow::Result<()> {
     write_search_outputs_with(&a.outdir, &model.name, cfg, &results, out_opts)
         .with_context(|| format!("writing results to {}", a.outdir.display()))?;
     if a.gamma_layout {
-        use gammaflow::report::gamma_layout::{write_gamma_layout, GammaRun};
-        let run = GammaRun {
-            model: &model.name,
-            layer: a.layer,
-            num_layers: a.num_layers,
-            num_pe: a.num_pe.unwrap_or(hw.num_pe),
-            l1_size: hw.l1_size,
-            l2_size: hw.l2_size,
-            area_budget_mm2: a.area_budget,
-            pe_limit: a.pe_limit,
-        };
-        write_gamma_layout(&a.outdir, &run, cfg, &results).context("writing GAMMA's output layout")?;
+        let run = gamma_run(&a, &model.name, hw);
+        gammaflow::report::gamma_layout::write_gamma_layout(&a.outdir, &run, cfg, &results)
+            .context("writing GAMMA's output layout")?;
     }
     for r in &results {
         match &r.best {
@@ -383,6 +384,20 @@ fn run_inner(args: SearchArgs) -> anyhow::Result<()> {
         outln!("warning: {} layer(s) have no valid mapping", t.layers_without_valid_mapping);
     }
     Ok(())
+}
+
+/// What GAMMA's output folder is named after.
+fn gamma_run<'a>(a: &SearchOpts, model: &'a str, hw: &Hardware) -> gammaflow::report::gamma_layout::GammaRun<'a> {
+    gammaflow::report::gamma_layout::GammaRun {
+        model,
+        layer: a.layer,
+        num_layers: a.num_layers,
+        num_pe: a.num_pe.unwrap_or(hw.num_pe),
+        l1_size: hw.l1_size,
+        l2_size: hw.l2_size,
+        area_budget_mm2: a.area_budget,
+        pe_limit: a.pe_limit,
+    }
 }
 
 /// `--shared-hw`: one accelerator for all selected layers.

@@ -200,10 +200,15 @@ pub fn run(a: SlurmArgs) -> anyhow::Result<()> {
         outdir.join(MERGED_DIR).display()
     );
     if !a.submit {
+        // Quoted for the shell, so that the line can be pasted as it is whatever the folder's name.
+        let q = |p: &std::path::Path| {
+            let s = p.to_string_lossy();
+            shlex::try_quote(&s).map(|q| q.into_owned()).unwrap_or_else(|_| s.into_owned())
+        };
         outln!(
             "submit: A=$(sbatch --parsable {}) && sbatch --dependency=afterany:${{A%%;*}} {}",
-            array_sh.display(),
-            merge_sh.display()
+            q(&array_sh),
+            q(&merge_sh)
         );
         return Ok(());
     }
