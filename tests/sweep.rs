@@ -165,6 +165,10 @@ fn killed_runs_and_truncated_lines_are_recovered() {
     let mut c = fs::read(cut.join("results.csv")).unwrap();
     c.extend_from_slice(b"7,0123456789abcdef,1,toy,,sm");
     fs::write(cut.join("results.csv"), c).unwrap();
+    // A report of the damaged folder says that it left lines out.
+    let r = run(&["report", "--input", p(&cut)]);
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success() && e.contains("not whole rows"), "{e}");
     let o = sweep(&cfg, &cut, &["--no-job-dirs"]);
     assert!(o.contains("48 of 48 job(s) finished (43 now, 5 before)"), "{o}");
     assert_eq!(rows(&cut), want);

@@ -746,6 +746,14 @@ pub fn read_rows(dir: &Path) -> Result<Vec<Row>, SweepError> {
     if !path.exists() {
         refuse!("{}: no {JSONL_FILE} (run `gammaflow sweep` or `gammaflow merge` first)", dir.display());
     }
+    if f.damaged {
+        // Said, not silent: a report of a folder with damaged lines covers the whole rows only.
+        log::warn!(
+            "{}: lines that are not whole rows (a cut write or an edit) were left out; `gammaflow sweep` on \
+             this folder reruns their jobs",
+            path.display()
+        );
+    }
     f.rows
         .iter()
         .map(|r| {
