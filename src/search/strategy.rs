@@ -69,14 +69,21 @@ fn initial(cx: &Cx, n: usize, init: &[Genome], rng: &mut ChaCha8Rng, out: &mut V
     for _ in 0..ones {
         push(cx, &cx.space.unit_genome(rng), out);
     }
-    random_records(cx, n - first - ones, rng, out);
+    draw_records(cx, n - first - ones, rng, out, |r| cx.space.random_genome(r));
 }
 
 /// Genomes drawn per chunk of a large batch (`initial`, `breed`).
 const DRAW_CHUNK: usize = 4096;
 
-/// Appends `n` random genomes, packed, drawn in chunks on every core.
-fn random_records(cx: &Cx, n: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
+/// Appends `n` genomes from `draw`, packed, drawn in chunks on every core, each chunk from its
+/// own stream seeded off `rng` (so the result does not depend on the thread count).
+fn draw_records(
+    cx: &Cx,
+    n: usize,
+    rng: &mut ChaCha8Rng,
+    out: &mut Vec<u32>,
+    draw: impl Fn(&mut ChaCha8Rng) -> Genome + Sync,
+) {
     let start = out.len();
     let stride = cx.stride;
     out.resize(start + n * stride, 0);
@@ -84,7 +91,7 @@ fn random_records(cx: &Cx, n: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
     out[start..].par_chunks_mut(DRAW_CHUNK * stride).zip(seeds.par_iter()).for_each(|(chunk, &seed)| {
         let mut r = ChaCha8Rng::seed_from_u64(seed);
         for rec in chunk.chunks_exact_mut(stride) {
-            let g = cx.space.random_genome(&mut r);
+            let g = draw(&mut r);
             pack_into(&g, 0, cx.num_pe(&g), rec);
         }
     });
@@ -580,16 +587,7 @@ impl Islands {
             return;
         }
         // Large populations on every core, as in `initial`.
-        let (start, stride) = (out.len(), cx.stride);
-        out.resize(start + (n - 1) * stride, 0);
-        let seeds: Vec<u64> = (0..(n - 1).div_ceil(DRAW_CHUNK)).map(|_| rng.random()).collect();
-        out[start..].par_chunks_mut(DRAW_CHUNK * stride).zip(seeds.par_iter()).for_each(|(chunk, &seed)| {
-            let mut r = ChaCha8Rng::seed_from_u64(seed);
-            for rec in chunk.chunks_exact_mut(stride) {
-                let g = member(&mut r);
-                pack_into(&g, 0, cx.num_pe(&g), rec);
-            }
-        });
+        draw_records(cx, n - 1, rng, out, member);
     }
 
     fn note_elite(&mut self, f: Fitness, key: u64, g: impl FnOnce() -> Genome) {
