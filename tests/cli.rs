@@ -865,3 +865,33 @@ fn gamma_layout_names_too_long_are_refused_before_the_search() {
     assert!(!r.status.success() && err.contains("--gamma-layout") && err.contains("255"), "{err}");
     assert!(!out.exists(), "refused before any output");
 }
+
+/// Options that are accepted but change less than they seem get a note on standard error.
+#[test]
+fn options_that_do_less_than_they_seem_get_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("o");
+    let note = |extra: &[&str], want: &str| {
+        let (_, err) = run_ok(
+            bin()
+                .args([
+                    "search",
+                    "--model",
+                    "toy",
+                    "--max-evals",
+                    "50",
+                    "--backend",
+                    "cpu",
+                    "-q",
+                    "--no-png",
+                    "--outdir",
+                ])
+                .arg(&o)
+                .args(extra),
+        );
+        assert!(err.contains(want), "{extra:?}: {err}");
+    };
+    note(&["--fitness1", "latency", "--fitness2", "latency"], "breaks no ties");
+    note(&["--co-explore", "--num-pe", "16", "--pe-limit", "64"], "--num-pe 16 is not used");
+    note(&["--num-layers", "10"], "toy has 3 layer(s)");
+}

@@ -288,6 +288,18 @@ fn run_inner(args: SearchArgs) -> anyhow::Result<()> {
             name.len()
         );
     }
+    if cfg.fitness2 == Some(cfg.fitness1) {
+        eprintln!(
+            "note: --fitness2 is --fitness1 ({}): it breaks no ties (give another objective or none)",
+            cfg.fitness1.name()
+        );
+    }
+    let opts = a.options();
+    if let (Some(n), Some(l)) = (a.num_pe.filter(|&n| n > 0), a.pe_limit) {
+        if (opts.co_explores() || a.shared_hw) && n != l {
+            eprintln!("note: the PE count is searched up to --pe-limit {l}; --num-pe {n} is not used");
+        }
+    }
     if let Some(k) = a.num_layers.filter(|&k| k > model.layers.len()) {
         eprintln!("note: --num-layers {k}: {} has {} layer(s); searching all of them", model.name, model.layers.len());
     }
