@@ -161,8 +161,11 @@ pub fn run_merge(a: MergeArgs) -> anyhow::Result<()> {
 }
 
 pub fn run_report(a: ReportArgs) -> anyhow::Result<()> {
-    // The input is checked first, so that a file given as --input is named as such (and not
-    // the default --out beneath it).
+    // A --out given is checked first; then the input, so that a file given as --input is named
+    // as such (and not the default --out beneath it).
+    if let Some(out) = &a.out {
+        crate::cli::checks::folder_writable("--out", out)?;
+    }
     anyhow::ensure!(
         a.input.is_dir(),
         "--input {}: {}",
