@@ -26,7 +26,11 @@ import numpy as np
 
 from . import _gammaflow
 
-__all__ = ["evaluate", "evaluate_array", "search", "backend_info", "DIMS", "ARRAY_FIELDS"]
+#: Raised by :func:`search` on Ctrl-C (a ``KeyboardInterrupt``): the search ends after its current
+#: round, and ``.results`` holds what it found, in :func:`search`'s return form.
+SearchInterrupted = _gammaflow.SearchInterrupted
+
+__all__ = ["evaluate", "evaluate_array", "search", "backend_info", "DIMS", "ARRAY_FIELDS", "SearchInterrupted"]
 
 #: Dimension numbering of genome arrays: ``DIMS.index("Y") == 2``.
 DIMS = ("K", "C", "Y", "X", "R", "S")
@@ -383,13 +387,19 @@ def search(
     ``same_as_layer``, ``status``, ``best`` and ``pareto``,
     each candidate with its fitnesses, metrics, ``num_pe`` and ``mapping``).
 
-    Raises ``ValueError`` naming the keyword for a bad option.
+    Raises ``ValueError`` naming the keyword for a bad option. Ctrl-C ends the search after its
+    current round and raises ``SearchInterrupted`` (a ``KeyboardInterrupt``) whose ``results``
+    holds what was found, in this function's return form.
     """
     opts = dict(locals())
     _check_backend(backend)
     options = _search_options(opts)
     try:
         text = _gammaflow.search_json(json.dumps(options))
+    except SearchInterrupted as e:
+        # Ctrl-C: the search stopped after its round; what it found rides on the exception.
+        e.results = json.loads(e.args[1])
+        raise
     except ValueError as e:
         # The CLI names flags (--num-pe); name the keyword instead (num_pe).
         msg = re.sub(r"--([a-z0-9][a-z0-9-]*)", lambda m: m.group(1).replace("-", "_"), str(e))

@@ -10,6 +10,11 @@ import numpy.typing as npt
 DIMS: Tuple[str, str, str, str, str, str]
 ARRAY_FIELDS: Tuple[str, ...]
 
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`search`; ``results`` holds what the search found by then."""
+
+    results: Dict[str, Any]
+
 def backend_info(backend: str = "auto") -> Dict[str, Optional[str]]:
     """The backend a choice resolves to, and why "auto" fell back to the CPU if it did."""
 

@@ -387,13 +387,43 @@ fn search_json(py: Python<'_>, options: &str) -> PyResult<String> {
                 path => format!("{path}: {msg}"),
             })
         })?;
-    py.detach(|| {
+    gammaflow::search::clear_stop();
+    let mut interrupt: Option<PyErr> = None;
+    let text = py.detach(|| {
         let p: Prepared = opts.prepare().map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let results = with_evaluator(opts.backend, |ev| p.run(ev, |_| {}))?;
+        // Ctrl-C is seen by Python only when its signal handlers run: they are checked once a
+        // round, and an interrupt ends the search after that round with what it found.
+        let results = with_evaluator(opts.backend, |ev| {
+            p.run(ev, |_| {
+                if interrupt.is_none() {
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        interrupt = Some(e);
+                        gammaflow::search::request_stop();
+                    }
+                }
+            })
+        })?;
         let doc = results_json(&p.model.name, &p.cfg, &results);
         serde_json::to_string(&doc).map_err(|e| PyRuntimeError::new_err(format!("serialising results: {e}")))
-    })
+    });
+    gammaflow::search::clear_stop();
+    match (interrupt, text) {
+        // A KeyboardInterrupt (another exception a signal handler raised is passed on as it is)
+        // carries what was found as its second argument; the wrapper makes it `.results`.
+        (Some(e), Ok(text)) if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) => {
+            Err(SearchInterrupted::new_err(("search interrupted: `.results` holds what it found", text)))
+        }
+        (Some(e), _) => Err(e),
+        (None, text) => text,
+    }
 }
+
+pyo3::create_exception!(
+    _gammaflow,
+    SearchInterrupted,
+    pyo3::exceptions::PyKeyboardInterrupt,
+    "Ctrl-C during a search: a KeyboardInterrupt whose second argument is the JSON of what was found."
+);
 
 /// For the rate comparison of BENCHMARKS.md: the Rust packed API on the same genomes as
 /// [`evaluate_array`] gets: packs them (untimed), then times [`Evaluator::evaluate_packed`] and
@@ -444,6 +474,7 @@ fn _gammaflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evaluate_lines, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate_array, m)?)?;
     m.add_function(wrap_pyfunction!(search_json, m)?)?;
+    m.add("SearchInterrupted", m.py().get_type::<SearchInterrupted>())?;
     m.add_function(wrap_pyfunction!(rust_packed_seconds, m)?)?;
     m.add("MAX_LEVELS", MAX_LEVELS)?;
     Ok(())

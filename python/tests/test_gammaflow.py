@@ -272,6 +272,27 @@ def test_search_equals_the_cli(binary, tmp_path, kwargs, args):
     assert got["layers"] and all(layer["status"] == "ok" for layer in got["layers"])
 
 
+def test_ctrl_c_ends_a_search_with_what_it_found():
+    """SIGINT during a search raises SearchInterrupted (a KeyboardInterrupt) after the current
+    round, carrying every layer's best so far; the next search runs in full."""
+    import signal
+    import threading
+
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(gammaflow.SearchInterrupted) as ei:
+            gammaflow.search(model="resnet18", max_evals=10**12, backend="cpu")
+    finally:
+        timer.cancel()
+    assert isinstance(ei.value, KeyboardInterrupt)
+    layers = ei.value.results["layers"]
+    assert layers and all(l["best"] is not None for l in layers)
+    # The stop is withdrawn: a later search spends its whole budget.
+    r = gammaflow.search(model="toy", layer=1, max_evals=500, backend="cpu")
+    assert r["totals"]["evaluations"] == 500
+
+
 def test_search_depends_on_the_seed():
     a = gammaflow.search(model="resnet18", layer=3, num_pe=64, max_evals=600, seed=1, backend="cpu")
     b = gammaflow.search(model="resnet18", layer=3, num_pe=64, max_evals=600, seed=1, backend="cpu")

@@ -124,9 +124,15 @@ pub fn request_stop() {
     STOP.store(true, AtomicOrdering::SeqCst);
 }
 
-/// Whether [`request_stop`] was called.
+/// Whether [`request_stop`] was called (and not cleared since).
 pub fn stop_requested() -> bool {
     STOP.load(AtomicOrdering::SeqCst)
+}
+
+/// Withdraws a [`request_stop`], so that later searches run in full (a caller that handles an
+/// interrupt and goes on, such as the Python package).
+pub fn clear_stop() {
+    STOP.store(false, AtomicOrdering::SeqCst);
 }
 
 impl Default for SearchConfig {

@@ -18,8 +18,8 @@ pub mod strategy;
 pub use bounds::parallel_bound;
 pub use constraint::MapConstraint;
 pub use engine::{
-    compute_bound, request_stop, search, search_dedup, search_seeded, stop_requested, Candidate, GenStat, LayerResult,
-    Progress, SearchConfig, Strategy,
+    clear_stop, compute_bound, request_stop, search, search_dedup, search_seeded, stop_requested, Candidate, GenStat,
+    LayerResult, Progress, SearchConfig, Strategy,
 };
 pub use objective::{Fitness, Objective};
 pub use operators::Rates;
