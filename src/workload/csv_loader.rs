@@ -313,6 +313,20 @@ fn parse_row(fields: &[&str], layout: &Layout, file: &str, line: usize) -> Resul
             for (i, name) in CONV_COLS.iter().enumerate() {
                 positive(v[i], name)?;
             }
+            // MAESTRO's depthwise layer has one filter per channel: its MAC count ignores K while
+            // other counts would not, so a K of more than 1 would be half modelled.
+            if kind == LayerKind::DsConv && v[0] != 1 {
+                return Err(ModelError::InvalidLayer {
+                    file: file.into(),
+                    line,
+                    field: "K".into(),
+                    message: format!(
+                        "a depthwise row (T=2) has one filter per channel, so K must be 1, got {}; a channel \
+                         multiplier M is M depthwise rows of K 1 (as `gammaflow import` writes them)",
+                        v[0]
+                    ),
+                });
+            }
             Ok(Layer::new(v[0], v[1], v[2], v[3], v[4], v[5], kind))
         }
         Layout::Gemm { mnk, t } => {
@@ -401,6 +415,13 @@ mod tests {
     fn gemm_rows_in_conv_layout_keep_raw_columns() {
         let layers = parse_model_csv("K,C,Y,X,R,S,T\n512,768,64,1,1,1,3\n", "net.csv").unwrap();
         assert_eq!(layers[0].shape().dims, [768, 64, 512, 1, 1, 1]);
+    }
+
+    #[test]
+    fn depthwise_rows_need_k_1() {
+        let e = err("K,C,Y,X,R,S,T\n64,32,16,16,3,3,2\n").to_string();
+        assert!(e.contains("line 2") && e.contains("field K") && e.contains("K must be 1"), "{e}");
+        assert!(parse_model_csv("K,C,Y,X,R,S,T\n1,32,16,16,3,3,2\n", "net.csv").is_ok());
     }
 
     #[test]
