@@ -150,8 +150,6 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses an output path that names the input file (creating the output would truncate the
-/// input before a line is read). Compares canonical paths, so `./x` and `x` and links match.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -275,7 +275,8 @@ fn run_inner(args: SearchArgs) -> anyhow::Result<()> {
         "--gamma-layout writes GAMMA's folder of per-layer searches, which --shared-hw's per-design \
          results have no form of: leave one of them out"
     );
-    let prepared = a.options().prepare()?;
+    let opts = a.options();
+    let prepared = opts.prepare()?;
     let Prepared { model, hw, cfg, tasks } = &prepared;
     let selected: Vec<usize> = tasks.iter().map(|t| t.0).collect();
     if a.gamma_layout {
@@ -294,7 +295,6 @@ fn run_inner(args: SearchArgs) -> anyhow::Result<()> {
             cfg.fitness1.name()
         );
     }
-    let opts = a.options();
     if let (Some(n), Some(l)) = (a.num_pe.filter(|&n| n > 0), a.pe_limit) {
         if (opts.co_explores() || a.shared_hw) && n != l {
             eprintln!("note: the PE count is searched up to --pe-limit {l}; --num-pe {n} is not used");

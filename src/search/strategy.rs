@@ -75,8 +75,29 @@ fn initial(cx: &Cx, n: usize, init: &[Genome], rng: &mut ChaCha8Rng, out: &mut V
 /// Genomes drawn per chunk of a large batch (`initial`, `breed`).
 const DRAW_CHUNK: usize = 4096;
 
-/// Appends `n` genomes from `draw`, packed, drawn in chunks on every core, each chunk from its
-/// own stream seeded off `rng` (so the result does not depend on the thread count).
+/// Appends `n` records to `out`, filled chunk by chunk (`fill` gets a chunk of at most
+/// [`DRAW_CHUNK`] records and that chunk's own stream, seeded off `rng`), on every core when
+/// there is more than one chunk. The result does not depend on the thread count.
+fn fill_chunked(
+    stride: usize,
+    n: usize,
+    rng: &mut ChaCha8Rng,
+    out: &mut Vec<u32>,
+    fill: impl Fn(&mut [u32], &mut ChaCha8Rng) + Sync,
+) {
+    let start = out.len();
+    out.resize(start + n * stride, 0);
+    let seeds: Vec<u64> = (0..n.div_ceil(DRAW_CHUNK)).map(|_| rng.random()).collect();
+    let run = |(chunk, &seed): (&mut [u32], &u64)| fill(chunk, &mut ChaCha8Rng::seed_from_u64(seed));
+    let region = &mut out[start..];
+    if n > DRAW_CHUNK {
+        region.par_chunks_mut(DRAW_CHUNK * stride).zip(seeds.par_iter()).for_each(run);
+    } else {
+        region.chunks_mut(DRAW_CHUNK * stride).zip(seeds.iter()).for_each(run);
+    }
+}
+
+/// Appends `n` genomes from `draw`, packed, by [`fill_chunked`].
 fn draw_records(
     cx: &Cx,
     n: usize,
@@ -84,14 +105,9 @@ fn draw_records(
     out: &mut Vec<u32>,
     draw: impl Fn(&mut ChaCha8Rng) -> Genome + Sync,
 ) {
-    let start = out.len();
-    let stride = cx.stride;
-    out.resize(start + n * stride, 0);
-    let seeds: Vec<u64> = (0..n.div_ceil(DRAW_CHUNK)).map(|_| rng.random()).collect();
-    out[start..].par_chunks_mut(DRAW_CHUNK * stride).zip(seeds.par_iter()).for_each(|(chunk, &seed)| {
-        let mut r = ChaCha8Rng::seed_from_u64(seed);
-        for rec in chunk.chunks_exact_mut(stride) {
-            let g = draw(&mut r);
+    fill_chunked(cx.stride, n, rng, out, |chunk, r| {
+        for rec in chunk.chunks_exact_mut(cx.stride) {
+            let g = draw(r);
             pack_into(&g, 0, cx.num_pe(&g), rec);
         }
     });
@@ -101,21 +117,7 @@ fn draw_records(
 /// crossover, mutations, repair. Large broods are bred in chunks on every core, each from its
 /// own stream seeded off `rng`, so the result does not depend on the thread count.
 pub fn breed(cx: &Cx, parents: &Pool, n: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
-    const CHUNK: usize = DRAW_CHUNK;
-    let start = out.len();
-    let stride = cx.stride;
-    out.resize(start + n * stride, 0);
-    let seeds: Vec<u64> = (0..n.div_ceil(CHUNK)).map(|_| rng.random()).collect();
-    let region = &mut out[start..];
-    let run = |(ci, chunk): (usize, &mut [u32])| {
-        let mut r = ChaCha8Rng::seed_from_u64(seeds[ci]);
-        breed_chunk(cx, parents, chunk, &mut r);
-    };
-    if n > CHUNK {
-        region.par_chunks_mut(CHUNK * stride).enumerate().for_each(run);
-    } else {
-        region.chunks_mut(CHUNK * stride).enumerate().for_each(run);
-    }
+    fill_chunked(cx.stride, n, rng, out, |chunk, r| breed_chunk(cx, parents, chunk, r));
 }
 
 fn breed_chunk(cx: &Cx, parents: &Pool, out: &mut [u32], rng: &mut ChaCha8Rng) {
